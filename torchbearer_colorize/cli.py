@@ -1,0 +1,116 @@
+"""The command-line options every experiment shares, validated before any work starts."""
+import argparse
+import functools
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .data.cache import CACHE_ENV
+from .errors import UserError
+
+QUICK_IMAGES, QUICK_EPOCHS, QUICK_BATCH = 8, 1, 4
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    value = int(text) if text.lstrip("-").isdigit() else None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def positive_floats(text):
+    """A comma-separated list of positive numbers, e.g. ``1e-4,1e-3``."""
+    return tuple(positive_float(part) for part in text.split(",") if part.strip())
+
+
+def device(text):
+    if text == "auto":
+        return text
+    try:
+        dev = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text}: no CUDA device is available here; use cpu or auto")
+    if dev.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"unsupported device {text!r}; use auto, cpu, cuda or cuda:N")
+    return text
+
+
+def experiment_parser(name, description):
+    """The shared parser; experiments add their own options (``--lr``, ``--lrs``, ...) to it."""
+    parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", type=Path, default=None,
+                        help="folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in sample set")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="epochs for every run (default: the report's)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: 32, the report's)")
+    parser.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of initialisation and shuffling")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder for tables, figures and result JSONs (default: figures/{name})")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"),
+                        help="run store: checkpoints, logs, finished results (default: runs/)")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help=f"preprocessed-image cache (default: ${CACHE_ENV} or ~/.cache/torchbearer-colorize)")
+    parser.add_argument("--force", action="store_true", help="retrain runs even when a finished one is stored")
+    parser.add_argument("--limit", type=positive_int, default=None, help="use at most N images in each split")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke test: {QUICK_IMAGES} train + {QUICK_IMAGES} test images, {QUICK_EPOCHS} epoch, "
+                             f"batch {QUICK_BATCH}; outputs go under RUNS_DIR/quick/ unless --out is given")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                        help="progress bars: 0 none, 1 per epoch (default), 2 per batch")
+    parser.set_defaults(experiment=name)
+    return parser
+
+
+def finish_args(args):
+    """Apply ``--quick`` and default paths, and check the output folder is writable up front."""
+    if args.quick:
+        args.limit = min(args.limit or QUICK_IMAGES, QUICK_IMAGES)
+        args.epochs, args.batch_size = QUICK_EPOCHS, QUICK_BATCH
+    if args.out is None:
+        args.out = (args.runs_dir / "quick" / args.experiment) if args.quick else Path("figures") / args.experiment
+    for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UserError(f"{option} {folder} cannot be created ({err.strerror}): choose a writable folder")
+        if not os.access(folder, os.W_OK):
+            raise UserError(f"{option} {folder} is not writable: choose a writable folder")
+    return args
+
+
+def user_errors_exit(main):
+    """Print a ``UserError`` as one line and exit 2, like argparse does for bad options."""
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+    return wrapper

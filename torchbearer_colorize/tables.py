@@ -1,0 +1,58 @@
+"""Experiment tables: the report's numbers beside ours, as Markdown and CSV with fixed columns."""
+import csv
+import io
+import math
+
+from .atomic import write_text
+from .training import OPTIMIZER_NAMES
+
+COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
+           "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status")
+
+
+def row(result, reported=None, model_label=None):
+    """One table row from a stored run result and the report's numbers (None: not in the report)."""
+    s = result["settings"]
+    return {
+        "run": result["run"], "model": model_label or s["model"],
+        "optimizer": OPTIMIZER_NAMES.get(s["optimizer"], s["optimizer"]), "lr": s["lr"],
+        "epochs": s["epochs"], "batch_size": s["batch_size"], "data": result["data"],
+        "n_train": result["n_train"], "n_test": result["n_test"],
+        "report_test_loss": reported.test_loss if reported else None,
+        "report_train_loss": reported.train_loss if reported else None,
+        "test_loss": result["test_loss"], "train_loss": result["train_loss"], "status": result["status"],
+    }
+
+
+def fmt(value):
+    if value is None:
+        return "n/r"  # not reported
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.4g}"
+    return str(value)
+
+
+def to_markdown(rows, columns=COLUMNS):
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(rows, columns=COLUMNS):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: ("" if r[c] is None else r[c]) for c in columns} for r in rows)
+    return buffer.getvalue()
+
+
+def write_table(out_dir, title, rows, notes=(), columns=COLUMNS):
+    """``table.md`` (title, table, notes) and ``table.csv`` in ``out_dir``."""
+    md = f"# {title}\n\n" + to_markdown(rows, columns)
+    if notes:
+        md += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    write_text(out_dir / "table.md", md)
+    write_text(out_dir / "table.csv", to_csv(rows, columns))
+    return md

@@ -1,0 +1,163 @@
+"""One run = one torchbearer Trial, identified by its settings and stored under the runs folder.
+
+A finished run is never trained twice: its ``result.json`` (settings, per-epoch losses, final
+numbers, status, timing, versions) and ``model.pt`` are reused; an unfinished one resumes from its
+last epoch checkpoint.
+"""
+import dataclasses
+import datetime
+import json
+import math
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torchbearer
+import torchvision
+from torch import nn
+from torch.utils.data import DataLoader
+from torchbearer import Trial
+from torchbearer.callbacks import CSVLogger
+
+from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
+from callbacks.checkpoint import load_checkpoint
+
+from . import __version__
+from .atomic import atomic_path, write_json
+from .data.cache import fingerprint
+from .models import build_model
+from .seeding import EpochShuffleSampler
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adadelta": torch.optim.Adadelta}
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "adadelta": "Adadelta"}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to train for one row of a report table."""
+    name: str  # the table's "run" column, e.g. "lr 0.001"
+    model: str = "small"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    epochs: int = 5
+    batch_size: int = 32
+    model_kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class TaskData:
+    """A train and a test ``Dataset`` of (input, target) pairs, and what identifies them."""
+    train: object
+    test: object
+    label: str  # e.g. "built-in sample set, not the report's paintings"
+    fingerprint: str
+    task: str = "colorize"  # what input and target mean; part of the run identity
+
+
+def run_settings(spec, data, seed):
+    """The settings that identify a run; two runs with equal settings are the same run."""
+    return {
+        "task": data.task, "model": spec.model, "model_kwargs": spec.model_kwargs,
+        "optimizer": spec.optimizer, "lr": spec.lr, "epochs": spec.epochs,
+        "batch_size": spec.batch_size, "loss": "mse", "data": data.fingerprint, "seed": seed,
+    }
+
+
+def run_dir(runs_dir, settings):
+    slug = (f"{settings['task']}-{settings['model']}-{settings['optimizer']}-lr{settings['lr']:g}"
+            f"-e{settings['epochs']}-b{settings['batch_size']}-s{settings['seed']}")
+    return Path(runs_dir) / f"{slug}-{fingerprint(settings)}"
+
+
+def resolve_device(name="auto"):
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def versions():
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "torchbearer": torchbearer.__version__,
+            "torchbearer_colorize": __version__}
+
+
+def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, log=print):
+    """Train ``spec`` on ``data`` (or reuse the stored run) and return its result dict."""
+    settings = run_settings(spec, data, seed)
+    directory = run_dir(runs_dir, settings)
+    result_path = directory / "result.json"
+    if force and directory.exists():
+        shutil.rmtree(directory)
+    if result_path.exists():
+        log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
+        return json.loads(result_path.read_text())
+    directory.mkdir(parents=True, exist_ok=True)
+
+    device = resolve_device(device)
+    torch.manual_seed(seed)
+    model = build_model(spec.model, **spec.model_kwargs)
+    optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr)
+    sampler = EpochShuffleSampler(len(data.train), seed)
+    pin = device.type == "cuda"
+    train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
+    test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
+    checkpoint = directory / "checkpoint.pt"
+    trial = Trial(
+        model, optimizer, nn.MSELoss(), metrics=["loss"], verbose=verbose,
+        # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
+        callbacks=[EpochSeed(seed, sampler), StopOnNonFiniteLoss(),
+                   CSVLogger(str(directory / "log.csv"), append=True), AtomicCheckpoint(checkpoint)],
+    ).with_generators(train_loader, val_generator=test_loader).to(device)
+
+    resumed_from = 0
+    if checkpoint.exists():
+        load_checkpoint(trial, checkpoint)
+        resumed_from = len(trial.state[torchbearer.HISTORY])
+        log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
+    log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
+        f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}")
+    start = time.perf_counter()
+    history = trial.run(spec.epochs)
+    seconds = time.perf_counter() - start
+
+    epochs = [{"epoch": i + 1, "train_loss": float(h["loss"]), "test_loss": float(h["val_loss"])}
+              for i, h in enumerate(history)]
+    finite = all(math.isfinite(e["train_loss"]) and math.isfinite(e["test_loss"]) for e in epochs)
+    status = "finished" if finite and len(epochs) == spec.epochs else "diverged"
+    result = {
+        "run": spec.name, "settings": settings, "status": status, "history": epochs,
+        "test_loss": epochs[-1]["test_loss"] if epochs else float("nan"),
+        "train_loss": epochs[-1]["train_loss"] if epochs else float("nan"),
+        "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
+        "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
+        "threads": torch.get_num_threads(), "versions": versions(),
+        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    save_model(directory / "model.pt", spec, model)
+    write_json(result_path, result)  # written last: its presence means the run is complete
+    log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
+        f"train loss {result['train_loss']:.5g}")
+    return result
+
+
+def save_model(path, spec, model):
+    """Weights plus what rebuilds the model; loadable with ``torch.load(weights_only=True)``."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save({"model": spec.model, "model_kwargs": dict(spec.model_kwargs), "state_dict": state}, tmp)
+
+
+def load_model(path, device="cpu"):
+    """The trained model saved by :func:`save_model`, in eval mode."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(saved["model"], **saved["model_kwargs"])
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device).eval()
+
+
+def with_overrides(spec, **overrides):
+    """``spec`` with the non-None ``overrides`` applied (e.g. ``epochs`` from the command line)."""
+    return dataclasses.replace(spec, **{k: v for k, v in overrides.items() if v is not None})
