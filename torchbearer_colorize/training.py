@@ -84,8 +84,13 @@ def versions():
             "torchbearer_colorize": __version__}
 
 
-def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, log=print):
-    """Train ``spec`` on ``data`` (or reuse the stored run) and return its result dict."""
+def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
+          log=print):
+    """Train ``spec`` on ``data`` (or reuse the stored run) and return its result dict.
+
+    ``channels_last`` stores the weights NHWC, which oneDNN convolves about 1.5x faster on this
+    CPU (measured); the arithmetic stays fp32, so it is not part of the run's identity.
+    """
     settings = run_settings(spec, data, seed)
     directory = run_dir(runs_dir, settings)
     result_path = directory / "result.json"
@@ -93,12 +98,15 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         shutil.rmtree(directory)
     if result_path.exists():
         log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
-        return json.loads(result_path.read_text())
+        # The name labels a table row; the same run may be a row of several tables.
+        return {**json.loads(result_path.read_text()), "run": spec.name}
     directory.mkdir(parents=True, exist_ok=True)
 
     device = resolve_device(device)
     torch.manual_seed(seed)
     model = build_model(spec.model, **spec.model_kwargs)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr)
     sampler = EpochShuffleSampler(len(data.train), seed)
     pin = device.type == "cuda"
@@ -133,7 +141,7 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         "train_loss": epochs[-1]["train_loss"] if epochs else float("nan"),
         "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
         "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
-        "threads": torch.get_num_threads(), "versions": versions(),
+        "threads": torch.get_num_threads(), "channels_last": channels_last, "versions": versions(),
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     save_model(directory / "model.pt", spec, model)

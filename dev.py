@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Set up a local virtual environment (.venv) when it is absent or stale, then run a job in it.
+
+    python3 dev.py run [EXPERIMENT] [OPTIONS...]   # default: python -m experiments.lr_sweep
+    python3 dev.py test [PYTEST OPTIONS...]        # the whole test suite
+
+Only the Python standard library is needed to start; everything else is installed into .venv
+with the versions pinned in constraints.txt.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def setup():
+    recipe = b"".join((ROOT / name).read_bytes() for name in ("setup.cfg", "constraints.txt"))
+    stamp = VENV / f".installed-{hashlib.sha256(recipe).hexdigest()[:16]}"
+    if stamp.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating a virtual environment in {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("installing the package and its dependencies (about a minute; torch is large)", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"], check=True)
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
+    stamp.touch()
+
+
+def main(argv):
+    if not argv or argv[0] not in ("run", "test"):
+        sys.exit(__doc__)
+    setup()
+    if argv[0] == "test":
+        command = [str(PYTHON), "-m", "pytest", *argv[1:]]
+    else:
+        experiment = argv[1] if len(argv) > 1 and not argv[1].startswith("-") else "lr_sweep"
+        command = [str(PYTHON), "-m", f"experiments.{experiment}", *argv[2 if experiment in argv[1:2] else 1:]]
+    print("+", " ".join(command[1:]), flush=True)
+    sys.exit(subprocess.run(command, cwd=ROOT).returncode)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,93 @@
+import csv
+import json
+import math
+
+import pytest
+
+from experiments import lr_sweep, optimizers
+from tests.conftest import cli
+
+FIGURES = ("test_loss.png", "table.md", "table.csv")
+
+
+def read_table(out):
+    with open(out / "table.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def stored_results(runs):
+    return {json.loads(p.read_text())["settings"]["lr"]: json.loads(p.read_text())
+            for p in runs.glob("*/result.json")}
+
+
+def test_lr_sweep_quick_end_to_end(dirs, capsys):
+    results = lr_sweep.main(cli(dirs, "--quick"))
+    out = dirs["out"]
+    for name in FIGURES:
+        assert (out / name).stat().st_size > 0
+    rows = read_table(out)
+    assert [r["run"] for r in rows] == ["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1"]
+    stored = stored_results(dirs["runs"])
+    for row, result in zip(rows, results):
+        assert row["epochs"] == "1" and row["batch_size"] == "4" and row["n_train"] == "8" and row["n_test"] == "8"
+        assert math.isfinite(float(row["test_loss"])) and math.isfinite(float(row["train_loss"]))
+        # the table's numbers are the stored run's, not typed in
+        assert float(row["test_loss"]) == stored[float(row["lr"])]["test_loss"] == result["test_loss"]
+        assert float(row["train_loss"]) == stored[float(row["lr"])]["history"][-1]["train_loss"]
+        assert row["data"] == "built-in sample set, not the report's paintings"
+        name = row["run"].replace(" ", "_")
+        assert (out / f"{name}_loss.png").exists() and (out / f"{name}_samples.png").exists()
+        assert json.loads((out / "results" / f"{name}.json").read_text()) == result
+    assert rows[1]["report_test_loss"] == "0.0028" and rows[2]["report_train_loss"] == "0.0444"
+    assert "built-in sample set, not the report's paintings" in (out / "table.md").read_text()
+
+
+def test_optimizers_reuses_the_lr_sweep_adam_run(dirs, capsys):
+    lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001"))
+    capsys.readouterr()
+    optimizers.main(cli(dirs, "--quick"))
+    printed = capsys.readouterr().out
+    assert "[Adam] reusing" in printed and "[SGD] training" in printed and "[Adadelta] training" in printed
+    assert [r["run"] for r in read_table(dirs["out"])] == ["SGD", "Adadelta", "Adam"]
+    assert len(list(dirs["runs"].glob("*/result.json"))) == 3
+
+
+def test_experiment_on_a_paintings_folder(dirs, paintings):
+    lr_sweep.main(cli(dirs, "--data-root", paintings, "--quick", "--lrs", "0.001"))
+    assert read_table(dirs["out"])[0]["data"] == "paintings from paintings"
+
+
+def test_quick_without_out_keeps_the_committed_figures_apart(dirs, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    lr_sweep.main(["--quick", "--lrs", "0.001", "--verbose", "0", "--cache-dir", str(dirs["cache"])])
+    assert (tmp_path / "runs" / "quick" / "lr_sweep" / "table.md").exists()
+    assert not (tmp_path / "figures").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "-1"], "--epochs"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--lrs", "-0.1"], "--lrs"),
+    (["--device", "tpu"], "--device"),
+    (["--limit", "x"], "--limit"),
+])
+def test_nonsense_options_are_argparse_errors(dirs, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        lr_sweep.main(cli(dirs, *args))
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_missing_data_root_is_a_clear_error(dirs, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        lr_sweep.main(cli(dirs, "--data-root", tmp_path / "nowhere", "--quick"))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "nowhere" in err and "does not exist" in err and "Traceback" not in err
+    assert not (dirs["out"] / "table.md").exists()
+
+
+def test_unwritable_out_is_a_clear_error(dirs, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit):
+        lr_sweep.main(cli(dirs, "--quick") + ["--out", str(blocker / "sub")])
+    assert "--out" in capsys.readouterr().err

@@ -1,0 +1,93 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+import torchbearer
+from torch import nn
+from torchbearer import Trial
+
+from torchbearer_colorize.data import ColorizationDataset
+from torchbearer_colorize.models import SmallColorizer
+from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, run_settings, train
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    return TaskData(ColorizationDataset(images[:8]), ColorizationDataset(images[8:]),
+                    label="random test images", fingerprint="tiny-v1")
+
+
+def test_trial_steps_lower_the_loss_on_a_tiny_batch():
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 32, 32)
+    y = torch.cat([x, 0.5 * x, 1 - x], dim=1)  # a colouring the net can learn
+    model = SmallColorizer()
+    trial = Trial(model, torch.optim.Adam(model.parameters(), lr=1e-2), nn.MSELoss(), metrics=["loss"], verbose=0)
+    trial.with_train_data(x, y, batch_size=4)
+    before = nn.functional.mse_loss(model(x), y).item()
+    trial.run(20)
+    assert nn.functional.mse_loss(model(x), y).item() < 0.9 * before
+
+
+def test_a_finished_run_is_reused_and_force_retrains(tiny, tmp_path):
+    spec = RunSpec("tiny", epochs=2, batch_size=4)
+    logs = []
+    first = train(spec, tiny, runs_dir=tmp_path, verbose=0, log=logs.append)
+    assert first["status"] == "finished" and len(first["history"]) == 2
+    assert all(np.isfinite([e["train_loss"], e["test_loss"]]).all() for e in first["history"])
+    directory = run_dir(tmp_path, run_settings(spec, tiny, 0))
+    stored = json.loads((directory / "result.json").read_text())
+    assert stored["test_loss"] == first["test_loss"] == first["history"][-1]["test_loss"]
+    assert stored["settings"]["lr"] == 1e-3 and stored["versions"]["torchbearer"] == torchbearer.__version__
+
+    logs.clear()
+    again = train(spec, tiny, runs_dir=tmp_path, verbose=0, log=logs.append)
+    assert again == stored and "reusing" in logs[0]
+
+    logs.clear()
+    forced = train(spec, tiny, runs_dir=tmp_path, verbose=0, force=True, log=logs.append)
+    assert not any("reusing" in line for line in logs)
+    assert forced["finished_at"] >= stored["finished_at"]
+    # same seed, same settings: the same numbers, bit for bit, on the CPU
+    assert [e["test_loss"] for e in forced["history"]] == [e["test_loss"] for e in stored["history"]]
+
+
+def test_other_settings_are_another_run(tiny, tmp_path):
+    a = run_dir(tmp_path, run_settings(RunSpec("a"), tiny, 0))
+    assert a != run_dir(tmp_path, run_settings(RunSpec("a"), tiny, 1))
+    assert a != run_dir(tmp_path, run_settings(RunSpec("a", lr=1e-2), tiny, 0))
+    assert a == run_dir(tmp_path, run_settings(RunSpec("renamed"), tiny, 0))  # the name is not a setting
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_same_result(tiny, tmp_path):
+    spec = RunSpec("tiny", epochs=3, batch_size=4)
+    unbroken = train(spec, tiny, runs_dir=tmp_path / "a", verbose=0, log=lambda *_: None)
+    # Simulate a kill after epoch 1: train 1 epoch, then keep only its checkpoint.
+    one = RunSpec("tiny", epochs=1, batch_size=4)
+    train(one, tiny, runs_dir=tmp_path / "b", verbose=0, log=lambda *_: None)
+    src = run_dir(tmp_path / "b", run_settings(one, tiny, 0))
+    dst = run_dir(tmp_path / "b", run_settings(spec, tiny, 0))
+    dst.mkdir(parents=True)
+    (src / "checkpoint.pt").rename(dst / "checkpoint.pt")
+    logs = []
+    resumed = train(spec, tiny, runs_dir=tmp_path / "b", verbose=0, log=logs.append)
+    assert any("resuming after epoch 1" in line for line in logs)
+    assert resumed["resumed_from_epoch"] == 1
+    assert [e["test_loss"] for e in resumed["history"]] == [e["test_loss"] for e in unbroken["history"]]
+    assert [e["train_loss"] for e in resumed["history"]] == [e["train_loss"] for e in unbroken["history"]]
+
+
+def test_a_diverging_run_is_stopped_and_marked(tiny, tmp_path):
+    result = train(RunSpec("absurd", lr=1e12, epochs=3, batch_size=4, optimizer="sgd"), tiny,
+                   runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    assert result["status"] == "diverged"
+
+
+def test_saved_model_loads_with_weights_only(tiny, tmp_path):
+    spec = RunSpec("tiny", epochs=1, batch_size=4)
+    train(spec, tiny, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    model = load_model(run_dir(tmp_path, run_settings(spec, tiny, 0)) / "model.pt")
+    assert isinstance(model, SmallColorizer) and not model.training
