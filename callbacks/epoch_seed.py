@@ -6,16 +6,18 @@ from torchbearer_colorize.seeding import derive_seed
 
 
 class EpochSeed(Callback):
-    """At the start of every epoch, reseed torch and the shuffling sampler from ``(seed, epoch)``.
+    """At the start of every epoch, reseed torch from ``(seed, epoch)`` and tell the epoch to every
+    object given that has ``set_epoch`` (the shuffling sampler, a dataset that draws fresh noise).
 
     A run resumed at epoch k then draws exactly what an uninterrupted run draws at epoch k.
     """
 
-    def __init__(self, seed, sampler=None):
-        self.seed, self.sampler = seed, sampler
+    def __init__(self, seed, *epoch_aware):
+        self.seed = seed
+        self.epoch_aware = [obj for obj in epoch_aware if hasattr(obj, "set_epoch")]
 
     def on_start_epoch(self, state):
         epoch = state[torchbearer.EPOCH]
         torch.manual_seed(derive_seed(self.seed, epoch, 1))
-        if self.sampler is not None:
-            self.sampler.set_epoch(epoch)
+        for obj in self.epoch_aware:
+            obj.set_epoch(epoch)

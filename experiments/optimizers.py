@@ -3,8 +3,8 @@ for 5 epochs, beside Adam at the same rate (the lr sweep's run, reused from the 
 
 SGD is plain (no momentum) and Adadelta keeps its other defaults: the report names neither.
 """
-from torchbearer_colorize.cli import experiment_parser, finish_args, positive_float, user_errors_exit
-from torchbearer_colorize.experiment import colorization_data, run_experiment
+from torchbearer_colorize.cli import positive_float, user_errors_exit
+from torchbearer_colorize.experiment import experiment_main
 from torchbearer_colorize.training import RunSpec
 
 LR = 1e-3
@@ -12,17 +12,18 @@ EPOCHS = 5
 OPTIMIZERS = {"SGD": "sgd", "Adadelta": "adadelta", "Adam": "adam"}
 
 
-def specs(lr=LR):
-    return [RunSpec(name, model="small", optimizer=key, lr=lr, epochs=EPOCHS) for name, key in OPTIMIZERS.items()]
+def specs(args):
+    return [RunSpec(name, model="small", optimizer=key, lr=args.lr, epochs=EPOCHS) for name, key in OPTIMIZERS.items()]
+
+
+def options(parser):
+    parser.add_argument("--lr", type=positive_float, default=LR, help="learning rate of every optimizer (default 0.001)")
 
 
 @user_errors_exit
 def main(argv=None):
-    parser = experiment_parser("optimizers", __doc__)
-    parser.add_argument("--lr", type=positive_float, default=LR, help="learning rate of every optimizer (default 0.001)")
-    args = finish_args(parser.parse_args(argv))
-    return run_experiment("optimizers", "Optimizer comparison: small colorizer, lr 0.001, 5 epochs",
-                          specs(args.lr), colorization_data(args), args)
+    return experiment_main(argv, name="optimizers", doc=__doc__, specs=specs, add_options=options,
+                           title="Optimizer comparison: small colorizer, lr 0.001, 5 epochs")
 
 
 if __name__ == "__main__":

@@ -91,3 +91,30 @@ def test_unwritable_out_is_a_clear_error(dirs, tmp_path, capsys):
     with pytest.raises(SystemExit):
         lr_sweep.main(cli(dirs, "--quick") + ["--out", str(blocker / "sub")])
     assert "--out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module, run, report", [("deep", "deep", "0.0057"), ("unet", "unet", "0.0035"),
+                                                  ("denoise", "denoise", "not reported")])
+def test_other_colorization_experiments_quick_end_to_end(dirs, module, run, report):
+    import importlib
+    importlib.import_module(f"experiments.{module}").main(cli(dirs, "--quick"))
+    rows = read_table(dirs["out"])
+    assert [r["run"] for r in rows] == [run] and math.isfinite(float(rows[0]["test_loss"]))
+    assert (dirs["out"] / f"{run}_samples.png").exists() and (dirs["out"] / f"{run}_loss.png").exists()
+    assert report in (dirs["out"] / "table.md").read_text()
+
+
+def test_inception_quick_caches_features_and_says_not_pretrained(dirs, monkeypatch):
+    from experiments import inception
+    from torchbearer_colorize.models.inception import InceptionEncoder
+    calls = []
+    forward = InceptionEncoder.forward
+    monkeypatch.setattr(InceptionEncoder, "forward", lambda self, x: calls.append(len(x)) or forward(self, x))
+    inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "2"))
+    rows = read_table(dirs["out"])
+    assert "NOT pretrained" in rows[0]["data"] and rows[0]["epochs"] == "2"
+    # train and test encoded once each (8 + 8), plus the 8 images of the sample grid; not per epoch
+    assert sum(calls) == 8 + 8 + 8
+    calls.clear()
+    inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
+    assert sum(calls) == 8  # a new run on the same data and weights: only the sample grid runs the encoder

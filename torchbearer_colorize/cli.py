@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from .data.cache import CACHE_ENV
+from .data.cache import CACHE_ENV, default_cache_dir
 from .errors import UserError
 
 QUICK_IMAGES, QUICK_EPOCHS, QUICK_BATCH = 8, 1, 4
@@ -80,7 +80,7 @@ def experiment_parser(name, description):
     parser.add_argument("--limit", type=positive_int, default=None, help="use at most N images in each split")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {QUICK_IMAGES} train + {QUICK_IMAGES} test images, {QUICK_EPOCHS} epoch, "
-                             f"batch {QUICK_BATCH}; outputs go under RUNS_DIR/quick/ unless --out is given")
+                             f"batch {QUICK_BATCH} (unless given explicitly); outputs go under RUNS_DIR/quick/ unless --out is given")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="progress bars: 0 none, 1 per epoch (default), 2 per batch")
     parser.set_defaults(experiment=name)
@@ -89,9 +89,11 @@ def experiment_parser(name, description):
 
 def finish_args(args):
     """Apply ``--quick`` and default paths, and check the output folder is writable up front."""
-    if args.quick:
-        args.limit = min(args.limit or QUICK_IMAGES, QUICK_IMAGES)
-        args.epochs, args.batch_size = QUICK_EPOCHS, QUICK_BATCH
+    if args.quick:  # explicit --limit, --epochs, --batch-size still win
+        args.limit = args.limit or QUICK_IMAGES
+        args.epochs = args.epochs or QUICK_EPOCHS
+        args.batch_size = args.batch_size or QUICK_BATCH
+    args.cache_dir = args.cache_dir or default_cache_dir()
     if args.out is None:
         args.out = (args.runs_dir / "quick" / args.experiment) if args.quick else Path("figures") / args.experiment
     for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):

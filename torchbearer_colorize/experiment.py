@@ -9,6 +9,7 @@ import torch
 
 from . import figures, tables
 from .atomic import write_json
+from .cli import experiment_parser, finish_args
 from .data import ColorizationDataset, load_paintings
 from .reported import reported
 from .training import TaskData, load_model, run_dir, train, with_overrides
@@ -16,7 +17,7 @@ from .training import TaskData, load_model, run_dir, train, with_overrides
 TABLE_NOTES = (
     "train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "
     "test loss: the model after the last epoch, evaluated on the test split",
-    "report columns: the report's printed numbers, on its own (unpublished) paintings; n/r = not reported",
+    "report columns: the report's printed numbers, on its own (unpublished) paintings",
 )
 
 
@@ -36,12 +37,22 @@ def sample_indices(n, k=8):
     return np.unique(np.linspace(0, n - 1, min(k, n)).round().astype(int)).tolist()
 
 
-def sample_rows(model, dataset, device, labels=("gray input", "prediction", "ground truth")):
+def sample_rows(model, dataset, device, labels):
     inputs, targets = zip(*(dataset[i] for i in sample_indices(len(dataset))))
     inputs, targets = torch.stack(inputs), torch.stack(targets)
     with torch.no_grad():
         predictions = model(inputs.to(device)).cpu()
     return [(labels[0], inputs.numpy()), (labels[1], predictions.numpy()), (labels[2], targets.numpy())]
+
+
+def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None, notes=()):
+    """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
+    added by ``add_options(parser)``), build the data, then train ``specs(args)`` and write outputs."""
+    parser = experiment_parser(name, doc)
+    if add_options:
+        add_options(parser)
+    args = finish_args(parser.parse_args(argv))
+    return run_experiment(name, title, specs(args), data(args), args, notes=notes)
 
 
 def run_experiment(experiment, title, specs, data, args, notes=()):
@@ -58,7 +69,10 @@ def run_experiment(experiment, title, specs, data, args, notes=()):
         caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}"
         figures.loss_curve(out / f"{name}_loss.png", result, caption)
         model = load_model(run_dir(args.runs_dir, result["settings"]) / "model.pt")
-        figures.sample_grid(out / f"{name}_samples.png", sample_rows(model, data.test, "cpu"), caption)
+        if data.display_model is not None:
+            model = data.display_model(model)
+        rows = sample_rows(model, data.display or data.test, "cpu", data.row_labels)
+        figures.sample_grid(out / f"{name}_samples.png", rows, caption)
     figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}")
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "

@@ -26,7 +26,7 @@ def row(result, reported=None, model_label=None):
 
 def fmt(value):
     if value is None:
-        return "n/r"  # not reported
+        return "not reported"
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)

@@ -12,6 +12,7 @@ import platform
 import shutil
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 import torch
@@ -55,6 +56,11 @@ class TaskData:
     label: str  # e.g. "built-in sample set, not the report's paintings"
     fingerprint: str
     task: str = "colorize"  # what input and target mean; part of the run identity
+    # Sample grids show ``display`` items (default: ``test``) through ``display_model(trained model)``:
+    # the inception decoder trains on cached features but is shown on gray images.
+    display: object = None
+    display_model: Callable = None
+    row_labels: tuple = ("gray input", "prediction", "ground truth")
 
 
 def run_settings(spec, data, seed):
@@ -116,7 +122,7 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     trial = Trial(
         model, optimizer, nn.MSELoss(), metrics=["loss"], verbose=verbose,
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
-        callbacks=[EpochSeed(seed, sampler), StopOnNonFiniteLoss(),
+        callbacks=[EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
                    CSVLogger(str(directory / "log.csv"), append=True), AtomicCheckpoint(checkpoint)],
     ).with_generators(train_loader, val_generator=test_loader).to(device)
 

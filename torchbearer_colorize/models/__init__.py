@@ -1,7 +1,9 @@
 """Models by the names that run settings and checkpoints use."""
-from .colorizers import SmallColorizer
+from .colorizers import DeepColorizer, SmallColorizer, UNetColorizer
+from .inception import InceptionColorizer, InceptionDecoder, InceptionEncoder, load_encoder
 
-MODELS = {"small": SmallColorizer}
+MODELS = {"small": SmallColorizer, "deep": DeepColorizer, "unet": UNetColorizer,
+          "inception_decoder": InceptionDecoder}
 
 
 def build_model(name, **kwargs):
@@ -11,4 +13,5 @@ def build_model(name, **kwargs):
         raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
 
 
-__all__ = ["MODELS", "SmallColorizer", "build_model"]
+__all__ = ["MODELS", "DeepColorizer", "InceptionColorizer", "InceptionDecoder", "InceptionEncoder",
+           "SmallColorizer", "UNetColorizer", "build_model", "load_encoder"]

@@ -1,0 +1,54 @@
+"""Report question 4, pretrained encoder: torchvision's inception_v3 with ImageNet weights, frozen, its
+last layer replaced by a decoder of 6 transposed convolutions (2048->64->32->32->32->32->3); the gray
+image is replicated to 3 channels, resized to 299 x 299 and ImageNet-normalized. Adam, lr 0.001,
+10 epochs. The decoder sees the pooled 2048-value feature vector (the report's "much smaller latent").
+
+The encoder is frozen, so its features are computed once per data set and weights and cached; the
+Trial trains the decoder on them. Weights come from torchvision's cache ($TORCH_HOME), or --weights
+FILE, or --no-pretrained (a random frozen encoder, said in every row and figure).
+"""
+from pathlib import Path
+
+from torchbearer_colorize.cli import user_errors_exit
+from torchbearer_colorize.data import ColorizationDataset, load_paintings
+from torchbearer_colorize.data.cache import fingerprint
+from torchbearer_colorize.data.features import FeatureDataset, cached_features
+from torchbearer_colorize.experiment import experiment_main
+from torchbearer_colorize.models import InceptionColorizer, load_encoder
+from torchbearer_colorize.training import RunSpec, TaskData, resolve_device
+
+SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
+NOT_PRETRAINED = "encoder NOT pretrained (random frozen weights)"
+
+
+def options(parser):
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument("--weights", type=Path, default=None,
+                         help="a state-dict file of torchvision's inception_v3 (default: torchvision's ImageNet weights)")
+    weights.add_argument("--no-pretrained", action="store_true",
+                         help=f"use a randomly initialised frozen encoder ({NOT_PRETRAINED})")
+
+
+def feature_data(args):
+    splits = load_paintings(args.data_root, args.cache_dir, args.limit)
+    encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
+    device = resolve_device(args.device)
+    pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
+    features = {split: FeatureDataset(cached_features(encoder, dataset, splits.fingerprint, args.cache_dir,
+                                                      split, device), dataset)
+                for split, dataset in pairs.items()}
+    label = splits.label + (f"; {NOT_PRETRAINED}" if args.no_pretrained else "")
+    return TaskData(features["train"], features["test"], label=label,
+                    fingerprint=fingerprint(splits.fingerprint, encoder.weights_id), task="colorize-inception",
+                    display=pairs["test"], display_model=lambda decoder: InceptionColorizer(encoder, decoder))
+
+
+@user_errors_exit
+def main(argv=None):
+    return experiment_main(argv, name="inception", doc=__doc__, specs=lambda args: SPECS, data=feature_data,
+                           add_options=options,
+                           title="Frozen inception_v3 encoder + 6-layer decoder, Adam, lr 0.001, 10 epochs")
+
+
+if __name__ == "__main__":
+    main()
