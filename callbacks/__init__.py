@@ -2,5 +2,7 @@
 from .checkpoint import AtomicCheckpoint
 from .divergence import StopOnNonFiniteLoss
 from .epoch_seed import EpochSeed
+from .kl_divergence import KL, LOGVAR, MU, KLDivergence, KLMetric, ReconstructionMetric, gaussian_kl
 
-__all__ = ["AtomicCheckpoint", "EpochSeed", "StopOnNonFiniteLoss"]
+__all__ = ["AtomicCheckpoint", "EpochSeed", "KL", "KLDivergence", "KLMetric", "LOGVAR", "MU",
+           "ReconstructionMetric", "StopOnNonFiniteLoss", "gaussian_kl"]

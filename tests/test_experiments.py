@@ -118,3 +118,24 @@ def test_inception_quick_caches_features_and_says_not_pretrained(dirs, monkeypat
     calls.clear()
     inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
     assert sum(calls) == 8  # a new run on the same data and weights: only the sample grid runs the encoder
+
+
+def test_vae_fruits_quick_end_to_end(dirs):
+    from experiments import vae_fruits
+    results = vae_fruits.main(cli(dirs, "--quick", "--classes", "3"))
+    rows = read_table(dirs["out"])
+    assert rows[0]["data"] == "built-in fruit set, not Fruits-360" and rows[0]["n_train"] == "8"
+    last = results[0]["history"][-1]
+    assert float(rows[0]["test_kl"]) == last["test_kl"] > 0
+    # the table's loss is the reconstruction plus beta x KL, all measured by the Trial
+    assert last["test_loss"] == pytest.approx(last["test_reconstruction"] + last["test_kl"], rel=1e-4)
+    assert rows[0]["report_test_loss"] == "19005.3105"
+    for figure in ("loss", "samples", "latent_histograms", "samples_from_latent", "noisy_codes", "traversal"):
+        assert (dirs["out"] / f"beta_VAE_{figure}.png").stat().st_size > 0
+
+
+def test_vae_download_needs_a_data_root(dirs, capsys):
+    from experiments import vae_fruits
+    with pytest.raises(SystemExit):
+        vae_fruits.main(cli(dirs, "--quick", "--download"))
+    assert "--download needs --data-root" in capsys.readouterr().err

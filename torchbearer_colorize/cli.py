@@ -40,6 +40,16 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
 def positive_floats(text):
     """A comma-separated list of positive numbers, e.g. ``1e-4,1e-3``."""
     return tuple(positive_float(part) for part in text.split(",") if part.strip())

@@ -17,7 +17,7 @@ from .training import TaskData, load_model, run_dir, train, with_overrides
 TABLE_NOTES = (
     "train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "
     "test loss: the model after the last epoch, evaluated on the test split",
-    "report columns: the report's printed numbers, on its own (unpublished) paintings",
+    "report columns: the numbers the report printed for these settings, on its own data",
 )
 
 
@@ -38,25 +38,32 @@ def sample_indices(n, k=8):
 
 
 def sample_rows(model, dataset, device, labels):
+    """Rows of a sample grid: inputs, predictions and (given a third label) targets."""
     inputs, targets = zip(*(dataset[i] for i in sample_indices(len(dataset))))
     inputs, targets = torch.stack(inputs), torch.stack(targets)
     with torch.no_grad():
         predictions = model(inputs.to(device)).cpu()
-    return [(labels[0], inputs.numpy()), (labels[1], predictions.numpy()), (labels[2], targets.numpy())]
+    rows = [(labels[0], inputs.numpy()), (labels[1], predictions.numpy())]
+    return rows + [(labels[2], targets.numpy())] if len(labels) > 2 else rows
 
 
-def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None, notes=()):
+def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None, **outputs):
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
-    added by ``add_options(parser)``), build the data, then train ``specs(args)`` and write outputs."""
+    added by ``add_options(parser)``), build the data, then train ``specs(args)`` and write outputs
+    (``outputs`` go to ``run_experiment``)."""
     parser = experiment_parser(name, doc)
     if add_options:
         add_options(parser)
     args = finish_args(parser.parse_args(argv))
-    return run_experiment(name, title, specs(args), data(args), args, notes=notes)
+    return run_experiment(name, title, specs(args), data(args), args, **outputs)
 
 
-def run_experiment(experiment, title, specs, data, args, notes=()):
-    """Train (or reuse) every run in ``specs``, then write all tables and figures under ``args.out``."""
+def run_experiment(experiment, title, specs, data, args, notes=(), columns=tables.COLUMNS,
+                   curves=(("loss", "MSE loss"),), run_figures=None):
+    """Train (or reuse) every run in ``specs``, then write all tables and figures under ``args.out``.
+
+    ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
+    writes an experiment's own figures for each trained model."""
     out = args.out
     results = []
     for spec in specs:
@@ -67,17 +74,19 @@ def run_experiment(experiment, title, specs, data, args, notes=()):
         name = slug(result["run"])
         write_json(out / "results" / f"{name}.json", result)
         caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}"
-        figures.loss_curve(out / f"{name}_loss.png", result, caption)
+        figures.loss_curve(out / f"{name}_loss.png", result, caption, curves)
         model = load_model(run_dir(args.runs_dir, result["settings"]) / "model.pt")
         if data.display_model is not None:
             model = data.display_model(model)
         rows = sample_rows(model, data.display or data.test, "cpu", data.row_labels)
         figures.sample_grid(out / f"{name}_samples.png", rows, caption)
-    figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}")
+        if run_figures:
+            run_figures(out, name, model, data, caption)
+    figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}", f"test {curves[0][1]}")
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
              f"seed {args.seed}",) + TABLE_NOTES + tuple(notes)
-    markdown = tables.write_table(out, title, rows, notes)
+    markdown = tables.write_table(out, title, rows, notes, columns)
     print(markdown)
     print(f"tables, figures and result JSONs written to {out}/")
     return results

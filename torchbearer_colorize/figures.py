@@ -14,34 +14,49 @@ def _save(fig, path):
     plt.close(fig)
 
 
-def _epoch_axes(ax, title):
+def _epoch_axes(ax, title, ylabel="MSE loss"):
     ax.set_xlabel("epoch")
-    ax.set_ylabel("MSE loss")
+    ax.set_ylabel(ylabel)
     ax.set_yscale("log")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
-def loss_curve(path, result, title):
-    """Train and test loss per epoch of one run."""
-    epochs = [e["epoch"] for e in result["history"]]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(epochs, [e["train_loss"] for e in result["history"]], "o-", label="train (epoch mean)")
-    ax.plot(epochs, [e["test_loss"] for e in result["history"]], "s-", label="test (after the epoch)")
-    _epoch_axes(ax, title)
-    ax.legend()
+def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),)):
+    """Train and test curves per epoch of one run: one panel per ``(metric, axis label)``."""
+    history = result["history"]
+    epochs = [e["epoch"] for e in history]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, (metric, label) in zip(axes[0], metrics):
+        ax.plot(epochs, [e[f"train_{metric}"] for e in history], "o-", label="train (epoch mean)")
+        ax.plot(epochs, [e[f"test_{metric}"] for e in history], "s-", label="test (after the epoch)")
+        _epoch_axes(ax, title if len(metrics) == 1 else f"{label}\n{title}", label)
+        ax.legend()
     _save(fig, path)
 
 
-def overlay(path, results, title):
+def histograms(path, panels, title):
+    """``panels`` is a list of ``(name, values N x D)``: one row of D per-dimension histograms each."""
+    dims = panels[0][1].shape[1]
+    fig, axes = plt.subplots(len(panels), dims, figsize=(2.4 * dims, 2.2 * len(panels)), squeeze=False)
+    for r, (name, values) in enumerate(panels):
+        for d in range(dims):
+            axes[r][d].hist(values[:, d], bins=30, color=f"C{r}")
+            axes[r][d].set_title(f"{name}[{d}]", fontsize=9)
+            axes[r][d].tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def overlay(path, results, title, ylabel="test MSE loss"):
     """The test-loss curves of all runs of an experiment on one plot."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for result in results:
         ax.plot([e["epoch"] for e in result["history"]], [e["test_loss"] for e in result["history"]],
                 "o-", label=f"{result['run']} ({result['status']})" if result["status"] != "finished" else result["run"])
-    _epoch_axes(ax, title)
-    ax.set_ylabel("test MSE loss")
+    _epoch_axes(ax, title, ylabel)
     ax.legend(fontsize=8)
     _save(fig, path)
 

@@ -11,9 +11,14 @@ COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n
 
 
 def row(result, reported=None, model_label=None):
-    """One table row from a stored run result and the report's numbers (None: not in the report)."""
+    """One table row from a stored run result and the report's numbers (None: not in the report).
+
+    Besides ``COLUMNS`` it carries the last epoch's other metrics (``test_kl``, ...) and ``beta``,
+    for tables that ask for them."""
     s = result["settings"]
+    last = result["history"][-1] if result["history"] else {}
     return {
+        **{k: v for k, v in last.items() if k != "epoch"}, "beta": s.get("beta"),
         "run": result["run"], "model": model_label or s["model"],
         "optimizer": OPTIMIZER_NAMES.get(s["optimizer"], s["optimizer"]), "lr": s["lr"],
         "epochs": s["epochs"], "batch_size": s["batch_size"], "data": result["data"],

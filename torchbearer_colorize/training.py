@@ -23,7 +23,8 @@ from torch.utils.data import DataLoader
 from torchbearer import Trial
 from torchbearer.callbacks import CSVLogger
 
-from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
+from callbacks import (AtomicCheckpoint, EpochSeed, KLDivergence, KLMetric, ReconstructionMetric,
+                       StopOnNonFiniteLoss)
 from callbacks.checkpoint import load_checkpoint
 
 from . import __version__
@@ -33,6 +34,9 @@ from .models import build_model
 from .seeding import EpochShuffleSampler
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adadelta": torch.optim.Adadelta}
+# "mse": the colorization loss, a mean over pixels; "mse_sum": summed over pixels and batch (the VAE's,
+# which with the KL term reproduces the report's loss scale)
+LOSSES = {"mse": lambda: nn.MSELoss(), "mse_sum": lambda: nn.MSELoss(reduction="sum")}
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "adadelta": "Adadelta"}
 
 
@@ -46,6 +50,8 @@ class RunSpec:
     epochs: int = 5
     batch_size: int = 32
     model_kwargs: dict = field(default_factory=dict)
+    loss: str = "mse"
+    beta: float = None  # a beta-VAE's KL weight: adds the KLDivergence callback and its metrics
 
 
 @dataclass
@@ -68,7 +74,8 @@ def run_settings(spec, data, seed):
     return {
         "task": data.task, "model": spec.model, "model_kwargs": spec.model_kwargs,
         "optimizer": spec.optimizer, "lr": spec.lr, "epochs": spec.epochs,
-        "batch_size": spec.batch_size, "loss": "mse", "data": data.fingerprint, "seed": seed,
+        "batch_size": spec.batch_size, "loss": spec.loss, "data": data.fingerprint, "seed": seed,
+        **({"beta": spec.beta} if spec.beta is not None else {}),
     }
 
 
@@ -119,10 +126,14 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
     test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
     checkpoint = directory / "checkpoint.pt"
+    metrics, extra_callbacks = ["loss"], []
+    if spec.beta is not None:
+        metrics += [KLMetric(), ReconstructionMetric()]
+        extra_callbacks.append(KLDivergence(spec.beta))
     trial = Trial(
-        model, optimizer, nn.MSELoss(), metrics=["loss"], verbose=verbose,
+        model, optimizer, LOSSES[spec.loss](), metrics=metrics, verbose=verbose,
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
-        callbacks=[EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
+        callbacks=[*extra_callbacks, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
                    CSVLogger(str(directory / "log.csv"), append=True), AtomicCheckpoint(checkpoint)],
     ).with_generators(train_loader, val_generator=test_loader).to(device)
 
@@ -137,9 +148,8 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     history = trial.run(spec.epochs)
     seconds = time.perf_counter() - start
 
-    epochs = [{"epoch": i + 1, "train_loss": float(h["loss"]), "test_loss": float(h["val_loss"])}
-              for i, h in enumerate(history)]
-    finite = all(math.isfinite(e["train_loss"]) and math.isfinite(e["test_loss"]) for e in epochs)
+    epochs = [epoch_record(i + 1, h) for i, h in enumerate(history)]
+    finite = all(math.isfinite(v) for e in epochs for v in e.values())
     status = "finished" if finite and len(epochs) == spec.epochs else "diverged"
     result = {
         "run": spec.name, "settings": settings, "status": status, "history": epochs,
@@ -155,6 +165,16 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def epoch_record(epoch, metrics):
+    """One epoch of torchbearer's history as ``train_<metric>`` / ``test_<metric>`` floats."""
+    record = {"epoch": epoch}
+    for key, value in metrics.items():
+        if key.startswith("running_") or key.endswith("_steps"):
+            continue
+        record[f"test_{key[4:]}" if key.startswith("val_") else f"train_{key}"] = float(value)
+    return record
 
 
 def save_model(path, spec, model):

@@ -133,3 +133,17 @@ class ColorizationDataset(Dataset):
 
     def __getitem__(self, index):
         return self.gray[index], self.colour[index].float().div_(255)
+
+
+class ReconstructionDataset(Dataset):
+    """Items ``(image, image)``, 3 x H x W floats in [0, 1]: an autoencoder's input is its target."""
+
+    def __init__(self, images):
+        self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        image = self.images[index].float().div_(255)
+        return image, image

@@ -1,9 +1,10 @@
 """Models by the names that run settings and checkpoints use."""
 from .colorizers import DeepColorizer, SmallColorizer, UNetColorizer
 from .inception import InceptionColorizer, InceptionDecoder, InceptionEncoder, load_encoder
+from .vae import VAELatent
 
 MODELS = {"small": SmallColorizer, "deep": DeepColorizer, "unet": UNetColorizer,
-          "inception_decoder": InceptionDecoder}
+          "inception_decoder": InceptionDecoder, "vae": VAELatent}
 
 
 def build_model(name, **kwargs):
@@ -14,4 +15,4 @@ def build_model(name, **kwargs):
 
 
 __all__ = ["MODELS", "DeepColorizer", "InceptionColorizer", "InceptionDecoder", "InceptionEncoder",
-           "SmallColorizer", "UNetColorizer", "build_model", "load_encoder"]
+           "SmallColorizer", "UNetColorizer", "VAELatent", "build_model", "load_encoder"]

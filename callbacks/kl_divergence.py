@@ -1,0 +1,63 @@
+import torch
+import torchbearer
+from torchbearer import metrics, state_key
+from torchbearer.callbacks import Callback
+
+MU = state_key("mu")
+LOGVAR = state_key("logvar")
+KL = state_key("kl")
+RECONSTRUCTION = state_key("reconstruction")
+
+
+def gaussian_kl(mu, logvar):
+    """KL(N(mu, exp(logvar)) || N(0, I)) in closed form, summed over latent dimensions and the batch."""
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+class KLDivergence(Callback):
+    """Adds ``beta * KL(q(z|x) || N(0, I))`` to the Trial's loss, in training and validation alike.
+
+    The model stores ``mu`` and ``logvar`` under the ``MU`` and ``LOGVAR`` state keys in its
+    ``forward(x, state)`` and returns only the reconstruction, so the criterion sees one tensor
+    (torchbearer's own VAE idiom). Before adding, the criterion's value is kept under
+    ``RECONSTRUCTION`` and the KL under ``KL``, so ``KLMetric`` and ``ReconstructionMetric`` log them.
+    """
+
+    def __init__(self, beta=1.0, mu_key=MU, logvar_key=LOGVAR):
+        self.beta, self.mu_key, self.logvar_key = beta, mu_key, logvar_key
+
+    def _add_kl(self, state):
+        kl = gaussian_kl(state[self.mu_key], state[self.logvar_key])
+        state[RECONSTRUCTION] = state[torchbearer.LOSS].detach()
+        state[KL] = kl.detach()
+        state[torchbearer.LOSS] = state[torchbearer.LOSS] + self.beta * kl
+
+    def on_criterion(self, state):
+        self._add_kl(state)
+
+    def on_criterion_validation(self, state):
+        self._add_kl(state)
+
+
+@metrics.running_mean
+@metrics.mean
+class KLMetric(metrics.Metric):
+    """The batch KL term (before beta), averaged over the epoch like torchbearer's ``loss``."""
+
+    def __init__(self):
+        super().__init__("kl")
+
+    def process(self, state):
+        return state[KL]
+
+
+@metrics.running_mean
+@metrics.mean
+class ReconstructionMetric(metrics.Metric):
+    """The criterion's value alone (the reconstruction term), averaged over the epoch."""
+
+    def __init__(self):
+        super().__init__("reconstruction")
+
+    def process(self, state):
+        return state[RECONSTRUCTION]

@@ -1,0 +1,745 @@
+"""The built-in fruit set: 30 classes of rendered fruit turning in front of a white background.
+
+Fruits-360 photographs each fruit while a motor turns it in front of a white sheet and crops the
+frames to 100 x 100 pixels, one folder per class. When that data set is not on disk (offline runs,
+tests), this module renders a stand-in in the same spirit. The recipe:
+
+* Shape. Each fruit is a body of revolution about its stem axis. A profile gives the squared
+  half-width r(t)^2 at height t in [-1, 1]; the silhouette is F = r(t)^2 - x^2 > 0 and the visible
+  surface stands sqrt(F) in front of the axis. A bowed centre line bends bananas; a dent pulls in
+  the stem cavity of apples, cherries and tomatoes.
+* Turning. Frame k of an instance shows it turned by 360 k / frames degrees about that axis. The
+  surface point under pixel (x, t) has longitude asin(x / r(t)) + turn, so texture slides across
+  the body and wraps round the back. A slightly oval cross-section, a wobbling axis and the bow of
+  a banana change the outline as it turns; stems, leaves and sepals swing about the axis. Every
+  instance also has its own in-plane tilt, size, position, colour jitter and texture seed.
+* Skin. Textures (citrus pores, speckles, stripes, seeds, drupelets, fibres, blush, ...) are
+  painted once per instance on a periodic (height x longitude) map of albedo, bump and gloss,
+  then looked up per pixel.
+* Light. Normals come from the height field plus the bumps: wrapped diffuse light from the upper
+  left, darkening towards the silhouette and a Blinn-Phong highlight. Edges are antialiased with
+  the signed distance F / |grad F|; the background is pure white.
+
+Train and test images come from different instances of the same classes, so no test image is a
+near-copy of a training frame. Every image is a pure function of (split, class, index): all its
+randomness comes from ``np.random.default_rng([VERSION, split_id, class_index, instance])``.
+"""
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+
+from ..errors import UserError
+from .cache import cached_array, default_cache_dir, fingerprint
+from .paintings import ImageSplits
+
+LABEL = "built-in fruit set, not Fruits-360"
+VERSION = 1  # bump when the recipe changes: it is part of every cache key and run fingerprint
+SIZE = 100  # Fruits-360 images are 100 x 100
+TRAIN_PER_CLASS = 150
+TEST_PER_CLASS = 50
+
+# split -> (id in the seed, instances per class, frames per instance); instances x frames = per class
+_SPLITS = {"train": (0, 3, 50), "test": (1, 2, 25)}
+# Image i of a class is instance i % instances at frame (i // instances) * _STRIDE % frames. The
+# stride is coprime with both frame counts, so every frame is used once and any prefix of a class
+# (a --limit run) already shows every instance from all round.
+_STRIDE = 19
+
+_TEX_ROWS, _TEX_COLS = 128, 256  # skin map: rows span the height, columns the full turn
+# Unit vectors as Python floats, so the float32 image arithmetic is not promoted to float64.
+_LIGHT = tuple((np.array([-0.45, -0.55, 0.70]) / np.linalg.norm([-0.45, -0.55, 0.70])).tolist())  # upper left
+_HALFWAY = tuple(((np.add(_LIGHT, [0, 0, 1])) / np.linalg.norm(np.add(_LIGHT, [0, 0, 1]))).tolist())  # viewer on +z
+_WRAP, _AMBIENT = 0.35, 0.30  # soft studio light: the shadow side is darker, never black
+_LEAF_GREEN = (0.25, 0.50, 0.12)
+
+
+@dataclass(frozen=True)
+class Fruit:
+    """A class: what every instance of it shares. Colours are sRGB in [0, 1]."""
+    name: str
+    shape: str  # key of _PROFILES
+    aspect: float  # height / width of the body (for a banana: length / thickness)
+    colour: Tuple[float, float, float]
+    colour2: Tuple[float, float, float] = (0.0, 0.0, 0.0)  # blush, stripes, spots, seeds, ...
+    textures: Tuple[str, ...] = ()  # keys of _TEXTURES, applied in order
+    gloss: float = 0.3  # strength of the specular highlight
+    shine: float = 20.0  # its exponent: higher is a smaller, sharper spot
+    top: Optional[str] = None  # what grows out of the top: a key of _TOPS
+    top_colour: Tuple[float, float, float] = (0.38, 0.26, 0.12)
+    dent: float = 0.0  # depth of the stem cavity, as a share of the half-height
+    top_mark: Optional[Tuple[Tuple[float, float, float], float]] = None  # (colour, size) at the stem end
+    bottom_mark: Optional[Tuple[Tuple[float, float, float], float]] = None  # and at the blossom end
+    scale: float = 0.84  # the longer half-axis of the body, in half-frames
+    blush: float = 0.85  # how far the blushed cheek goes towards colour2
+
+
+FRUITS = (
+    Fruit("red apple", "apple", 0.90, (0.74, 0.08, 0.09), (0.92, 0.70, 0.28), ("blush", "streaks", "lenticels"),
+          gloss=0.45, shine=25, top="stem", dent=0.14, bottom_mark=((0.30, 0.20, 0.10), 0.10), blush=0.5),
+    Fruit("green apple", "apple", 0.92, (0.56, 0.80, 0.24), (0.90, 0.78, 0.30), ("blush", "lenticels"),
+          gloss=0.5, shine=25, top="stem_leaf", dent=0.14, bottom_mark=((0.35, 0.30, 0.12), 0.10)),
+    Fruit("orange", "round", 0.97, (0.99, 0.55, 0.04), textures=("pores",), gloss=0.3, shine=15,
+          top="nub", top_colour=(0.40, 0.45, 0.15), bottom_mark=((0.75, 0.40, 0.05), 0.06)),
+    Fruit("lemon", "lemon", 1.30, (0.99, 0.86, 0.15), textures=("pores",), gloss=0.35, shine=15),
+    Fruit("banana", "banana", 3.3, (0.98, 0.84, 0.22), (0.36, 0.22, 0.08), ("ridges", "spots"),
+          gloss=0.2, shine=12, top="banana", top_colour=(0.45, 0.45, 0.18),
+          bottom_mark=((0.20, 0.14, 0.08), 0.06), scale=0.92),
+    Fruit("pear", "pear", 1.40, (0.74, 0.78, 0.28), (0.55, 0.42, 0.18), ("speckle", "blush"),
+          gloss=0.25, shine=15, top="stem", bottom_mark=((0.30, 0.22, 0.10), 0.08)),
+    Fruit("plum", "round", 1.10, (0.34, 0.07, 0.24), textures=("bloom", "suture"), gloss=0.35, shine=20,
+          top="stem", top_colour=(0.40, 0.35, 0.15), dent=0.06),
+    Fruit("kiwi", "egg", 1.28, (0.50, 0.36, 0.18), (0.30, 0.20, 0.10), ("fuzz", "speckle"), gloss=0.03,
+          top_mark=((0.30, 0.22, 0.12), 0.08), bottom_mark=((0.28, 0.20, 0.10), 0.05)),
+    Fruit("strawberry", "strawberry", 1.18, (0.86, 0.07, 0.10), (0.95, 0.85, 0.35), ("seeds",),
+          gloss=0.6, shine=30, top="calyx", top_colour=_LEAF_GREEN),
+    Fruit("cherry", "round", 0.95, (0.52, 0.02, 0.07), gloss=0.8, shine=60, top="long_stem",
+          top_colour=(0.35, 0.42, 0.12), dent=0.12),
+    Fruit("peach", "round", 0.96, (0.99, 0.72, 0.32), (0.86, 0.22, 0.16), ("blush", "fuzz", "suture"),
+          gloss=0.06, dent=0.05),
+    Fruit("lime", "lemon", 1.12, (0.34, 0.64, 0.12), textures=("pores",), gloss=0.4, shine=15),
+    Fruit("grapefruit", "round", 0.94, (0.98, 0.78, 0.38), (0.97, 0.48, 0.36), ("blush", "pores"),
+          gloss=0.3, shine=15, top="nub", top_colour=(0.45, 0.45, 0.15)),
+    Fruit("mango", "mango", 1.30, (0.95, 0.68, 0.14), (0.86, 0.22, 0.14), ("green_end", "blush", "lenticels"),
+          gloss=0.35, shine=20, top="nub", top_colour=(0.30, 0.25, 0.10)),
+    Fruit("avocado", "egg", 1.38, (0.17, 0.26, 0.07), textures=("pebbles",), gloss=0.15, shine=10,
+          top="nub", top_colour=(0.30, 0.22, 0.10)),
+    Fruit("eggplant", "eggplant", 1.75, (0.23, 0.06, 0.24), gloss=0.9, shine=40, top="calyx",
+          top_colour=(0.30, 0.45, 0.15)),
+    Fruit("tomato", "round", 0.84, (0.92, 0.14, 0.07), textures=("lobes",), gloss=0.7, shine=35,
+          top="calyx", top_colour=_LEAF_GREEN, dent=0.08),
+    Fruit("blueberry", "round", 0.88, (0.20, 0.24, 0.50), textures=("bloom", "bloom"), gloss=0.15,
+          top_mark=((0.10, 0.10, 0.25), 0.16)),
+    Fruit("raspberry", "raspberry", 1.0, (0.84, 0.10, 0.28), textures=("drupelets",), gloss=0.55, shine=40),
+    Fruit("apricot", "round", 1.0, (0.99, 0.58, 0.12), (0.90, 0.32, 0.08), ("blush", "fuzz", "suture"),
+          gloss=0.1, dent=0.05),
+    Fruit("coconut", "round", 1.04, (0.46, 0.30, 0.15), (0.22, 0.13, 0.06), ("fibres",), gloss=0.0,
+          top_mark=((0.15, 0.10, 0.05), 0.14)),
+    Fruit("pomegranate", "round", 0.96, (0.76, 0.13, 0.11), (0.90, 0.58, 0.38), ("blush",), gloss=0.4,
+          shine=20, top="crown"),
+    Fruit("fig", "fig", 1.18, (0.36, 0.19, 0.30), (0.48, 0.52, 0.26), ("green_end", "speckle"), gloss=0.25,
+          shine=15, top="stem", top_colour=(0.40, 0.40, 0.18)),
+    Fruit("cucumber", "long", 2.3, (0.14, 0.34, 0.09), (0.55, 0.70, 0.32), ("faint_stripes", "warts"),
+          gloss=0.45, shine=20, top="nub", top_colour=(0.40, 0.40, 0.15)),
+    Fruit("carrot", "carrot", 2.9, (0.95, 0.45, 0.05), textures=("rings",), gloss=0.15, top="stump",
+          top_colour=(0.35, 0.50, 0.15), scale=0.88),
+    Fruit("pepper red", "pepper", 1.08, (0.80, 0.04, 0.04), textures=("pepper_lobes",), gloss=0.9, shine=45,
+          top="pepper", top_colour=(0.22, 0.45, 0.10), dent=0.10),
+    Fruit("pepper yellow", "pepper", 1.02, (0.99, 0.78, 0.05), textures=("pepper_lobes",), gloss=0.9,
+          shine=45, top="pepper", top_colour=(0.22, 0.45, 0.10), dent=0.10),
+    Fruit("grape white", "round", 1.16, (0.76, 0.84, 0.42), textures=("bloom",), gloss=0.5, shine=30,
+          top="stem", top_colour=(0.45, 0.42, 0.20)),
+    Fruit("watermelon", "round", 1.12, (0.12, 0.34, 0.09), (0.58, 0.74, 0.36), ("stripes",), gloss=0.35,
+          shine=15, top="nub", top_colour=(0.40, 0.35, 0.15)),
+    Fruit("passion fruit", "round", 1.04, (0.32, 0.11, 0.26), (0.75, 0.60, 0.55), ("pebbles", "speckle"),
+          gloss=0.3, shine=15, top="nub", top_colour=(0.30, 0.35, 0.12)),
+)
+CLASSES = tuple(fruit.name for fruit in FRUITS)
+
+
+# ----------------------------------------------------------------------------------------- shapes
+
+def _spow(q, e):
+    """Sign-keeping power: profiles stay negative (outside) beyond their ends instead of turning NaN."""
+    return np.sign(q) * np.abs(q) ** e
+
+
+def _smax(a, b, k):
+    """A smooth maximum, so two lobes of a profile (pear, lemon tips) join without a crease."""
+    return 0.5 * (a + b + np.sqrt((a - b) ** 2 + k * k))
+
+
+# Squared half-width at height t (top -1, bottom +1), up to scale; negative beyond the ends. Any
+# extra factor is kept positive so that nothing reappears above or below the fruit.
+_PROFILES = {
+    "round": lambda t: 1 - t * t,
+    "apple": lambda t: (1 - t * t) * (1 - 0.22 * np.clip(t, -1.5, 1.5)) ** 2,  # shoulders wider
+    "lemon": lambda t: _smax(1 - (t / 0.86) ** 2, 0.045 * (1 - ((np.abs(t) - 0.86) / 0.14) ** 2), 0.06),
+    "pear": lambda t: _smax(0.30 * (1 - ((t + 0.45) / 0.55) ** 2), 1 - ((t - 0.30) / 0.70) ** 2, 0.08),
+    "egg": lambda t: (1 - t * t) * (1 + 0.22 * np.clip(t, -1.5, 1.5)) ** 2,
+    "mango": lambda t: (1 - t * t) * (1 + 0.15 * np.clip(t, -1.5, 1.5)) ** 2,
+    "fig": lambda t: (1 - t * t) * np.clip((t + 1.35) / 2.35, 0.05, None) ** 1.6,
+    "eggplant": lambda t: (1 - t * t) * (0.42 + 0.58 * np.clip((t + 1) / 2, 0, 1.2) ** 0.8) ** 2,
+    "long": lambda t: _spow(1 - t ** 4, 0.7),
+    "carrot": lambda t: _spow(1 - t ** 8, 0.5) * np.clip((1.06 - t) / 2.06, 0.02, None) ** 2,
+    "banana": lambda t: _spow(1 - t * t, 0.8),
+    "pepper": lambda t: _spow(1 - t ** 4, 0.8) * (1 - 0.14 * np.clip(t, -1.5, 1.5)) ** 2,
+    "strawberry": lambda t: _spow(1 - t ** 4, 0.6) * np.clip((1.12 - t) / 2.12, 0.02, None) ** 1.6,
+    "raspberry": lambda t: _spow(1 - t * t, 0.8) * (1 - 0.18 * np.clip(t, -1.5, 1.5)) ** 2,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _profile_peak(shape):
+    """Largest squared half-width of a profile, so `aspect` and `scale` mean what they say."""
+    return float(_PROFILES[shape](np.linspace(-1, 1, 2001)).max())
+
+
+# ------------------------------------------------------------------------------------------ skins
+
+class _Skin:
+    """The (height x longitude) maps of one instance: albedo, bump height and gloss."""
+
+    def __init__(self, rng, fruit):
+        self.rng = rng
+        self.fruit = fruit
+        self.t = np.linspace(-1, 1, _TEX_ROWS)[:, None]
+        self.lon = np.arange(_TEX_COLS)[None, :] * (2 * np.pi / _TEX_COLS)
+        self.albedo = np.empty((_TEX_ROWS, _TEX_COLS, 3))
+        self.albedo[:] = fruit.colour
+        self.bump = np.zeros((_TEX_ROWS, _TEX_COLS))  # in half-frames, like the body
+        self.gloss = np.ones((_TEX_ROWS, _TEX_COLS))
+
+    def noise(self, sigma_t, sigma_lon):
+        """Smooth unit-variance noise, periodic in longitude (sigmas in texels), by FFT filtering."""
+        white = self.rng.standard_normal((_TEX_ROWS, _TEX_COLS))
+        ky = np.fft.fftfreq(_TEX_ROWS)[:, None]
+        kx = np.fft.rfftfreq(_TEX_COLS)[None, :]
+        gain = np.exp(-2 * np.pi ** 2 * ((ky * sigma_t) ** 2 + (kx * sigma_lon) ** 2))
+        field = np.fft.irfft2(np.fft.rfft2(white) * gain, s=white.shape)
+        return (field - field.mean()) / (field.std() + 1e-12)
+
+    def mix(self, weight, colour):
+        self.albedo += np.asarray(weight)[..., None] * (np.asarray(colour) - self.albedo)
+
+    def shade(self, factor):
+        self.albedo *= np.asarray(factor)[..., None]
+
+    def lattice(self, around, rows, jitter=0.12):
+        """Distance (in cells) to the nearest point of a staggered lattice: seeds, drupelets."""
+        v = (self.t + 1) / 2 * rows + jitter * self.noise(2, 2)
+        u = self.lon / (2 * np.pi) * around + 0.5 * (np.floor(v) % 2) + jitter * self.noise(2, 2)
+        return np.hypot(u - np.floor(u) - 0.5, v - np.floor(v) - 0.5)
+
+    def around(self, lon0):
+        """Angular distance of every column from longitude `lon0`, in [0, pi]."""
+        return np.abs((self.lon - lon0 + np.pi) % (2 * np.pi) - np.pi)
+
+
+def _smooth(lo, hi, x):
+    x = np.clip((x - lo) / (hi - lo), 0, 1)
+    return x * x * (3 - 2 * x)
+
+
+def _pores(s):  # citrus: many tiny pits that catch the light
+    fine = s.noise(0.7, 0.9)
+    s.bump += 0.0025 * fine
+    s.shade(1 + 0.04 * fine)
+
+
+def _speckle(s):  # pear russet, kiwi hairs, fig flecks: dense small dots of the second colour
+    s.mix(0.75 * _smooth(1.2, 2.0, s.noise(0.8, 1.0)), s.fruit.colour2)
+
+
+def _lenticels(s):  # apples, mangoes: sparse pale dots
+    s.mix(0.6 * _smooth(1.9, 2.5, s.noise(0.7, 0.9)), (0.96, 0.92, 0.62))
+
+
+def _blush(s):  # one cheek coloured by the sun, fading out with soft, uneven borders
+    side = np.cos(s.lon - s.rng.uniform(0, 2 * np.pi)) + 0.35 * s.noise(14, 10)
+    s.mix(s.fruit.blush * _smooth(-0.2, 0.9, side), s.fruit.colour2)
+
+
+def _streaks(s):  # apple skin: darker stripes running from stem to blossom end
+    s.shade(1 - 0.3 * _smooth(0.2, 1.6, s.noise(8, 0.8)))
+
+
+def _stripes(s):  # watermelon: wavy pale bands between dark green ones, meeting at the poles
+    wave = np.cos(14 * s.lon + 1.4 * s.noise(8, 4)) + 0.35 * s.noise(1.2, 1.2)
+    s.mix(_smooth(-0.05, 0.25, -wave), s.fruit.colour2)
+
+
+def _faint_stripes(s):  # cucumber: pale streaks from the blossom end
+    wave = np.cos(9 * s.lon + 0.8 * s.noise(10, 4)) + 0.5 * s.noise(2, 2)
+    s.mix(0.35 * _smooth(0.3, 1.2, wave) * _smooth(-0.6, 1.0, s.t), s.fruit.colour2)
+
+
+def _warts(s):  # cucumber: small raised pale bumps
+    dots = _smooth(1.5, 2.3, s.noise(0.9, 1.2))
+    s.bump += 0.010 * dots
+    s.mix(0.5 * dots, s.fruit.colour2)
+
+
+def _seeds(s):  # strawberry: yellow achenes sitting in small pits
+    d = s.lattice(around=26, rows=13)
+    s.bump -= 0.010 * np.exp(-(d / 0.28) ** 2)
+    s.mix(0.9 * _smooth(0.20, 0.12, d), s.fruit.colour2)
+    s.shade(1 - 0.25 * np.exp(-(d / 0.3) ** 2))
+
+
+def _drupelets(s):  # raspberry: a dome per cell, each with its own glint and a dark seam
+    d = s.lattice(around=15, rows=11, jitter=0.08)
+    dome = np.sqrt(np.clip(1 - (d / 0.62) ** 2, 0, 1))
+    s.bump += 0.028 * dome
+    s.shade(0.55 + 0.45 * dome)
+    s.gloss *= dome ** 2
+
+
+def _fibres(s):  # coconut: hair running from pole to pole
+    hair = s.noise(9, 0.7)
+    s.mix(_smooth(-0.6, 1.0, hair), s.fruit.colour2)
+    s.bump += 0.006 * hair
+    s.shade(1 + 0.10 * s.noise(0.8, 0.8))
+
+
+def _ridges(s):  # banana: five flat faces with edges between them
+    s.bump += -0.030 * np.abs(np.sin(2.5 * (s.lon - s.rng.uniform(0, 2 * np.pi))))
+
+
+def _spots(s):  # banana sugar spots
+    s.mix(0.8 * _smooth(1.7, 2.4, s.noise(1.3, 1.3)), s.fruit.colour2)
+
+
+def _bloom(s):  # plum, blueberry, grape: a dusty waxy film that dulls the colour and the shine
+    s.mix(0.18 + 0.05 * s.noise(1.5, 1.2) + 0.04 * s.noise(8, 6), (0.72, 0.76, 0.84))
+    s.gloss *= 0.5
+
+
+def _suture(s):  # peach, apricot, plum: a groove from stem to tip on one side
+    groove = np.exp(-(s.around(s.rng.uniform(0, 2 * np.pi)) / 0.07) ** 2) * (1 - np.abs(s.t) ** 6)
+    s.bump -= 0.02 * groove
+    s.shade(1 - 0.15 * groove)
+
+
+def _fuzz(s):  # peach, kiwi: hairs break up the colour and the highlight
+    s.shade(1 + 0.03 * s.noise(0.6, 0.6))
+    s.gloss *= 0.3
+
+
+def _rings(s):  # carrot: thin dark rings around the root
+    rings = _smooth(1.2, 2.0, s.noise(0.5, 14))
+    s.shade(1 - 0.3 * rings)
+    s.bump -= 0.006 * rings
+    s.shade(1 + 0.05 * s.noise(8, 1))
+
+
+def _pebbles(s):  # avocado, passion fruit: a coarse pebbly rind
+    pebble = s.noise(1.3, 1.6)
+    s.bump += 0.008 * pebble
+    s.shade(1 + 0.10 * pebble)
+
+
+def _lobes(s):  # tomato: faint ribs running out from the stem
+    s.bump += 0.010 * np.cos(6 * s.lon) * (1 - s.t ** 2)
+
+
+def _pepper_lobes(s):  # bell pepper: three or four deep lobes
+    s.bump += 0.05 * np.cos(int(s.rng.integers(3, 5)) * s.lon + 0.3 * s.noise(20, 20)) * (1 - s.t ** 4)
+
+
+def _green_end(s):  # mango, fig: the stem end ripens last and stays green
+    s.mix(0.8 * _smooth(0.2, -0.6, s.t + 0.25 * s.noise(6, 10)), (0.45, 0.58, 0.18))
+
+
+_TEXTURES = {f.__name__[1:]: f for f in (
+    _pores, _speckle, _lenticels, _blush, _streaks, _stripes, _faint_stripes, _warts, _seeds, _drupelets,
+    _fibres, _ridges, _spots, _bloom, _suture, _fuzz, _rings, _pebbles, _lobes, _pepper_lobes, _green_end)}
+
+
+def _marks(s):
+    """Darker spots where the stem sits and where the flower was: they show which end is up."""
+    for mark, pole in ((s.fruit.top_mark, -1), (s.fruit.bottom_mark, 1)):
+        if mark:
+            colour, size = mark
+            s.mix(_smooth(size, 0.4 * size, np.abs(s.t - pole) + 0.02 * s.noise(1, 2)), colour)
+
+
+def _hue_rotation(degrees):
+    """RGB rotation about the gray axis: shifts hue, keeps brightness."""
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    cross = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]]) / np.sqrt(3)
+    return c * np.eye(3) + s * cross + (1 - c) / 3 * np.ones((3, 3))
+
+
+# -------------------------------------------------------------------------------------- instances
+
+@dataclass(frozen=True)
+class _Instance:
+    """One physical fruit: its size, pose, wobble and painted skin."""
+    fruit: Fruit
+    half_height: float
+    half_width: float
+    centre: Tuple[float, float]
+    tilt: float  # in-plane, radians
+    phase: float  # turn at frame 0
+    oval: float  # cross-section ellipticity: the outline breathes as it turns
+    oval_phase: float
+    wobble: float  # tilt of the body axis against the turning axis
+    bow: float  # banana curvature, in half-frames
+    stem_azimuth: float
+    stem_lean: float
+    sepals: int
+    skin: np.ndarray  # rows x cols x 5: albedo rgb, bump, gloss
+    body_colour: Tuple[float, float, float]
+
+
+_TOP_HEIGHT = {None: 0.0, "stem": 0.16, "stem_leaf": 0.22, "long_stem": 0.42, "nub": 0.03, "calyx": 0.06,
+               "crown": 0.17, "stump": 0.06, "pepper": 0.15, "banana": 0.0}
+
+
+def _split(split):
+    if split not in _SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    return _SPLITS[split]
+
+
+@functools.lru_cache(maxsize=16)  # make_split renders class by class, so a few instances suffice
+def _instance(split, class_index, instance):
+    fruit = FRUITS[class_index]
+    rng = np.random.default_rng([VERSION, _split(split)[0], class_index, instance])
+    size = fruit.scale * rng.uniform(0.86, 1.04)
+    aspect = fruit.aspect * rng.uniform(0.94, 1.06)
+    half_height, half_width = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
+    # Leave room for the stem: the whole fruit, not just the body, fills the frame.
+    top = _TOP_HEIGHT[fruit.top]
+    room = 0.93 - top / 2
+    if half_height > room:
+        half_height, half_width = room, half_width * room / half_height
+    if fruit.shape == "banana":
+        tilt = float(rng.choice([-1, 1]) * rng.uniform(0.25, 0.75))  # bananas lie across the frame
+    else:
+        tilt = float(np.clip(rng.normal(0, 0.2), -0.4, 0.4))
+    centre = (rng.uniform(-0.04, 0.04), top / 2 + rng.uniform(-0.04, 0.04))
+
+    skin = _Skin(rng, fruit)
+    for name in fruit.textures:
+        _TEXTURES[name](skin)
+    _marks(skin)
+    skin.shade(1 + 0.05 * skin.noise(12, 20))  # no fruit is one flat colour
+    jitter = _hue_rotation(rng.uniform(-8, 8)) * rng.uniform(0.9, 1.08)
+    albedo = skin.albedo @ jitter.T
+    gray = albedo.mean(axis=-1, keepdims=True)
+    albedo = np.clip(gray + (albedo - gray) * rng.uniform(0.88, 1.12), 0, 1)
+    maps = np.concatenate([albedo, skin.bump[..., None], skin.gloss[..., None]], axis=-1)
+    body_colour = tuple(np.clip(np.asarray(fruit.colour) @ jitter.T, 0, 1))
+    return _Instance(
+        fruit=fruit, half_height=half_height, half_width=half_width, centre=centre, tilt=tilt,
+        phase=rng.uniform(0, 2 * np.pi), oval=rng.uniform(0.02, 0.07), oval_phase=rng.uniform(0, 2 * np.pi),
+        wobble=rng.uniform(0.0, 0.08), bow=rng.uniform(0.22, 0.34) * half_height,
+        stem_azimuth=rng.uniform(0, 2 * np.pi), stem_lean=rng.uniform(0.15, 0.45),
+        sepals=int(rng.integers(5, 8)), skin=maps.astype(np.float32), body_colour=body_colour)
+
+
+def _pose(split, index):
+    """(instance, turn in radians) of image `index` of a class."""
+    _, instances, frames = _split(split)
+    if not 0 <= index < instances * frames:
+        raise IndexError(f"{split} has {instances * frames} images per class, not index {index}")
+    frame = (index // instances) * _STRIDE % frames
+    return index % instances, 2 * np.pi * frame / frames
+
+
+# -------------------------------------------------------------------------------------- rendering
+
+def render(split, class_index, index, size=SIZE):
+    """Image `index` (0 <= index < per-class count of split) of class `class_index` in split 'train' or 'test': HxWx3 uint8."""
+    if not 0 <= class_index < len(FRUITS):
+        raise IndexError(f"class_index must be in [0, {len(FRUITS)}), not {class_index}")
+    instance, turn = _pose(split, index)
+    inst = _instance(split, class_index, instance)
+    turn += inst.phase
+    canvas = _Canvas(inst, size)
+    alpha, colour = _body(inst, canvas, turn)
+    image = 1 + alpha[..., None] * (colour - 1)  # over a white background
+    for window, alpha, colour in _TOPS.get(inst.fruit.top, _no_top)(inst, canvas, turn):
+        image[window] += alpha[..., None] * (colour - image[window])
+    return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+class _Canvas:
+    """The pixel grid in body coordinates: tilt undone, the fruit's axis vertical, y pointing down."""
+
+    def __init__(self, inst, size):
+        self.size = size
+        self.px = size / 2  # pixels per half-frame
+        self.cos, self.sin = float(np.cos(inst.tilt)), float(np.sin(inst.tilt))
+        self.centre = inst.centre
+        grid = ((np.arange(size) + 0.5) / self.px - 1).astype(np.float32)
+        self.x = self.cos * grid[None, :] + self.sin * grid[:, None] - inst.centre[0]
+        self.y = -self.sin * grid[None, :] + self.cos * grid[:, None] - inst.centre[1]
+
+    def window(self, points, margin):
+        """Slices of the grid covering `points` (body coordinates) plus `margin`: strokes are small."""
+        xs, ys = (np.array(v) for v in zip(*points))
+        xs, ys = xs + self.centre[0], ys + self.centre[1]
+        cols = (self.cos * xs - self.sin * ys + 1) * self.px  # the tilt, applied again
+        rows = (self.sin * xs + self.cos * ys + 1) * self.px
+        pad = margin * self.px + 2
+        r0, r1 = (int(np.clip(v, 0, self.size)) for v in (rows.min() - pad, rows.max() + pad + 1))
+        c0, c1 = (int(np.clip(v, 0, self.size)) for v in (cols.min() - pad, cols.max() + pad + 1))
+        return slice(r0, r1), slice(c0, c1)
+
+    def stroke(self, p0, p1, width, max_width):
+        """A stroke from p0 to p1, `width(s)` its half-width at s in [0, 1] along it.
+
+        Returns the grid window it covers, its antialiased coverage there and the signed distance
+        across it in [-1, 1], which callers turn into cylinder or folded-leaf shading.
+        """
+        window = self.window((p0, p1), max_width)
+        dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+        rx, ry = self.x[window] - p0[0], self.y[window] - p0[1]
+        s = np.clip((rx * dx + ry * dy) / (dx * dx + dy * dy + 1e-12), 0, 1)
+        ex, ey = rx - s * dx, ry - s * dy
+        half = width(s)
+        dist = np.sqrt(ex * ex + ey * ey)
+        alpha = np.clip((half - dist) * self.px + 0.5, 0, 1)
+        across = np.minimum(dist / (half + 1e-9), 1) * np.sign(ex * dy - ey * dx)
+        return window, alpha, across
+
+
+def _axis(inst, t, turn):
+    """Horizontal offset of the body axis at height t: the wobble, and a banana's bow."""
+    offset = inst.wobble * math.sin(turn) * t * inst.half_width
+    if inst.fruit.shape == "banana":
+        # Seen side-on the bow is full; turned a quarter it points at the camera and looks straight.
+        offset = offset + inst.bow * math.cos(turn) * (t * t - 1 / 3)
+    return offset
+
+
+def _body(inst, canvas, turn):
+    """Alpha and shaded colour of the fruit's body over the whole grid."""
+    fruit = inst.fruit
+    spacing = 1 / canvas.px
+    t = canvas.y / inst.half_height
+    x = canvas.x - _axis(inst, t, turn)
+    half_width = inst.half_width * (1 + inst.oval * math.cos(2 * turn + inst.oval_phase))
+    if fruit.dent:
+        # Pull the top in around the axis: a cavity for the stem, shaded by the same normals.
+        t = t - fruit.dent * np.exp(-(x / (0.3 * half_width)) ** 2) * np.clip(-t, 0, 1) ** 4
+    r2 = (half_width ** 2 / _profile_peak(fruit.shape)) * _PROFILES[fruit.shape](t)
+    f = r2 - x * x
+    fy, fx = np.gradient(f, spacing)
+    # F / |grad F| is the distance to the outline near it: a one-pixel ramp antialiases the edge.
+    alpha = np.clip(f / (np.sqrt(fx * fx + fy * fy) + 1e-9) * canvas.px + 0.5, 0, 1)
+
+    height = np.sqrt(np.maximum(f, 0))
+    lon = turn % (2 * np.pi) + 2 * np.pi + np.arcsin(np.clip(x / np.sqrt(np.maximum(r2, 1e-8)), -1, 1))
+    rows = ((np.clip(t, -1, 1) + 1) * ((_TEX_ROWS - 1) / 2) + 0.5).astype(np.intp)
+    cols = (lon * (_TEX_COLS / (2 * np.pi))).astype(np.intp) % _TEX_COLS  # lon > 0, so truncation floors
+    skin = inst.skin[rows, cols]
+    by, bx = np.gradient(skin[..., 3], spacing)
+    # Normal of the surface z = sqrt(F) + bump, scaled by sqrt(F) so it stays finite at the outline.
+    nx, ny, nz = -0.5 * fx - height * bx, -0.5 * fy - height * by, height
+    norm = 1 / (np.sqrt(nx * nx + ny * ny + nz * nz) + 1e-12)
+    diffuse = np.clip(((nx * _LIGHT[0] + ny * _LIGHT[1] + nz * _LIGHT[2]) * norm + _WRAP) / (1 + _WRAP), 0, 1)
+    rim = 0.5 + 0.5 * np.sqrt(nz * norm)  # surfaces turning away from the camera darken
+    shade = (_AMBIENT + (1 - _AMBIENT) * diffuse) * rim
+    facing = np.clip((nx * _HALFWAY[0] + ny * _HALFWAY[1] + nz * _HALFWAY[2]) * norm, 0, 1)
+    spec = fruit.gloss * skin[..., 4] * facing ** fruit.shine
+    return alpha, skin[..., :3] * shade[..., None] + spec[..., None]
+
+
+# --------------------------------------------------------------------------- stems, leaves, sepals
+
+def _tapered(w0, w1):
+    return lambda s: w0 + (w1 - w0) * s
+
+
+def _leaf_width(w):
+    return lambda s: w * np.sin(np.pi * (0.12 + 0.88 * s)) ** 0.8
+
+
+def _cylinder(colour, across):
+    """A round stalk lit from the left."""
+    light = 0.55 + 0.45 * np.sqrt(1 - across ** 2) - 0.15 * across
+    return np.asarray(colour, dtype=np.float32) * light[..., None]
+
+
+def _leaf(colour, across):
+    """A leaf folded along its midrib: one half catches more light, the rib is pale."""
+    light = np.where(across < 0, 1.05, 0.80) + 0.25 * np.exp(-(across / 0.12) ** 2)
+    return np.asarray(colour, dtype=np.float32) * light[..., None]
+
+
+def _stalk(canvas, p0, p1, w0, w1, colour):
+    window, alpha, across = canvas.stroke(p0, p1, _tapered(w0, w1), max(w0, w1))
+    return window, alpha, _cylinder(colour, across)
+
+
+def _blade(canvas, p0, p1, width, colour):
+    window, alpha, across = canvas.stroke(p0, p1, _leaf_width(width), width)
+    return window, alpha, _leaf(colour, across)
+
+
+def _swing(inst, turn, lean, length, offset=0.0):
+    """Tip offset of a stalk leaning `lean` from the axis: it swings side to side as the fruit turns."""
+    azimuth = turn + inst.stem_azimuth + offset
+    return length * np.sin(lean) * np.sin(azimuth), -length * np.cos(lean)
+
+
+def _above(point, offset):
+    return point[0] + offset[0], point[1] + offset[1]
+
+
+def _top_point(inst, turn, depth=0.0):
+    """Where the stem leaves the body, `depth` (a share of the half-height) below the rim of the cavity."""
+    return float(_axis(inst, -1.0, turn)), -inst.half_height * (1 - inst.fruit.dent - depth)
+
+
+def _no_top(inst, canvas, turn):
+    return []
+
+
+def _stem(inst, canvas, turn):
+    base = _top_point(inst, turn, 0.04)
+    tip = _above(base, _swing(inst, turn, inst.stem_lean, 0.16 + 0.04 * inst.half_height))
+    return [_stalk(canvas, base, tip, 0.026, 0.018, inst.fruit.top_colour)]
+
+
+def _stem_leaf(inst, canvas, turn):
+    base = _top_point(inst, turn, -0.1)
+    dx, _ = _swing(inst, turn, 1.2, 0.32, offset=1.8)  # the leaf sticks out sideways from the stem
+    tip = (base[0] + dx, base[1] - 0.12)
+    return _stem(inst, canvas, turn) + [_blade(canvas, base, tip, 0.065, _LEAF_GREEN)]
+
+
+def _long_stem(inst, canvas, turn):
+    """Cherry: a long thin stalk with a kink, so it sways more at the tip than at the base."""
+    base = _top_point(inst, turn, 0.03)
+    mid = _above(base, _swing(inst, turn, 0.35, 0.22))
+    tip = _above(mid, _swing(inst, turn, 0.7, 0.2, offset=0.3))
+    colour = inst.fruit.top_colour
+    return [_stalk(canvas, base, mid, 0.017, 0.015, colour), _stalk(canvas, mid, tip, 0.015, 0.014, colour)]
+
+
+def _nub(inst, canvas, turn):
+    base = _top_point(inst, turn, 0.02)
+    tip = _above(base, _swing(inst, turn, inst.stem_lean, 0.05))
+    return [_stalk(canvas, base, tip, 0.035, 0.028, inst.fruit.top_colour)]
+
+
+def _calyx(inst, canvas, turn):
+    """Sepals lying on the shoulders: each swings round with the fruit, those behind stay hidden."""
+    fruit = inst.fruit
+    length = {"strawberry": 0.75, "eggplant": 0.55}.get(fruit.shape, 0.35) * inst.half_width
+    droop = {"strawberry": 0.45, "eggplant": 0.5}.get(fruit.shape, 0.3)
+    base = _top_point(inst, turn, 0.03)
+    angles = turn + inst.stem_azimuth + 2 * np.pi * np.arange(inst.sepals) / inst.sepals
+    layers = []
+    for angle in sorted(angles, key=np.cos):  # back to front
+        if np.cos(angle) < -0.35:
+            continue
+        tip = _above(base, (0.95 * length * np.sin(angle), length * droop * (0.4 + max(np.cos(angle), 0))))
+        layers.append(_blade(canvas, base, tip, 0.3 * length, fruit.top_colour))
+    top = _top_point(inst, turn)
+    tip = _above(top, _swing(inst, turn, 0.3, 0.1 if fruit.shape in ("strawberry", "eggplant") else 0.07))
+    return layers + [_stalk(canvas, top, tip, 0.028, 0.02, np.asarray(fruit.top_colour) * 0.85)]
+
+
+def _crown(inst, canvas, turn):
+    """Pomegranate: a short neck ending in pointed lobes that swing round with the fruit."""
+    colour = np.asarray(inst.body_colour) * 0.8
+    base = _top_point(inst, turn, 0.03)
+    neck_top = (base[0], base[1] - 0.09)
+    neck = 0.13 * inst.half_width
+    layers = [_stalk(canvas, base, neck_top, neck, 0.9 * neck, colour)]
+    angles = turn + inst.stem_azimuth + 2 * np.pi * np.arange(6) / 6
+    for angle in sorted(angles, key=np.cos):
+        side = np.sin(angle)
+        p0 = (neck_top[0] + 0.8 * neck * side, neck_top[1] + 0.01)
+        p1 = (neck_top[0] + 1.6 * neck * side, neck_top[1] - 0.08)
+        layers.append(_stalk(canvas, p0, p1, 0.03, 0.006, colour * (0.85 + 0.25 * max(np.cos(angle), 0))))
+    return layers
+
+
+def _stump(inst, canvas, turn):
+    """Carrot: the cut-off leaf stalks, a short green stub nearly as wide as the shoulder."""
+    base = _top_point(inst, turn, 0.02)
+    tip = _above(base, _swing(inst, turn, 0.2, 0.07))
+    width = 0.45 * inst.half_width
+    return [_stalk(canvas, base, tip, width, 0.8 * width, inst.fruit.top_colour)]
+
+
+def _pepper(inst, canvas, turn):
+    """Bell pepper: a thick stalk rising from the cavity, then hooking over."""
+    base = _top_point(inst, turn, 0.05)
+    mid = _above(base, _swing(inst, turn, 0.15, 0.12))
+    tip = _above(mid, _swing(inst, turn, 1.1, 0.08))
+    colour = inst.fruit.top_colour
+    return [_stalk(canvas, base, mid, 0.06, 0.045, colour), _stalk(canvas, mid, tip, 0.045, 0.04, colour)]
+
+
+def _banana(inst, canvas, turn):
+    """The stalk continues the banana's bent axis beyond its top end."""
+    h = inst.half_height
+    p0 = (float(_axis(inst, -0.82, turn)), -0.82 * h)
+    p1 = (float(_axis(inst, -1.08, turn)), -1.08 * h)
+    width = 0.3 * inst.half_width
+    return [_stalk(canvas, p0, p1, width, 0.8 * width, inst.fruit.top_colour)]
+
+
+_TOPS = {"stem": _stem, "stem_leaf": _stem_leaf, "long_stem": _long_stem, "nub": _nub, "calyx": _calyx,
+         "crown": _crown, "stump": _stump, "pepper": _pepper, "banana": _banana}
+
+
+# ----------------------------------------------------------------------------------------- splits
+
+def make_split(split, classes, per_class, limit=None, size=SIZE):
+    """Render a split. Returns (images uint8 N x size x size x 3, names list[str] like 'red apple/train-0007').
+
+    Images come round-robin across `classes` (class 0 image 0, class 1 image 0, ..., class 0
+    image 1, ...), so a `limit` keeps a prefix of the full split and renders only that prefix.
+    """
+    _, instances, frames = _split(split)
+    if not 0 < per_class <= instances * frames:
+        raise ValueError(f"per_class must be in [1, {instances * frames}] for {split}, not {per_class}")
+    classes = list(classes)
+    total = len(classes) * per_class
+    count = total if limit is None else max(0, min(limit, total))
+    images = np.empty((count, size, size, 3), dtype=np.uint8)
+    names = [""] * count
+    # Render class by class (its instances stay cached), writing each image to its round-robin slot.
+    for slot, class_index in enumerate(classes):
+        for index in range(per_class):
+            position = index * len(classes) + slot
+            if position >= count:
+                break
+            images[position] = render(split, class_index, index, size)
+            names[position] = f"{CLASSES[class_index]}/{split}-{index:04d}"
+    return images, names
+
+
+def _chosen_classes(classes):
+    """Class names from a count (the first ones) or from a list of names."""
+    if isinstance(classes, (int, np.integer)) and not isinstance(classes, bool):
+        if not 1 <= classes <= len(CLASSES):
+            raise UserError(f"--classes {classes}: the built-in fruit set has 1 to {len(CLASSES)} classes")
+        return list(CLASSES[:classes])
+    names = [classes] if isinstance(classes, str) else list(classes)
+    unknown = [name for name in names if name not in CLASSES]
+    if unknown:
+        raise UserError(f"--classes: unknown fruit {', '.join(map(repr, unknown))}; "
+                        f"the built-in fruit set has {', '.join(CLASSES)}")
+    if not names:
+        raise UserError("--classes: name at least one fruit")
+    if len(set(names)) != len(names):
+        raise UserError(f"--classes: each fruit may be named once ({', '.join(names)})")
+    return names
+
+
+def builtin_fruit_splits(classes=len(CLASSES), cache_dir=None, limit=None, size=SIZE):
+    """The built-in fruit set as ImageSplits: `classes` is a count (the first ones) or a list of names.
+
+    ``limit`` keeps at most that many images in each split, taken round-robin across classes.
+    Each split is cached in ``cache_dir`` (the package's image cache by default).
+    """
+    names = _chosen_classes(classes)
+    indices = [CLASSES.index(name) for name in names]
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    arrays, image_names = {}, {}
+    for split, per_class in (("train", TRAIN_PER_CLASS), ("test", TEST_PER_CLASS)):
+        key = fingerprint(VERSION, size, names, per_class, limit)
+
+        def build(split=split, per_class=per_class):
+            images, built_names = make_split(split, indices, per_class, limit, size)
+            return images, {"names": built_names}
+
+        arrays[split], meta = cached_array(cache_dir, f"fruits-{split}", key, build)
+        image_names[split] = meta["names"]
+    return ImageSplits(arrays["train"], arrays["test"], image_names["train"], image_names["test"],
+                       label=LABEL,
+                       fingerprint=fingerprint("fruits", VERSION, size, names, TRAIN_PER_CLASS,
+                                               TEST_PER_CLASS, limit))
