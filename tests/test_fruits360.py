@@ -88,9 +88,13 @@ def test_second_load_is_a_cache_hit(fruits, tmp_path, monkeypatch):
         load_fruits360(fruits, classes=2, cache_dir=tmp_path / "cache")
 
 
-def test_root_one_level_up_is_found(fruits):
+def test_root_one_or_two_levels_up_is_found(fruits, tmp_path):
     assert find_root(fruits) == fruits
     assert find_root(fruits.parent) == fruits
+    kaggle = tmp_path / "archive" / "fruits-360_dataset" / "fruits-360"  # Kaggle's nesting
+    (kaggle / "Training").mkdir(parents=True)
+    (kaggle / "Test").mkdir()
+    assert find_root(tmp_path / "archive") == kaggle
 
 
 @pytest.mark.parametrize("make, match", [

@@ -44,9 +44,14 @@ _FETCH_ERRORS = (OSError, http.client.HTTPException, RuntimeError, RecursionErro
                  zipfile.BadZipFile, tarfile.TarError)
 
 
+def _subfolders(folder):
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def find_root(root):
-    """The Fruits-360 folder holding ``Training/`` and ``Test/``: ``root`` itself or a folder directly
-    inside it (e.g. ``root/fruits-360/`` or ``root/Fruit-Images-Dataset-master/``).
+    """The Fruits-360 folder holding ``Training/`` and ``Test/``: ``root`` itself or a folder up to two
+    levels inside it (e.g. ``root/fruits-360/``, ``root/Fruit-Images-Dataset-master/``, or Kaggle's
+    ``root/fruits-360_dataset/fruits-360/``).
 
     Hidden folders are never taken, so a half-finished download (staged in one) is not mistaken
     for the data set.
@@ -57,11 +62,12 @@ def find_root(root):
     elif not root.is_dir():
         problem = "is not a folder"
     else:
-        children = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-        for folder in [root, *children]:
+        children = _subfolders(root)
+        grandchildren = [g for child in children for g in _subfolders(child)]
+        for folder in [root, *children, *grandchildren]:
             if all((folder / name).is_dir() for name in SPLIT_FOLDERS.values()):
                 return folder
-        problem = "holds no Training/ and Test/ folders, nor does any folder directly inside it"
+        problem = "holds no Training/ and Test/ folders, nor does any folder up to two levels inside it"
     raise UserError(f"--data-root {root} {problem}: point it at the Fruits-360 folder (laid out as {LAYOUT}) "
                     "or the folder it was extracted into, or pass --download to fetch it there")
 
