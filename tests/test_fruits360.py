@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from torchbearer_colorize.data import fruits360
+from torchbearer_colorize.data import paintings
 from torchbearer_colorize.data.fruits360 import choose_classes, download_fruits360, find_root, load_fruits360
 from torchbearer_colorize.errors import UserError
 
@@ -80,7 +80,7 @@ def test_second_load_is_a_cache_hit(fruits, tmp_path, monkeypatch):
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded again despite the cache")
-    monkeypatch.setattr(fruits360, "load_many", no_decoding)
+    monkeypatch.setattr(paintings, "load_many", no_decoding)
     again = load_fruits360(fruits, classes=3, cache_dir=tmp_path / "cache")
     assert np.array_equal(first.train, again.train) and np.array_equal(first.test, again.test)
     assert (first.train_names, first.fingerprint) == (again.train_names, again.fingerprint)

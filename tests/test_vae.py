@@ -1,6 +1,5 @@
 import pytest
 import torch
-import torchbearer
 from torch import nn
 from torchbearer import Trial
 

@@ -30,24 +30,22 @@ def non_negative_int(text):
     return value
 
 
-def positive_float(text):
+def _number(text, ok, requirement):
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    if not (ok(value) and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
     return value
+
+
+def positive_float(text):
+    return _number(text, lambda v: v > 0, "a positive number")
 
 
 def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
+    return _number(text, lambda v: v >= 0, "a number >= 0")
 
 
 def positive_floats(text):

@@ -19,9 +19,9 @@ from pathlib import Path
 from torchvision.datasets.utils import download_and_extract_archive
 
 from ..errors import UserError
-from .cache import cached_array, default_cache_dir, fingerprint
-from .images import IMAGE_EXTENSIONS, load_many
-from .paintings import PREPROCESS_VERSION, ImageSplits, _bytes_key, _warn_skipped
+from .cache import default_cache_dir, fingerprint
+from .images import IMAGE_EXTENSIONS
+from .paintings import PREPROCESS_VERSION, ImageSplits, decode_cached, pixels_key
 
 IMAGE_SIZE = 100  # Fruits-360 images are 100 x 100 already; the report's VAE works at that size
 DEFAULT_CLASSES = 30  # the report: "30 of the 131 classes", without saying which
@@ -123,25 +123,15 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None):
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     arrays, names = {}, {}
     for split, folder in SPLIT_FOLDERS.items():
-        split_dir = base / folder
         files = _round_robin([folders[split][name] for name in chosen])[:limit]
-        listing = [(p.relative_to(split_dir).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-        key = fingerprint(PREPROCESS_VERSION, IMAGE_SIZE, listing)
-
-        def build(files=files, split_dir=split_dir):
-            images, kept, skipped = load_many(files, IMAGE_SIZE)
-            return images, {"names": [p.relative_to(split_dir).as_posix() for p in kept], "skipped": skipped}
-
-        arrays[split], meta = cached_array(cache_dir, f"fruits360-{split}", key, build)
-        names[split] = meta["names"]
-        _warn_skipped(meta["skipped"])
+        arrays[split], names[split] = decode_cached(files, base / folder, IMAGE_SIZE, cache_dir, f"fruits360-{split}")
         if not len(arrays[split]):
             raise UserError(f"--data-root {base}: no readable image in {folder}/ for the chosen classes "
                             f"({', '.join(chosen)})")
     return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
                        label=f"Fruits-360 ({len(chosen)} classes)",
                        fingerprint=fingerprint("fruits360", PREPROCESS_VERSION, IMAGE_SIZE, names,
-                                               _bytes_key(arrays)))
+                                               pixels_key(arrays)))
 
 
 def download_fruits360(data_root, url=FRUITS360_URL, log=print):

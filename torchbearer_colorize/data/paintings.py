@@ -56,22 +56,13 @@ def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE):
     train = sorted(order[n_test:].tolist())[:limit]
     arrays, names = {}, {}
     for split, idx in (("train", train), ("test", test)):
-        chosen = [files[i] for i in idx]
-        listing = [(p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in chosen]
-        key = fingerprint(PREPROCESS_VERSION, size, listing)
-
-        def build(chosen=chosen):
-            images, kept, skipped = load_many(chosen, size)
-            return images, {"names": [p.relative_to(root).as_posix() for p in kept], "skipped": skipped}
-
-        arrays[split], meta = cached_array(cache_dir, f"paintings-{split}", key, build)
-        names[split] = meta["names"]
-        _warn_skipped(meta["skipped"])
+        arrays[split], names[split] = decode_cached([files[i] for i in idx], root, size, cache_dir,
+                                                    f"paintings-{split}")
         if not len(arrays[split]):
             raise UserError(f"--data-root {root}: no readable image in the {split} split")
     return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
                        label=f"paintings from {root.name}",
-                       fingerprint=fingerprint(PREPROCESS_VERSION, size, names, _bytes_key(arrays)))
+                       fingerprint=fingerprint(PREPROCESS_VERSION, size, names, pixels_key(arrays)))
 
 
 def _builtin_splits(cache_dir, limit, size):
@@ -95,7 +86,22 @@ def _named(images_and_names):
     return images, {"names": names}
 
 
-def _bytes_key(arrays):
+def decode_cached(files, base, size, cache_dir, name):
+    """Decode ``files`` (paths under ``base``) to an N x size x size x 3 uint8 array, cached in
+    ``cache_dir`` keyed by their paths, sizes and modification times; unreadable files are skipped
+    with one warning. Returns ``(array, names relative to base)``."""
+    listing = [(p.relative_to(base).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+
+    def build():
+        images, kept, skipped = load_many(files, size)
+        return images, {"names": [p.relative_to(base).as_posix() for p in kept], "skipped": skipped}
+
+    array, meta = cached_array(cache_dir, name, fingerprint(PREPROCESS_VERSION, size, listing), build)
+    _warn_skipped(meta["skipped"])
+    return array, meta["names"]
+
+
+def pixels_key(arrays):
     # Sizes and mtimes pick the cache entry; the run identity should follow the pixels themselves.
     digest = hashlib.sha256()
     for split in sorted(arrays):
