@@ -4,17 +4,16 @@ amount, drawn from U(0.02, 0.3); training noise is fresh every epoch, the test s
 The report's table cells are empty ("not reported").
 """
 from torchbearer_colorize.cli import user_errors_exit
-from torchbearer_colorize.data import load_paintings
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.noise import AMOUNT, SaltPepperDataset
-from torchbearer_colorize.experiment import experiment_main
+from torchbearer_colorize.experiment import experiment_main, paintings
 from torchbearer_colorize.training import RunSpec, TaskData
 
 SPECS = [RunSpec("denoise", model="small", model_kwargs={"in_channels": 3}, optimizer="adam", lr=1e-3, epochs=10)]
 
 
 def noisy_data(args):
-    splits = load_paintings(args.data_root, args.cache_dir, args.limit)
+    splits = paintings(args)
     return TaskData(SaltPepperDataset(splits.train, seed=args.seed), SaltPepperDataset(splits.test, fixed=True),
                     label=splits.label, fingerprint=fingerprint(splits.fingerprint, "s&p", AMOUNT),
                     task="denoise", row_labels=("noisy input", "denoised", "clean"))

@@ -10,10 +10,10 @@ FILE, or --no-pretrained (a random frozen encoder, said in every row and figure)
 from pathlib import Path
 
 from torchbearer_colorize.cli import user_errors_exit
-from torchbearer_colorize.data import ColorizationDataset, load_paintings
+from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.features import FeatureDataset, cached_features
-from torchbearer_colorize.experiment import experiment_main
+from torchbearer_colorize.experiment import experiment_main, paintings
 from torchbearer_colorize.models import InceptionColorizer, load_encoder
 from torchbearer_colorize.training import RunSpec, TaskData, resolve_device
 
@@ -30,7 +30,7 @@ def options(parser):
 
 
 def feature_data(args):
-    splits = load_paintings(args.data_root, args.cache_dir, args.limit)
+    splits = paintings(args)
     encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}

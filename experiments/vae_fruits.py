@@ -38,7 +38,8 @@ def fruit_data(args):
     if args.data_root is None:
         splits = builtin_fruit_splits(args.classes, cache_dir=args.cache_dir, limit=args.limit)
     else:
-        splits = load_fruits360(args.data_root, args.classes, limit=args.limit, cache_dir=args.cache_dir)
+        splits = load_fruits360(args.data_root, args.classes, limit=args.limit, cache_dir=args.cache_dir,
+                                strict=args.strict)
     return TaskData(ReconstructionDataset(splits.train), ReconstructionDataset(splits.test), label=splits.label,
                     fingerprint=splits.fingerprint, task="reconstruct", row_labels=("input", "reconstruction"))
 

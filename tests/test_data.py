@@ -113,3 +113,17 @@ def test_builtin_limit_builds_only_what_it_needs(tmp_path, monkeypatch):
     assert (splits.n_train, splits.n_test) == (4, 4) and len(calls) == 8
     assert splits.label == builtin.LABEL
     assert builtin.default_sizes() == (1619, 405)
+
+
+def test_strict_refuses_unreadable_files_and_names_them(paintings, tmp_path):
+    (paintings / "artist2" / "not-an-image.jpg").write_text("hello")
+    with pytest.raises(UserError, match="not-an-image.jpg") as err:
+        load_paintings(paintings, tmp_path / "cache", size=32, strict=True)
+    assert "--strict" in str(err.value)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (10, 4000)])
+def test_tiny_and_very_wide_images_load(tmp_path, shape):
+    path = tmp_path / "odd.png"
+    Image.new("RGB", shape[::-1], (10, 200, 30)).save(path)
+    assert load_rgb(path, size=64)[0, 0].tolist() == [10, 200, 30]

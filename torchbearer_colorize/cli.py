@@ -86,6 +86,8 @@ def experiment_parser(name, description):
                         help=f"preprocessed-image cache (default: ${CACHE_ENV} or ~/.cache/torchbearer-colorize)")
     parser.add_argument("--force", action="store_true", help="retrain runs even when a finished one is stored")
     parser.add_argument("--limit", type=positive_int, default=None, help="use at most N images in each split")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on unreadable image files instead of skipping them with a warning")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {QUICK_IMAGES} train + {QUICK_IMAGES} test images, {QUICK_EPOCHS} epoch, "
                              f"batch {QUICK_BATCH} (unless given explicitly); outputs go under RUNS_DIR/quick/ unless --out is given")

@@ -21,9 +21,14 @@ TABLE_NOTES = (
 )
 
 
+def paintings(args):
+    """The paintings the options ask for: ``--data-root`` (or the built-in set), ``--limit``, ``--strict``."""
+    return load_paintings(args.data_root, args.cache_dir, args.limit, strict=args.strict)
+
+
 def colorization_data(args):
     """Gray -> colour pairs from ``--data-root`` (or the built-in sample set)."""
-    splits = load_paintings(args.data_root, args.cache_dir, args.limit)
+    splits = paintings(args)
     return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize")
 

@@ -103,7 +103,7 @@ def choose_classes(available, classes):
     return wanted
 
 
-def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None):
+def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, strict=False):
     """Both splits of the chosen Fruits-360 classes as 100 x 100 uint8 arrays.
 
     ``root`` is found with ``find_root``; only classes with images in both ``Training/`` and
@@ -124,7 +124,8 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None):
     arrays, names = {}, {}
     for split, folder in SPLIT_FOLDERS.items():
         files = _round_robin([folders[split][name] for name in chosen])[:limit]
-        arrays[split], names[split] = decode_cached(files, base / folder, IMAGE_SIZE, cache_dir, f"fruits360-{split}")
+        arrays[split], names[split] = decode_cached(files, base / folder, IMAGE_SIZE, cache_dir, f"fruits360-{split}",
+                                                    strict)
         if not len(arrays[split]):
             raise UserError(f"--data-root {base}: no readable image in {folder}/ for the chosen classes "
                             f"({', '.join(chosen)})")

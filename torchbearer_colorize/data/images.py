@@ -58,7 +58,7 @@ def load_rgb(path, size=IMAGE_SIZE):
         return np.array(img, dtype=np.uint8)
 
 
-def load_many(paths, size=IMAGE_SIZE, strict=False):
+def load_many(paths, size=IMAGE_SIZE):
     """Decode ``paths`` into one N x size x size x 3 uint8 array, skipping unreadable files.
 
     Returns ``(array, kept_paths, skipped)`` where ``skipped`` lists ``(path, reason)``.
@@ -72,8 +72,6 @@ def load_many(paths, size=IMAGE_SIZE, strict=False):
                 out[len(kept)] = load_rgb(path, size)
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
                 Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-            if strict:
-                raise UserError(f"cannot read image {path}: {err}") from None
             skipped.append((str(path), f"{type(err).__name__}: {err}"))
             continue
         kept.append(path)

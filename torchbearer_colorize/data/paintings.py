@@ -37,11 +37,12 @@ class ImageSplits:
         return len(self.test)
 
 
-def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE):
+def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, strict=False):
     """The paintings under ``data_root`` (the built-in sample set when None), split 80/20.
 
     ``limit`` keeps at most that many images in each split. Decoded images are cached in
-    ``cache_dir`` keyed by file names, sizes and modification times.
+    ``cache_dir`` keyed by file names, sizes and modification times. Unreadable files are skipped
+    with a warning, or with ``strict`` refused.
     """
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     if data_root is None:
@@ -57,7 +58,7 @@ def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE):
     arrays, names = {}, {}
     for split, idx in (("train", train), ("test", test)):
         arrays[split], names[split] = decode_cached([files[i] for i in idx], root, size, cache_dir,
-                                                    f"paintings-{split}")
+                                                    f"paintings-{split}", strict)
         if not len(arrays[split]):
             raise UserError(f"--data-root {root}: no readable image in the {split} split")
     return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
@@ -86,10 +87,10 @@ def _named(images_and_names):
     return images, {"names": names}
 
 
-def decode_cached(files, base, size, cache_dir, name):
+def decode_cached(files, base, size, cache_dir, name, strict=False):
     """Decode ``files`` (paths under ``base``) to an N x size x size x 3 uint8 array, cached in
     ``cache_dir`` keyed by their paths, sizes and modification times; unreadable files are skipped
-    with one warning. Returns ``(array, names relative to base)``."""
+    with one warning (``strict``: refused). Returns ``(array, names relative to base)``."""
     listing = [(p.relative_to(base).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
 
     def build():
@@ -97,6 +98,10 @@ def decode_cached(files, base, size, cache_dir, name):
         return images, {"names": [p.relative_to(base).as_posix() for p in kept], "skipped": skipped}
 
     array, meta = cached_array(cache_dir, name, fingerprint(PREPROCESS_VERSION, size, listing), build)
+    if strict and meta["skipped"]:
+        raise UserError(f"--strict: {len(meta['skipped'])} unreadable image file(s) under {base}:\n  "
+                        + "\n  ".join(f"{path} ({reason})" for path, reason in meta["skipped"])
+                        + "\nremove or fix them, or drop --strict to skip them")
     _warn_skipped(meta["skipped"])
     return array, meta["names"]
 
