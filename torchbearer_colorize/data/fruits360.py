@@ -21,7 +21,7 @@ from torchvision.datasets.utils import download_and_extract_archive
 from ..errors import UserError
 from .cache import default_cache_dir, fingerprint
 from .images import IMAGE_EXTENSIONS
-from .paintings import PREPROCESS_VERSION, ImageSplits, decode_cached, pixels_key
+from .paintings import PREPROCESS_VERSION, ImageSplits, decode_cached, pixels_key, report_skipped
 
 IMAGE_SIZE = 100  # Fruits-360 images are 100 x 100 already; the report's VAE works at that size
 DEFAULT_CLASSES = 30  # the report: "30 of the 131 classes", without saying which
@@ -121,11 +121,11 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, st
                         f"(expected {LAYOUT})")
     chosen = choose_classes(available, classes)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    arrays, names = {}, {}
+    decoded = {split: decode_cached(_round_robin([folders[split][name] for name in chosen])[:limit],
+                                    base / folder, IMAGE_SIZE, cache_dir, f"fruits360-{split}")
+               for split, folder in SPLIT_FOLDERS.items()}
+    arrays, names = report_skipped(decoded, base, strict)
     for split, folder in SPLIT_FOLDERS.items():
-        files = _round_robin([folders[split][name] for name in chosen])[:limit]
-        arrays[split], names[split] = decode_cached(files, base / folder, IMAGE_SIZE, cache_dir, f"fruits360-{split}",
-                                                    strict)
         if not len(arrays[split]):
             raise UserError(f"--data-root {base}: no readable image in {folder}/ for the chosen classes "
                             f"({', '.join(chosen)})")

@@ -55,11 +55,11 @@ def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, 
     n_test = max(1, round(len(files) * TEST_FRACTION))
     test = sorted(order[:n_test].tolist())[:limit]
     train = sorted(order[n_test:].tolist())[:limit]
-    arrays, names = {}, {}
-    for split, idx in (("train", train), ("test", test)):
-        arrays[split], names[split] = decode_cached([files[i] for i in idx], root, size, cache_dir,
-                                                    f"paintings-{split}", strict)
-        if not len(arrays[split]):
+    decoded = {split: decode_cached([files[i] for i in idx], root, size, cache_dir, f"paintings-{split}")
+               for split, idx in (("train", train), ("test", test))}
+    arrays, names = report_skipped(decoded, root, strict)
+    for split, array in arrays.items():
+        if not len(array):
             raise UserError(f"--data-root {root}: no readable image in the {split} split")
     return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
                        label=f"paintings from {root.name}",
@@ -87,10 +87,10 @@ def _named(images_and_names):
     return images, {"names": names}
 
 
-def decode_cached(files, base, size, cache_dir, name, strict=False):
+def decode_cached(files, base, size, cache_dir, name):
     """Decode ``files`` (paths under ``base``) to an N x size x size x 3 uint8 array, cached in
-    ``cache_dir`` keyed by their paths, sizes and modification times; unreadable files are skipped
-    with one warning (``strict``: refused). Returns ``(array, names relative to base)``."""
+    ``cache_dir`` keyed by their paths, sizes and modification times. Returns ``(array, names
+    relative to base, skipped)``, where ``skipped`` lists the unreadable files as ``(path, reason)``."""
     listing = [(p.relative_to(base).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
 
     def build():
@@ -98,12 +98,21 @@ def decode_cached(files, base, size, cache_dir, name, strict=False):
         return images, {"names": [p.relative_to(base).as_posix() for p in kept], "skipped": skipped}
 
     array, meta = cached_array(cache_dir, name, fingerprint(PREPROCESS_VERSION, size, listing), build)
-    if strict and meta["skipped"]:
-        raise UserError(f"--strict: {len(meta['skipped'])} unreadable image file(s) under {base}:\n  "
-                        + "\n  ".join(f"{path} ({reason})" for path, reason in meta["skipped"])
-                        + "\nremove or fix them, or drop --strict to skip them")
-    _warn_skipped(meta["skipped"])
-    return array, meta["names"]
+    return array, meta["names"], meta["skipped"]
+
+
+def report_skipped(decoded, root, strict):
+    """One warning listing every file that ``decode_cached`` skipped in any split (with ``strict``,
+    an error instead); returns the splits' ``(arrays, names)`` dicts."""
+    skipped = [entry for _, _, split_skipped in decoded.values() for entry in split_skipped]
+    if skipped:
+        listing = "\n  ".join(f"{path} ({reason})" for path, reason in skipped)
+        if strict:
+            raise UserError(f"--strict: {len(skipped)} unreadable image file(s) under {root}:\n  {listing}\n"
+                            "remove or fix them, or drop --strict to skip them")
+        print(f"warning: skipped {len(skipped)} unreadable image file(s):\n  {listing}")
+    return ({split: array for split, (array, _, _) in decoded.items()},
+            {split: names for split, (_, names, _) in decoded.items()})
 
 
 def pixels_key(arrays):
@@ -112,12 +121,6 @@ def pixels_key(arrays):
     for split in sorted(arrays):
         digest.update(np.ascontiguousarray(arrays[split]).data)
     return digest.hexdigest()[:16]
-
-
-def _warn_skipped(skipped):
-    if skipped:
-        listing = "\n  ".join(f"{path} ({reason})" for path, reason in skipped)
-        print(f"warning: skipped {len(skipped)} unreadable image file(s):\n  {listing}")
 
 
 def gray_from_rgb(images, chunk=64):
