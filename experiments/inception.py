@@ -15,9 +15,11 @@ from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.features import FeatureDataset, cached_features
 from torchbearer_colorize.experiment import experiment_main, paintings
 from torchbearer_colorize.models import InceptionColorizer, load_encoder
+from torchbearer_colorize.models.inception import calibrate_batchnorm
 from torchbearer_colorize.training import RunSpec, TaskData, resolve_device
 
 SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
+CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
 NOT_PRETRAINED = "encoder NOT pretrained (random frozen weights)"
 
 
@@ -26,7 +28,8 @@ def options(parser):
     weights.add_argument("--weights", type=Path, default=None,
                          help="a state-dict file of torchvision's inception_v3 (default: torchvision's ImageNet weights)")
     weights.add_argument("--no-pretrained", action="store_true",
-                         help=f"use a randomly initialised frozen encoder ({NOT_PRETRAINED})")
+                         help=f"use a randomly initialised frozen encoder, its batch-norm statistics set on "
+                              f"{CALIBRATION_IMAGES} training images ({NOT_PRETRAINED})")
 
 
 def feature_data(args):
@@ -34,6 +37,8 @@ def feature_data(args):
     encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
+    if args.no_pretrained:
+        calibrate_batchnorm(encoder, pairs["train"].gray[:CALIBRATION_IMAGES])
     features = {split: FeatureDataset(cached_features(encoder, dataset, splits.fingerprint, args.cache_dir,
                                                       split, device), dataset)
                 for split, dataset in pairs.items()}

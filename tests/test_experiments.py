@@ -113,11 +113,11 @@ def test_inception_quick_caches_features_and_says_not_pretrained(dirs, monkeypat
     inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "2"))
     rows = read_table(dirs["out"])
     assert "NOT pretrained" in rows[0]["data"] and rows[0]["epochs"] == "2"
-    # train and test encoded once each (8 + 8), plus the 8 images of the sample grid; not per epoch
-    assert sum(calls) == 8 + 8 + 8
+    # batch-norm calibration (8), train and test encoded once each (8 + 8), the sample grid (8): not per epoch
+    assert sum(calls) == 8 + 8 + 8 + 8
     calls.clear()
     inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
-    assert sum(calls) == 8  # a new run on the same data and weights: only the sample grid runs the encoder
+    assert sum(calls) == 8 + 8  # same data and weights: features come from the cache
 
 
 def test_vae_fruits_quick_end_to_end(dirs):

@@ -104,3 +104,18 @@ def test_offline_without_cached_weights_says_how_to_get_them(monkeypatch):
     with pytest.raises(UserError, match="--no-pretrained") as err:
         load_encoder("pretrained")
     assert "--weights" in str(err.value) and "TORCH_HOME" in str(err.value)
+
+
+def test_random_encoder_batchnorm_calibration_keeps_features_normalised():
+    from torchbearer_colorize.models.inception import calibrate_batchnorm
+    encoder = load_encoder(None, seed=3)
+    x = torch.rand(8, 1, 64, 64)
+    weights = {k: v.clone() for k, v in encoder.state_dict().items() if "running" not in k and "num_batches" not in k}
+    with torch.no_grad():
+        assert encoder(x).abs().mean() > 1e3  # uncalibrated: activations explode through the layers
+        calibrate_batchnorm(encoder, x, batch_size=4)
+        features = encoder(x)
+    assert torch.isfinite(features).all() and features.abs().mean() < 10
+    assert not encoder.net.training and encoder.weights_id == "random-seed3-bn8"
+    for key, value in weights.items():
+        assert torch.equal(encoder.state_dict()[key], value), key

@@ -67,6 +67,28 @@ class InceptionColorizer(nn.Module):
         return self.decoder(self.encoder(gray))
 
 
+def calibrate_batchnorm(encoder, gray_images, batch_size=32):
+    """Set a randomly initialised encoder's batch-norm statistics from ``gray_images``, then freeze.
+
+    A fresh inception_v3 in eval mode normalises with running mean 0 and variance 1, so its
+    activations grow layer by layer (pooled features reach ~1e10 and the decoder cannot learn).
+    Estimating the statistics on the training images, as a training pass would, keeps every layer
+    normalised; the weights themselves stay random and frozen.
+    """
+    norms = [m for m in encoder.net.modules() if isinstance(m, nn.BatchNorm2d)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average over all calibration batches
+        norm.training = True
+    with torch.no_grad():
+        for start in range(0, len(gray_images), batch_size):
+            encoder(gray_images[start:start + batch_size])
+    for norm in norms:
+        norm.training = False
+    encoder.weights_id += f"-bn{len(gray_images)}"
+    return encoder
+
+
 def _bare_inception():
     # The pretrained checkpoint's architecture (aux head included, so its state dict loads strictly).
     return inception_v3(weights=None, aux_logits=True, transform_input=True, init_weights=False)
