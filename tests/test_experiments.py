@@ -139,3 +139,14 @@ def test_vae_download_needs_a_data_root(dirs, capsys):
     with pytest.raises(SystemExit):
         vae_fruits.main(cli(dirs, "--quick", "--download"))
     assert "--download needs --data-root" in capsys.readouterr().err
+
+
+def test_same_seed_gives_the_same_loss_columns(tmp_path):
+    tables = []
+    for name in ("a", "b"):
+        dirs = {"runs": tmp_path / name / "runs", "cache": tmp_path / "cache", "out": tmp_path / name / "out"}
+        lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001,0.01"))
+        tables.append([(r["test_loss"], r["train_loss"]) for r in read_table(dirs["out"])])
+    assert tables[0] == tables[1]
+    result = json.loads(next((tmp_path / "a" / "runs").glob("*/result.json")).read_text())
+    assert {"lr", "epochs", "batch_size", "seed", "data", "optimizer", "model"} <= set(result["settings"])
