@@ -62,9 +62,12 @@ def latent_figures(out, name, model, data, caption):
     center, spread = mu.mean(0), mu.std(0) if len(mu) > 1 else torch.ones_like(mu[0])
     decode = lambda z: model.decode(z).clamp(0, 1).numpy()  # noqa: E731
     with torch.no_grad():
-        sampled = center + spread * torch.randn(N_SAMPLES, mu.shape[1], generator=generator)
-        figures.sample_grid(out / f"{name}_samples_from_latent.png", [("z ~ N(mean mu, sd mu)", decode(sampled))],
-                            f"fruits decoded from samples of the fitted latent distribution\n{caption}")
+        sampled = decode(center + spread * torch.randn(N_SAMPLES, mu.shape[1], generator=generator))
+        half = N_SAMPLES // 2
+        figures.sample_grid(out / f"{name}_samples_from_latent.png",
+                            [("samples", sampled[:half]), ("samples", sampled[half:])],
+                            f"fruits decoded from z ~ N(mean of mu, sd of mu), the fitted latent distribution\n"
+                            f"{caption}")
         pick = torch.as_tensor(np.linspace(0, len(mu) - 1, min(N_SAMPLES, len(mu))).round().astype(int))
         noisy = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * (0.5 * logvar[pick]).exp()
         figures.sample_grid(out / f"{name}_noisy_codes.png",

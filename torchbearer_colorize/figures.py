@@ -33,6 +33,7 @@ def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),)):
         ax.plot(epochs, [e[f"test_{metric}"] for e in history], "s-", label="test (after the epoch)")
         _epoch_axes(ax, title if len(metrics) == 1 else f"{label}\n{title}", label)
         ax.legend()
+    fig.tight_layout()
     _save(fig, path)
 
 
