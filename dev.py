@@ -27,7 +27,7 @@ def setup():
     if not PYTHON.exists():
         print(f"creating a virtual environment in {VENV}", flush=True)
         venv.create(VENV, with_pip=True)
-    print("installing the package and its dependencies (about a minute; torch is large)", flush=True)
+    print("installing the package and its dependencies (a few minutes; torch is large)", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"], check=True)
     for old in VENV.glob(".installed-*"):
