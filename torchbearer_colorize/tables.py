@@ -10,7 +10,7 @@ COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n
            "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status")
 
 
-def row(result, reported=None, model_label=None):
+def row(result, reported=None):
     """One table row from a stored run result and the report's numbers (None: not in the report).
 
     Besides ``COLUMNS`` it carries the last epoch's other metrics (``test_kl``, ...) and ``beta``,
@@ -19,7 +19,7 @@ def row(result, reported=None, model_label=None):
     last = result["history"][-1] if result["history"] else {}
     return {
         **{k: v for k, v in last.items() if k != "epoch"}, "beta": s.get("beta"),
-        "run": result["run"], "model": model_label or s["model"],
+        "run": result["run"], "model": s["model"],
         "optimizer": OPTIMIZER_NAMES.get(s["optimizer"], s["optimizer"]), "lr": s["lr"],
         "epochs": s["epochs"], "batch_size": s["batch_size"], "data": result["data"],
         "n_train": result["n_train"], "n_test": result["n_test"],
