@@ -10,13 +10,12 @@ import numpy as np
 import torch
 
 from torchbearer_colorize import figures
-from torchbearer_colorize.cli import (experiment_parser, finish_args, non_negative_float, positive_int,
-                                      user_errors_exit)
+from torchbearer_colorize.cli import non_negative_float, positive_int, user_errors_exit
 from torchbearer_colorize.data import ReconstructionDataset
 from torchbearer_colorize.data.fruit_render import builtin_fruit_splits
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, download_fruits360, load_fruits360
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.experiment import run_experiment
+from torchbearer_colorize.experiment import experiment_main
 from torchbearer_colorize.tables import COLUMNS
 from torchbearer_colorize.training import RunSpec, TaskData
 
@@ -84,21 +83,26 @@ def latent_figures(out, name, model, data, caption):
                             f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}")
 
 
-@user_errors_exit
-def main(argv=None):
-    parser = experiment_parser("vae_fruits", __doc__)
+def options(parser):
     parser.add_argument("--classes", type=classes_arg, default=DEFAULT_CLASSES,
                         help="how many fruit classes (default 30), or comma-separated class names")
     parser.add_argument("--beta", type=non_negative_float, default=BETA, help="weight of the KL term (default 1)")
     parser.add_argument("--download", action="store_true", help="download Fruits-360 into --data-root first")
     parser.add_argument("--url", default=FRUITS360_URL, help="the Fruits-360 archive to download")
-    args = finish_args(parser.parse_args(argv))
-    spec = RunSpec("beta-VAE", model="vae", optimizer="adam", lr=LR, epochs=EPOCHS, loss="mse_sum", beta=args.beta)
-    return run_experiment("vae_fruits", f"beta-VAE (latent 5, beta {args.beta:g}), Adam, lr 0.0005, 10 epochs",
-                          [spec], fruit_data(args), args, columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"),
-                          curves=CURVES, run_figures=latent_figures,
-                          notes=("losses: MSE summed over a batch of 32 plus beta x KL summed over the batch, "
-                                 "averaged over the epoch's batches (torchbearer's loss metric)",))
+
+
+def specs(args):
+    return [RunSpec("beta-VAE", model="vae", optimizer="adam", lr=LR, epochs=EPOCHS, loss="mse_sum", beta=args.beta)]
+
+
+@user_errors_exit
+def main(argv=None):
+    return experiment_main(argv, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data, add_options=options,
+                           title="beta-VAE (latent 5), Adam, lr 0.0005, 10 epochs (beta: see its column)",
+                           columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"),
+                           curves=CURVES, run_figures=latent_figures,
+                           notes=("losses: MSE summed over a batch of 32 plus beta x KL summed over the batch, "
+                                  "averaged over the epoch's batches (torchbearer's loss metric)",))
 
 
 if __name__ == "__main__":

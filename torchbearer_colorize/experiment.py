@@ -83,7 +83,8 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
         model = load_model(run_dir(args.runs_dir, result["settings"]) / "model.pt")
         if data.display_model is not None:
             model = data.display_model(model)
-        rows = sample_rows(model, data.display or data.test, "cpu", data.row_labels)
+        shown = data.display if data.display is not None else data.test
+        rows = sample_rows(model, shown, "cpu", data.row_labels)
         figures.sample_grid(out / f"{name}_samples.png", rows, caption)
         if run_figures:
             run_figures(out, name, model, data, caption)

@@ -4,6 +4,8 @@ import torch
 from skimage.util import random_noise
 from torch.utils.data import Dataset
 
+from .paintings import to_nchw
+
 AMOUNT = (0.02, 0.3)  # each image's share of corrupted values, drawn uniformly (the report: "a random amount")
 TEST_NOISE_SEED = 0  # the test split's noise is fixed, so test losses compare between runs and seeds
 
@@ -17,7 +19,7 @@ class SaltPepperDataset(Dataset):
     """
 
     def __init__(self, images, seed=0, fixed=False):
-        self.colour = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+        self.colour = to_nchw(images)
         self.seed, self.fixed, self.epoch = seed, fixed, 0
 
     def set_epoch(self, epoch):

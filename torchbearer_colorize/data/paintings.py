@@ -123,6 +123,11 @@ def pixels_key(arrays):
     return digest.hexdigest()[:16]
 
 
+def to_nchw(images):
+    """N x H x W x 3 uint8 array -> contiguous N x 3 x H x W uint8 tensor (still uint8: 4x less memory)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+
+
 def gray_from_rgb(images, chunk=64):
     """``skimage.color.rgb2gray`` of N x H x W x 3 uint8 images, as an N x 1 x H x W float32 tensor."""
     gray = np.empty(images.shape[:3], dtype=np.float32)
@@ -139,7 +144,7 @@ class ColorizationDataset(Dataset):
     """
 
     def __init__(self, images):
-        self.colour = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+        self.colour = to_nchw(images)
         self.gray = gray_from_rgb(images)
 
     def __len__(self):
@@ -153,7 +158,7 @@ class ReconstructionDataset(Dataset):
     """Items ``(image, image)``, 3 x H x W floats in [0, 1]: an autoencoder's input is its target."""
 
     def __init__(self, images):
-        self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+        self.images = to_nchw(images)
 
     def __len__(self):
         return len(self.images)
