@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 from pathlib import Path
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
+
 import torch
 import torchbearer
 import torchvision
@@ -158,6 +163,7 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
         "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
         "threads": torch.get_num_threads(), "channels_last": channels_last, "versions": versions(),
+        "peak_rss_mb": peak_rss_mb(),
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     save_model(directory / "model.pt", spec, model)
@@ -165,6 +171,14 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def peak_rss_mb():
+    """This process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes); None on Windows."""
+    if resource is None:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2 ** 20 if platform.system() == "Darwin" else 2 ** 10), 1)
 
 
 def epoch_record(epoch, metrics):
