@@ -72,6 +72,11 @@ class TaskData:
     display: object = None
     display_model: Callable = None
     row_labels: tuple = ("gray input", "prediction", "ground truth")
+    # A task whose loss depends on the data (e.g. class-rebalancing weights) supplies its criterion,
+    # which then replaces ``LOSSES[spec.loss]`` (``spec.loss`` still names it in the run identity),
+    # and any extra torchbearer callbacks it needs.
+    criterion: object = None
+    callbacks: tuple = ()
 
 
 def run_settings(spec, data, seed):
@@ -135,10 +140,11 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     if spec.beta is not None:
         metrics += [KLMetric(), ReconstructionMetric()]
         extra_callbacks.append(KLDivergence(spec.beta))
+    criterion = data.criterion if data.criterion is not None else LOSSES[spec.loss]()
     trial = Trial(
-        model, optimizer, LOSSES[spec.loss](), metrics=metrics, verbose=verbose,
+        model, optimizer, criterion, metrics=metrics, verbose=verbose,
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
-        callbacks=[*extra_callbacks, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
+        callbacks=[*extra_callbacks, *data.callbacks, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
                    CSVLogger(str(directory / "log.csv"), append=True), AtomicCheckpoint(checkpoint)],
     ).with_generators(train_loader, val_generator=test_loader).to(device)
 
