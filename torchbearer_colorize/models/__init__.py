@@ -1,10 +1,12 @@
 """Models by the names that run settings and checkpoints use."""
+from .classes import ClassColorizer
 from .colorizers import DeepColorizer, SmallColorizer, UNetColorizer
 from .inception import InceptionColorizer, InceptionDecoder, InceptionEncoder, load_encoder
 from .vae import VAELatent
 
 MODELS = {"small": SmallColorizer, "deep": DeepColorizer, "unet": UNetColorizer,
-          "inception_decoder": InceptionDecoder, "vae": VAELatent}
+          "inception_decoder": InceptionDecoder, "vae": VAELatent,
+          "small_classes": ClassColorizer}
 
 
 def build_model(name, **kwargs):

@@ -1,0 +1,178 @@
+"""Report question 2's classification approach, built: colorization as per-pixel classification over
+quantized ab colours with class rebalancing (Zhang, Isola & Efros 2016, "Colorful Image
+Colorization"), against the MSE regression it was proposed to replace.
+
+Lab colour space; ab on a grid of step 10, keeping the 261 bins that sRGB colours reach; the model
+(the small colorizer's encoder, one decoder block and a 1x1 convolution) predicts a distribution
+over the bins at 64 x 64; targets are soft-encoded over the 5 nearest bins (Gaussian, sigma 5);
+the loss is the cross-entropy weighted by ((1 - 0.5) p + 0.5 / Q)^-1 of the target's nearest bin
+(p the training targets' bin distribution, smoothed, sigma 5); colours are decoded by the annealed
+mean (T = 0.38), upsampled to 256 x 256 and joined with the input's lightness. Adam, lr 0.001,
+batch 32, 5 epochs: the settings of the MSE model it is compared with, the lr sweep's "lr 0.001"
+run (reused when stored). Details: torchbearer_colorize/color_classes.py, docs/fidelity_color_classes.md.
+
+Writes table.md / table.csv (MSE model, classification model, the gray copy and the ground truth on
+test MSE, PSNR, SSIM and colourfulness), comparison.png (gray / MSE / classification / truth), and
+per run of the classification model the usual loss curve, sample grid and result JSON.
+"""
+import json
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from torchbearer_colorize import color_classes as cc
+from torchbearer_colorize import figures, metrics, tables
+from torchbearer_colorize.atomic import write_json
+from torchbearer_colorize.cli import experiment_parser, finish_args, user_errors_exit
+from torchbearer_colorize.data.cache import fingerprint
+from torchbearer_colorize.experiment import colorization_data, run_experiment, sample_indices
+from torchbearer_colorize.models.classes import RGBPredictor
+from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train, with_overrides
+
+NAME = "color_classes"
+TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "
+         "vs MSE regression; small colorizer blocks, Adam, lr 0.001, 5 epochs")
+# The lr sweep's "lr 0.001" run: same settings, so training.train reuses it when stored.
+MSE_SPEC = RunSpec("MSE regression (small, lr 0.001)", model="small", optimizer="adam", lr=1e-3, epochs=5)
+CLASSES_RUN = "classification (annealed mean)"
+GRAY_COPY = "gray copy (baseline)"
+ORACLE = "true 64 x 64 ab + input's L (ceiling)"
+TRUTH = "ground truth (reference)"
+COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
+           "test_mse", "test_psnr", "test_ssim", "colourfulness", "test_loss", "train_loss", "status")
+
+
+def classes_spec():
+    return RunSpec(CLASSES_RUN, model="small_classes", optimizer="adam", lr=1e-3, epochs=5,
+                   model_kwargs={"n_bins": len(cc.ab_bins())}, loss="zhang_rebalanced")
+
+
+def class_data(colour):
+    """The classification task on the colorization data ``colour``: the same gray inputs (shared
+    tensors), 64 x 64 ab targets, and the rebalanced criterion built from the training targets."""
+    bins = cc.ab_bins()
+    train_ab, test_ab = cc.ab_targets(colour.train.colour), cc.ab_targets(colour.test.colour)
+    prior = cc.smooth_distribution(cc.bin_distribution(train_ab, bins), bins)
+    criterion = cc.RebalancedCrossEntropy(bins, cc.rebalancing_weights(prior))
+    return TaskData(cc.ColorClassDataset(colour.train.gray, train_ab), cc.ColorClassDataset(colour.test.gray, test_ab),
+                    label=colour.label, fingerprint=fingerprint(colour.fingerprint, "color-classes", cc.SETTINGS),
+                    task="color-classes", criterion=criterion, display=colour.test, display_model=RGBPredictor,
+                    row_labels=("gray input", f"classification (annealed mean, T {cc.TEMPERATURE:g})", "ground truth"))
+
+
+class OracleInputs(Dataset):
+    """Items ``((gray, true 64 x 64 ab), colour)``: scores decoding the true ab targets, a practical
+    ceiling for any 64 x 64 ab prediction joined with the gray input's L."""
+
+    def __init__(self, colour_test, classes_test):
+        self.colour, self.ab = colour_test, classes_test.ab
+
+    def __len__(self):
+        return len(self.colour)
+
+    def __getitem__(self, index):
+        gray, target = self.colour[index]
+        return (gray, self.ab[index]), target
+
+
+def stored_json(path, compute):
+    """``path``'s JSON when present, else ``compute()``, written there."""
+    if path.exists():
+        return json.loads(path.read_text())
+    value = compute()
+    write_json(path, value)
+    return value
+
+
+def model_row(result, loss, scores):
+    row = tables.row(result)
+    row.update(loss=loss, test_mse=scores["mse"], test_psnr=scores["psnr"], test_ssim=scores["ssim"],
+               colourfulness=scores["colourfulness"])
+    return row
+
+
+def reference_row(label, scores, result, truth=False):
+    blank = dict.fromkeys(COLUMNS, "—")
+    cells = {"test_mse": scores["mse"], "test_psnr": scores["psnr"], "test_ssim": scores["ssim"]}
+    return {**blank, **({} if truth else cells), "run": label, "data": result["data"], "n_train": result["n_train"],
+            "n_test": result["n_test"], "colourfulness": scores["colourfulness"]}
+
+
+def comparison_figure(path, test, mse_model, class_model, caption):
+    """Gray input / MSE prediction / classification prediction / ground truth for the sample images."""
+    gray, truth = (torch.stack(items) for items in zip(*(test[i] for i in sample_indices(len(test)))))
+    with torch.no_grad():
+        rows = [("gray input", gray.numpy()), ("MSE regression", mse_model(gray).numpy()),
+                (f"classification\n(annealed mean, T {cc.TEMPERATURE:g})", class_model.predict_rgb(gray).numpy()),
+                ("ground truth", truth.numpy())]
+    figures.sample_grid(path, rows, caption)
+
+
+def compare(args, colour, classes, class_result):
+    """Train (or reuse) the MSE model, then write the comparison table and figure."""
+    mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
+    mse_result = train(mse_spec, colour, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
+                       force=args.force, verbose=args.verbose)
+    mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
+    mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
+    test = colour.test
+    mse_scores = stored_json(mse_dir / "metrics.json",
+                             lambda: metrics.evaluate(metrics.model_predictor(mse_model), test))
+    class_scores = stored_json(class_dir / f"metrics-annealed-T{cc.TEMPERATURE:g}.json",
+                               lambda: metrics.evaluate(class_model.predict_rgb, test))
+    references = stored_json(
+        Path(args.runs_dir) / "references" / f"{NAME}-{fingerprint(classes.fingerprint)}.json",
+        lambda: {"gray": metrics.evaluate(metrics.copy_input, test),
+                 "oracle": metrics.evaluate(lambda inputs: cc.decode_ab(*inputs), OracleInputs(test, classes.test)),
+                 "truth": {"colourfulness": sum(float(metrics.colourfulness(target[None])[0]) for _, target in test)
+                           / len(test), "mse": 0.0, "psnr": float("inf"), "ssim": 1.0}})
+    rows = [model_row(mse_result, "MSE", mse_scores),
+            model_row(class_result, "rebalanced soft-encoded cross-entropy", class_scores),
+            reference_row(GRAY_COPY, references["gray"], class_result),
+            reference_row(ORACLE, references["oracle"], class_result),
+            reference_row(TRUTH, references["truth"], class_result, truth=True)]
+    bins = len(class_model.bins)
+    notes = (
+        f"data: {colour.label}; {class_result['n_train']} train / {class_result['n_test']} test images, "
+        f"seed {args.seed}",
+        "test_mse, test_psnr, test_ssim, colourfulness: of the 256 x 256 RGB predictions against the colour test "
+        "images, per image, averaged (PSNR in dB, SSIM over the colour channels; colourfulness: Hasler-Suesstrunk, "
+        "0-255 RGB, gray = 0); the gray copy is the input copied to three channels; the ceiling row decodes the "
+        "true 64 x 64 ab targets as the classification model's predictions are decoded (upsampled, joined with the "
+        "L of the gray input, which is not the colour image's L): a practical ceiling for the classification "
+        "model; the ground truth row scores the test images themselves",
+        "test_loss / train_loss: each model's own training loss (MSE per pixel, or the rebalanced cross-entropy "
+        "in nats per 64 x 64 target pixel); not comparable between the two rows",
+        f"classification: Lab, {bins} in-gamut ab bins of step {cc.STEP:g}; predicted at 64 x 64, targets "
+        f"soft-encoded over the {cc.NEIGHBOURS} nearest bins (sigma {cc.SIGMA:g}); weights ((1 - {cc.LAMBDA:g}) p + "
+        f"{cc.LAMBDA:g} / Q)^-1 with p the training targets' bin distribution smoothed (sigma {cc.PRIOR_SIGMA:g}), "
+        f"E_p[w] = 1; decoded by the annealed mean, T {cc.TEMPERATURE:g}, upsampled bilinearly and joined with "
+        "the input's L",
+        "the MSE row is the lr sweep's \"lr 0.001\" run (the same stored run when present)",
+        "fidelity notes: docs/fidelity_color_classes.md",
+    )
+    markdown = tables.write_table(args.out, TITLE, rows, notes, COLUMNS)
+    caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}"
+    comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
+    write_json(args.out / "results" / "comparison.json",
+               {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
+    print(markdown)
+    print(f"comparison table and figure written to {args.out}/")
+    return rows
+
+
+@user_errors_exit
+def main(argv=None):
+    args = finish_args(experiment_parser(NAME, __doc__).parse_args(argv))
+    colour = colorization_data(args)
+    classes = class_data(colour)
+    # The classification run through the shared spine (loss curve, sample grid, result JSON); its
+    # one-row table is then replaced by the comparison table.
+    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, args,
+                                    curves=(("loss", "rebalanced cross-entropy"),))
+    return compare(args, colour, classes, class_result)
+
+
+if __name__ == "__main__":
+    main()

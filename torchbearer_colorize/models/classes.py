@@ -1,0 +1,64 @@
+"""The colour-classification colorizer (Zhang, Isola & Efros 2016) on the small colorizer's blocks."""
+import torch
+from torch import nn
+
+from ..color_classes import TEMPERATURE, ab_bins, annealed_mean, decode_rgb, upsample
+from .colorizers import down, up
+
+
+class ClassColorizer(nn.Module):
+    """Gray 1 x 256 x 256 -> logits over ``n_bins`` ab bins at 64 x 64.
+
+    Layers: the small colorizer's encoder, ``down(1, 32)`` (128 x 128), ``down(32, 32)`` (64 x 64),
+    ``down(32, 64)`` (32 x 32 x 64; 4 x 4 convolutions, stride 2, ReLU), then its first decoder
+    block ``up(64, 32)`` (64 x 64 x 32; 4 x 4 transposed convolution, stride 2, ReLU) and a 1 x 1
+    convolution to ``n_bins`` logits. The bin centres are a buffer, so a saved model decodes alone.
+    """
+
+    def __init__(self, n_bins=None, in_channels=1, temperature=TEMPERATURE):
+        super().__init__()
+        bins = ab_bins()
+        if n_bins is not None and n_bins != len(bins):
+            raise ValueError(f"n_bins {n_bins} does not match the {len(bins)} in-gamut ab bins")
+        self.encoder = nn.Sequential(down(in_channels, 32), down(32, 32), down(32, 64))
+        self.decoder = up(64, 32)
+        self.classifier = nn.Conv2d(32, len(bins), 1)
+        self.register_buffer("bins", bins)
+        self.temperature = temperature
+
+    def forward(self, x):
+        return self.classifier(self.decoder(self.encoder(x)))
+
+    def _on_device(self, gray):
+        return gray.to(self.bins.device)
+
+    @torch.no_grad()
+    def predict_ab(self, gray, temperature=None):
+        """ab (N x 2 x H x W) of gray images (N x 1 x H x W in [0, 1]): the annealed mean, upsampled."""
+        logits = self(self._on_device(gray))
+        ab = annealed_mean(logits, self.bins, self.temperature if temperature is None else temperature)
+        return upsample(ab, gray.shape[2:]).to(gray.device)
+
+    @torch.no_grad()
+    def predict_rgb(self, gray, temperature=None):
+        """RGB in [0, 1] (N x 3 x H x W) of gray images (N x 1 x H x W in [0, 1]; 256 x 256 gives
+        64 x 64 logits): the annealed-mean ab (T = ``temperature``, default 0.38), upsampled bilinearly,
+        joined with the input's lightness. The result is on the input's device."""
+        gray_on_device = self._on_device(gray)
+        rgb = decode_rgb(gray_on_device, self(gray_on_device), self.bins,
+                         self.temperature if temperature is None else temperature)
+        return rgb.to(gray.device)
+
+
+class RGBPredictor(nn.Module):
+    """A trained :class:`ClassColorizer` whose forward is ``predict_rgb`` (for sample grids)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, gray):
+        return self.model.predict_rgb(gray)
+
+
+__all__ = ["ClassColorizer", "RGBPredictor"]
