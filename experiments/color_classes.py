@@ -9,24 +9,24 @@ the loss is the cross-entropy weighted by ((1 - 0.5) p + 0.5 / Q)^-1 of the targ
 (p the training targets' bin distribution, smoothed, sigma 5); colours are decoded by the annealed
 mean (T = 0.38), upsampled to 256 x 256 and joined with the input's lightness. Adam, lr 0.001,
 batch 32, 5 epochs: the settings of the MSE model it is compared with, the lr sweep's "lr 0.001"
-run (reused when stored). Details: torchbearer_colorize/color_classes.py, docs/fidelity_color_classes.md.
+run (reused when stored). Details: torchbearer_colorize/color_classes.py, docs/fidelity.md.
 
 Writes table.md / table.csv (MSE model, classification model, the gray copy and the ground truth on
 test MSE, PSNR, SSIM and colourfulness), comparison.png (gray / MSE / classification / truth), and
 per run of the classification model the usual loss curve, sample grid and result JSON.
 """
-import json
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
 
 from torchbearer_colorize import color_classes as cc
-from torchbearer_colorize import figures, metrics, tables
+from torchbearer_colorize import fidelity, figures, metrics, tables
 from torchbearer_colorize.atomic import write_json
 from torchbearer_colorize.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
-from torchbearer_colorize.experiment import colorization_data, run_experiment, sample_indices
+from torchbearer_colorize.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment, sample_indices,
+                                             stored_json)
 from torchbearer_colorize.models.classes import RGBPredictor
 from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train, with_overrides
 
@@ -36,9 +36,7 @@ TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cros
 # The lr sweep's "lr 0.001" run: same settings, so training.train reuses it when stored.
 MSE_SPEC = RunSpec("MSE regression (small, lr 0.001)", model="small", optimizer="adam", lr=1e-3, epochs=5)
 CLASSES_RUN = "classification (annealed mean)"
-GRAY_COPY = "gray copy (baseline)"
 ORACLE = "true 64 x 64 ab + input's L (ceiling)"
-TRUTH = "ground truth (reference)"
 COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
            "test_mse", "test_psnr", "test_ssim", "colourfulness", "test_loss", "train_loss", "status")
 
@@ -76,15 +74,6 @@ class OracleInputs(Dataset):
         return (gray, self.ab[index]), target
 
 
-def stored_json(path, compute):
-    """``path``'s JSON when present, else ``compute()``, written there."""
-    if path.exists():
-        return json.loads(path.read_text())
-    value = compute()
-    write_json(path, value)
-    return value
-
-
 def model_row(result, loss, scores):
     row = tables.row(result)
     row.update(loss=loss, test_mse=scores["mse"], test_psnr=scores["psnr"], test_ssim=scores["ssim"],
@@ -110,7 +99,8 @@ def comparison_figure(path, test, mse_model, class_model, caption):
 
 
 def compare(args, colour, classes, class_result):
-    """Train (or reuse) the MSE model, then write the comparison table and figure."""
+    """Train (or reuse) the MSE model, then write the comparison table and figure; returns both runs'
+    results with their colour metrics (``metrics``) and the gray-copy and truth rows (``references``)."""
     mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
     mse_result = train(mse_spec, colour, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose)
@@ -150,7 +140,7 @@ def compare(args, colour, classes, class_result):
         f"E_p[w] = 1; decoded by the annealed mean, T {cc.TEMPERATURE:g}, upsampled bilinearly and joined with "
         "the input's L",
         "the MSE row is the lr sweep's \"lr 0.001\" run (the same stored run when present)",
-        "fidelity notes: docs/fidelity_color_classes.md",
+        "fidelity notes (docs/fidelity.md): " + "; ".join(note.topic for note in fidelity.notes_for(NAME)),
     )
     markdown = tables.write_table(args.out, TITLE, rows, notes, COLUMNS)
     caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}"
@@ -159,7 +149,9 @@ def compare(args, colour, classes, class_result):
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
     print(markdown)
     print(f"comparison table and figure written to {args.out}/")
-    return rows
+    shared = {"baseline_label": GRAY_COPY, "baseline": references["gray"], "truth": references["truth"]}
+    return [{**mse_result, "run": MSE_SPEC.name, "metrics": mse_scores, "references": shared},
+            {**class_result, "metrics": class_scores, "references": shared}]
 
 
 @user_errors_exit

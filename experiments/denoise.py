@@ -16,7 +16,8 @@ def noisy_data(args):
     splits = paintings(args)
     return TaskData(SaltPepperDataset(splits.train, seed=args.seed), SaltPepperDataset(splits.test, fixed=True),
                     label=splits.label, fingerprint=fingerprint(splits.fingerprint, "s&p", AMOUNT),
-                    task="denoise", row_labels=("noisy input", "denoised", "clean"))
+                    task="denoise", row_labels=("noisy input", "denoised", "clean"),
+                    baseline="noisy input (baseline)")
 
 
 @user_errors_exit

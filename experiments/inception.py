@@ -13,7 +13,7 @@ from torchbearer_colorize.cli import user_errors_exit
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.features import FeatureDataset, cached_features
-from torchbearer_colorize.experiment import experiment_main, paintings
+from torchbearer_colorize.experiment import GRAY_COPY, experiment_main, paintings
 from torchbearer_colorize.models import InceptionColorizer, load_encoder
 from torchbearer_colorize.models.inception import calibrate_batchnorm
 from torchbearer_colorize.training import RunSpec, TaskData, resolve_device
@@ -45,6 +45,7 @@ def feature_data(args):
     label = splits.label + (f"; {NOT_PRETRAINED}" if args.no_pretrained else "")
     return TaskData(features["train"], features["test"], label=label,
                     fingerprint=fingerprint(splits.fingerprint, encoder.weights_id), task="colorize-inception",
+                    baseline=GRAY_COPY,
                     display=pairs["test"], display_model=lambda decoder: InceptionColorizer(encoder, decoder))
 
 

@@ -152,7 +152,7 @@ def read_table(out):
 
 
 def test_experiment_quick_end_to_end(dirs, capsys):
-    rows = color_classes.main(cli(dirs, "--quick"))
+    results = color_classes.main(cli(dirs, "--quick"))
     out = dirs["out"]
     table = read_table(out)
     assert [r["run"] for r in table] == [color_classes.MSE_SPEC.name, color_classes.CLASSES_RUN,
@@ -178,5 +178,6 @@ def test_experiment_quick_end_to_end(dirs, capsys):
     assert model.predict_rgb(torch.rand(1, 1, 256, 256)).shape == (1, 3, 256, 256)
     # a second run reuses both stored runs and their metrics
     capsys.readouterr()
-    assert color_classes.main(cli(dirs, "--quick"))[1]["test_mse"] == rows[1]["test_mse"]
+    assert float(table[1]["test_mse"]) == results[1]["metrics"]["mse"]
+    assert color_classes.main(cli(dirs, "--quick"))[1]["metrics"] == results[1]["metrics"]
     assert capsys.readouterr().out.count("reusing the finished run") == 2

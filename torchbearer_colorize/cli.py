@@ -107,13 +107,18 @@ def finish_args(args):
     if args.out is None:
         args.out = (args.runs_dir / "quick" / args.experiment) if args.quick else Path("figures") / args.experiment
     for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise UserError(f"{option} {folder} cannot be created ({err.strerror}): choose a writable folder")
-        if not os.access(folder, os.W_OK):
-            raise UserError(f"{option} {folder} is not writable: choose a writable folder")
+        writable_folder(option, folder)
     return args
+
+
+def writable_folder(option, folder):
+    """Create ``folder`` if needed; a clear error naming ``option`` when it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{option} {folder} cannot be created ({err.strerror}): choose a writable folder")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{option} {folder} is not writable: choose a writable folder")
 
 
 def user_errors_exit(main):

@@ -2,15 +2,18 @@
 
 data -> ``train`` (a torchbearer Trial per run, or the stored run) -> results -> table + figures.
 """
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import figures, tables
+from . import fidelity, figures, metrics, tables
 from .atomic import write_json
 from .cli import experiment_parser, finish_args
 from .data import ColorizationDataset, load_paintings
+from .data.cache import fingerprint
 from .reported import reported
 from .training import TaskData, load_model, run_dir, train, with_overrides
 
@@ -30,7 +33,46 @@ def colorization_data(args):
     """Gray -> colour pairs from ``--data-root`` (or the built-in sample set)."""
     splits = paintings(args)
     return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
-                    label=splits.label, fingerprint=splits.fingerprint, task="colorize")
+                    label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY)
+
+
+GRAY_COPY = "gray copy (baseline)"
+TRUTH = "ground truth (reference)"
+METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
+
+
+METRICS_NOTE = ("test_psnr, test_ssim, colourfulness: per test image, averaged (PSNR in dB; colourfulness: "
+                "Hasler-Suesstrunk, signed opponents, 0-255 RGB, gray = 0); test_loss is torchbearer's batch mean, "
+                "the metrics' MSE a per-image mean; beats_baseline: the model's test MSE is below the "
+                "{baseline} row's (the input itself taken as the prediction)")
+
+
+def stored_json(path, compute):
+    """``path``'s JSON when present, else ``compute()`` written there atomically (a cache of results
+    that are expensive to recompute and cheap to store)."""
+    if path.exists():
+        return json.loads(path.read_text())
+    value = compute()
+    write_json(path, value)
+    return value
+
+
+def run_metrics(directory, model, data):
+    """Colour metrics of a trained model on the test split, stored beside its run."""
+    predict = data.predict(model) if data.predict else metrics.model_predictor(model)
+    return stored_json(directory / "metrics.json", lambda: metrics.evaluate(predict, data.test))
+
+
+def reference_metrics(data, runs_dir):
+    """Metrics of the baseline (the input as the prediction) and of the ground truth itself, once per
+    data set (stored in the run store under ``references/``)."""
+    images = data.display if data.display is not None else data.test
+
+    def compute():
+        return {"baseline": metrics.evaluate(metrics.copy_input, images),
+                "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
+    return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
+                       compute)
 
 
 def slug(name):
@@ -68,19 +110,25 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
     """Train (or reuse) every run in ``specs``, then write all tables and figures under ``args.out``.
 
     ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
-    writes an experiment's own figures for each trained model."""
+    writes an experiment's own figures for each trained model. Tasks with a ``baseline`` also get
+    colour metrics per run and the baseline and ground-truth rows."""
     out = args.out
     results = []
+    references = reference_metrics(data, args.runs_dir) if data.baseline else None
     for spec in specs:
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose)
+        directory = run_dir(args.runs_dir, result["settings"])
+        model = load_model(directory / "model.pt")
+        if data.baseline:
+            result["metrics"] = run_metrics(directory, model, data)
+            result["references"] = {"baseline_label": data.baseline, **references}
         results.append(result)
         name = slug(result["run"])
         write_json(out / "results" / f"{name}.json", result)
         caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}"
         figures.loss_curve(out / f"{name}_loss.png", result, caption, curves)
-        model = load_model(run_dir(args.runs_dir, result["settings"]) / "model.pt")
         if data.display_model is not None:
             model = data.display_model(model)
         shown = data.display if data.display is not None else data.test
@@ -92,6 +140,18 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
              f"seed {args.seed}",) + TABLE_NOTES + tuple(notes)
+    if data.baseline:
+        baseline = references["baseline"]
+        for row, result in zip(rows, results):
+            beats = result["metrics"]["mse"] < baseline["mse"]
+            row.update(tables.metric_cells(result["metrics"]), beats_baseline=beats)
+        rows += [tables.reference_row(data.baseline, baseline, results[0]),
+                 tables.reference_row(TRUTH, references["truth"], results[0])]
+        columns = tuple(columns) + METRIC_COLUMNS
+        notes += (METRICS_NOTE.format(baseline=data.baseline),)
+    topics = "; ".join(note.topic for note in fidelity.notes_for(experiment))
+    if topics:
+        notes += (f"fidelity notes (docs/fidelity.md): {topics}",)
     markdown = tables.write_table(out, title, rows, notes, columns)
     print(markdown)
     print(f"tables, figures and result JSONs written to {out}/")

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness")
 
@@ -67,6 +67,20 @@ def as_rgb(images):
     """A 1-channel batch copied to 3 channels (the gray-copy baseline); 3 channels pass through."""
     images = torch.as_tensor(images)
     return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+
+
+class TargetsAsInputs(Dataset):
+    """``dataset``'s items as (target, target): scores the ground truth itself (its colourfulness)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        target = self.dataset[index][1]
+        return target, target
 
 
 def evaluate(predict, dataset, batch_size=32):

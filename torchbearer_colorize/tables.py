@@ -29,9 +29,23 @@ def row(result, reported=None):
     }
 
 
+def metric_cells(scores):
+    """The metric columns of a row from :func:`torchbearer_colorize.metrics.evaluate`'s means."""
+    return {"test_psnr": scores["psnr"], "test_ssim": scores["ssim"], "colourfulness": scores["colourfulness"]}
+
+
+def reference_row(label, scores, result):
+    """A row that is no trained model (the baseline, the ground truth): metrics only, on ``result``'s data."""
+    blank = dict.fromkeys(COLUMNS, "—")
+    return {**blank, "run": label, "data": result["data"], "n_train": result["n_train"],
+            "n_test": result["n_test"], "test_loss": scores["mse"], **metric_cells(scores), "beats_baseline": "—"}
+
+
 def fmt(value):
     if value is None:
         return "not reported"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)

@@ -77,6 +77,11 @@ class TaskData:
     # and any extra torchbearer callbacks it needs.
     criterion: object = None
     callbacks: tuple = ()
+    # Tasks whose targets are images get colour metrics and a baseline row: the input itself taken as
+    # the prediction, named here (None: no metrics, e.g. the VAE). ``predict(model)`` maps a trained
+    # model to a batch-to-RGB function (default: the model's forward).
+    baseline: str = None
+    predict: Callable = None
 
 
 def run_settings(spec, data, seed):

@@ -1,0 +1,149 @@
+"""The whole report in one command: every experiment at the report's settings (or --quick), then
+REPORT.md beside the experiments' folders: the report's structure, each table with the report's
+numbers beside ours, our loss curves and sample grids, the settings, and each of the report's
+conclusions checked against our numbers (computed, never written by hand).
+
+Finished runs are reused from the run store, so a rerun after an interruption trains only what is
+missing (--force retrains everything). --seeds 0,1,2 repeats every run per seed; tables then show
+mean ± std and verdicts say when a difference is within one std.
+"""
+import argparse
+import datetime
+import sys
+import time
+from pathlib import Path
+
+from torchbearer_colorize import fidelity
+from torchbearer_colorize.atomic import write_text
+from torchbearer_colorize.cli import device, non_negative_int, user_errors_exit, writable_folder
+from torchbearer_colorize.data.cache import default_cache_dir
+from torchbearer_colorize.errors import UserError
+from torchbearer_colorize.models import load_encoder
+from torchbearer_colorize.report import collect, render_report
+
+from . import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
+
+# (name, module, which data root it takes), in the order they run
+EXPERIMENTS = (
+    ("lr_sweep", lr_sweep, "paintings"),
+    ("optimizers", optimizers, "paintings"),
+    ("deep", deep, "paintings"),
+    ("inception", inception, "paintings"),
+    ("unet", unet, "paintings"),
+    ("denoise", denoise, "paintings"),
+    ("vae_fruits", vae_fruits, "fruits"),
+    ("color_classes", color_classes, "paintings"),  # report question 2, built here; reuses lr_sweep's lr 0.001
+)
+NAMES = tuple(name for name, _, _ in EXPERIMENTS)
+
+
+def seeds_arg(text):
+    seeds = tuple(dict.fromkeys(non_negative_int(part.strip()) for part in text.split(",") if part.strip()))
+    if not seeds:
+        raise argparse.ArgumentTypeError("give at least one seed, e.g. 0 or 0,1,2")
+    return seeds
+
+
+def experiments_arg(text):
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown experiment(s) {', '.join(unknown) or text!r}; "
+                                         f"choose from {', '.join(NAMES)}")
+    return names
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m experiments.report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--paintings-root", type=Path, default=None,
+                   help="folder tree of paintings (default: the built-in sample set)")
+    p.add_argument("--fruits-root", type=Path, default=None,
+                   help="Fruits-360 folder (holding Training/ and Test/; default: the built-in fruit set)")
+    p.add_argument("--seeds", type=seeds_arg, default=(0,), help="comma-separated seeds (default 0)")
+    p.add_argument("--only", type=experiments_arg, default=NAMES,
+                   help=f"comma-separated subset of {', '.join(NAMES)} (default: all)")
+    p.add_argument("--no-pretrained", action="store_true",
+                   help="use a random frozen inception encoder even when the ImageNet weights are available")
+    p.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for REPORT.md and one folder per experiment (default: figures/)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="the run store (default: runs/)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="preprocessed-image cache")
+    p.add_argument("--force", action="store_true", help="retrain every run even when a finished one is stored")
+    p.add_argument("--strict", action="store_true", help="fail on unreadable image files instead of skipping them")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke test: every experiment with --quick; outputs under RUNS_DIR/quick/report unless --out")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="progress bars: 0, 1 or 2")
+    return p
+
+
+def pretrained_encoder_problem():
+    """Why the ImageNet inception weights cannot be had here, or None when they can (cached in
+    $TORCH_HOME, or downloaded now)."""
+    try:
+        load_encoder("pretrained")
+    except UserError as err:
+        return str(err)
+    return None
+
+
+def experiment_argv(name, root_kind, args, seed, out, random_encoder):
+    root = args.paintings_root if root_kind == "paintings" else args.fruits_root
+    argv = ["--seed", str(seed), "--out", str(out), "--runs-dir", str(args.runs_dir),
+            "--cache-dir", str(args.cache_dir), "--device", args.device, "--verbose", str(args.verbose)]
+    argv += ["--data-root", str(root)] if root is not None else []
+    argv += [flag for flag, on in (("--quick", args.quick), ("--force", args.force), ("--strict", args.strict)) if on]
+    if name == "inception" and random_encoder:
+        argv.append("--no-pretrained")
+    return argv
+
+
+def run_all(args):
+    """Every chosen experiment for every seed; returns {experiment: {seed: [result, ...]}}."""
+    random_encoder = args.no_pretrained
+    if "inception" in args.only and not random_encoder:
+        problem = pretrained_encoder_problem()
+        if problem:
+            print(f"[report] the pretrained inception_v3 weights are not available ({problem.split('. ')[0]}); "
+                  f"falling back to a random frozen encoder, labelled {inception.NOT_PRETRAINED!r}", flush=True)
+            random_encoder = True
+    results = {}
+    for name, module, root_kind in EXPERIMENTS:
+        if name not in args.only:
+            continue
+        for seed in args.seeds:
+            # the first seed's figures are the report's; the others' go beside them
+            out = args.out / name if seed == args.seeds[0] else args.out / name / f"seed{seed}"
+            print(f"\n[report] {name}, seed {seed} -> {out}", flush=True)
+            results.setdefault(name, {})[seed] = module.main(
+                experiment_argv(name, root_kind, args, seed, out, random_encoder))
+    return results
+
+
+@user_errors_exit
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.out is None:
+        args.out = args.runs_dir / "quick" / "report" if args.quick else Path("figures")
+    args.cache_dir = args.cache_dir or default_cache_dir()
+    for option, root in (("--paintings-root", args.paintings_root), ("--fruits-root", args.fruits_root)):
+        if root is not None and not root.is_dir():
+            raise UserError(f"{option} {root} is not a folder")
+    for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
+        writable_folder(option, folder)
+    started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
+    results = run_all(args)
+    summary = collect(results)
+    trained = summary.trained_since(started)
+    command = "python -m experiments.report " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = render_report(summary, out=args.out, command=command.strip(), seeds=args.seeds, notes=fidelity.NOTES,
+                           quick=args.quick)
+    write_text(args.out / "REPORT.md", report)
+    print(f"\n[report] {trained} run(s) trained, {summary.n_runs - trained} reused; "
+          f"{time.perf_counter() - start:.0f} s; wrote {args.out / 'REPORT.md'}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

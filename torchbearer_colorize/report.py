@@ -1,0 +1,413 @@
+"""REPORT.md from the runs of every experiment: tables (mean ± std over seeds), figures, settings,
+and the report's conclusions checked against our numbers.
+
+Every number comes from the run results; every verdict is computed by a rule written here. With
+several seeds a difference within one standard deviation is "within noise"; with one seed the spread
+is unknown and the verdicts say so.
+"""
+import datetime
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from .experiment import slug
+from .fidelity import to_markdown
+from .reported import reported
+from .tables import fmt
+
+NOT_PRETRAINED = "NOT pretrained"  # in the inception data label when its encoder is random
+SMALL = ("lr_sweep", "lr 0.001")  # the report's reference small colorizer: Adam, lr 0.001, 5 epochs
+REPORT_VAE_TEST = 19005.3105
+SEPIA_SHARE = 0.75  # "far less colourful": below 75 % of the ground truth's colourfulness
+UNET_TOLERANCE = 1.05  # "at or below the small net": within 5 %
+VAE_FACTOR = 10
+
+
+@dataclass
+class Stat:
+    """One quantity over seeds."""
+    values: list
+
+    @property
+    def mean(self):
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self):
+        """Sample standard deviation; None with one seed (the spread is unknown)."""
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
+    def __str__(self):
+        if self.std is None:
+            return fmt(self.mean)
+        return f"{fmt(self.mean)} ± {self.std:.2g}"
+
+
+@dataclass
+class RunSummary:
+    experiment: str
+    run: str
+    results: list  # one result dict per seed
+
+    def stat(self, key):
+        """``key`` ("test_loss", "metrics.psnr", ...) over seeds; None when a result lacks it."""
+        values = []
+        for result in self.results:
+            value = result
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                return None
+            values.append(float(value))
+        return Stat(values)
+
+    @property
+    def first(self):
+        return self.results[0]
+
+
+@dataclass
+class Summary:
+    runs: dict = field(default_factory=dict)  # {(experiment, run): RunSummary}, in report order
+
+    def get(self, experiment, run):
+        return self.runs.get((experiment, run))
+
+    def of(self, experiment):
+        return [r for (e, _), r in self.runs.items() if e == experiment]
+
+    @property
+    def experiments(self):
+        return list(dict.fromkeys(e for e, _ in self.runs))
+
+    @property
+    def n_runs(self):
+        """Distinct stored runs (a run shown in two tables counts once)."""
+        return len({run_key(result) for r in self.runs.values() for result in r.results})
+
+    def trained_since(self, moment):
+        """How many distinct runs finished at or after ``moment`` (a timezone-aware datetime)."""
+        return len({run_key(result) for r in self.runs.values() for result in r.results
+                    if datetime.datetime.fromisoformat(result["finished_at"]) >= moment})
+
+    def training_seconds(self):
+        seen = {}
+        for r in self.runs.values():
+            for result in r.results:
+                seen[run_key(result)] = result["seconds"]
+        return sum(seen.values())
+
+
+def run_key(result):
+    return tuple(sorted((k, str(v)) for k, v in result["settings"].items()))
+
+
+def collect(results):
+    """{experiment: {seed: [result, ...]}} -> Summary."""
+    summary = Summary()
+    for experiment, by_seed in results.items():
+        for seed_results in by_seed.values():
+            for result in seed_results:
+                key = (experiment, result["run"])
+                summary.runs.setdefault(key, RunSummary(experiment, result["run"], [])).results.append(result)
+    return summary
+
+
+# ---- verdicts -------------------------------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    claim: str  # what the report concludes
+    report: str  # the report's numbers behind it
+    ours: str  # our numbers
+    verdict: str  # agrees / disagrees / within noise / not comparable / not run
+
+
+def relation(a, b):
+    """How ``a`` compares with ``b`` (two Stats): "below", "above" or "within noise" (|difference|
+    no larger than the larger of the two standard deviations; only with several seeds)."""
+    spreads = [s for s in (a.std, b.std) if s is not None]
+    if spreads and abs(a.mean - b.mean) <= max(spreads):
+        return "within noise"
+    return "below" if a.mean < b.mean else "above"
+
+
+def loss(summary, experiment, run):
+    found = summary.get(experiment, run)
+    return found.stat("test_loss") if found else None
+
+
+def report_loss(experiment, run):
+    numbers = reported(experiment, run)
+    return fmt(numbers.test_loss) if numbers and numbers.test_loss is not None else "not reported"
+
+
+def extreme_of_sweep(summary, which, lr_run, claim):
+    runs = summary.of("lr_sweep")
+    if not runs or summary.get("lr_sweep", lr_run) is None:
+        return Verdict(claim, "", "", "not run")
+    stats = {r.run: r.stat("test_loss") for r in runs}
+    pick = (min if which == "lowest" else max)(stats, key=lambda name: stats[name].mean)
+    ours = "; ".join(f"{name}: {stat}" for name, stat in stats.items())
+    report = "; ".join(f"{name}: {report_loss('lr_sweep', name)}" for name in stats)
+    if pick == lr_run:
+        others = [relation(stats[lr_run], stats[name]) for name in stats if name != lr_run]
+        verdict = "within noise" if "within noise" in others else "agrees"
+    else:
+        verdict = ("within noise" if relation(stats[lr_run], stats[pick]) == "within noise"
+                   else f"disagrees: {pick} is the {which}")
+    return Verdict(claim, report, ours, verdict)
+
+
+def pairwise(summary, claim, a, b, expected, reference=None):
+    """Claim "a is ``expected`` ("below"/"above") b" for two (experiment, run) keys."""
+    stat_a, stat_b = loss(summary, *a), loss(summary, *b)
+    if stat_a is None or stat_b is None:
+        return Verdict(claim, "", "", "not run")
+    ours = f"{a[1]}: {stat_a}; {b[1]}: {stat_b}"
+    report = f"{a[1]}: {report_loss(*a)}; {b[1]}: {report_loss(*b)}"
+    found = relation(stat_a, stat_b)
+    verdict = "agrees" if found == expected else ("within noise" if found == "within noise" else "disagrees")
+    return Verdict(claim, report, ours, verdict)
+
+
+def adam_beats_the_others(summary):
+    claim, others = "Adam beats SGD and Adadelta at 5 epochs (lr 1e-3)", ("SGD", "Adadelta")
+    pairs = [pairwise(summary, claim, ("optimizers", "Adam"), ("optimizers", o), "below") for o in others]
+    if any(p.verdict == "not run" for p in pairs):
+        return Verdict(claim, "", "", "not run")
+    names = ("Adam",) + others
+    report = "; ".join(f"{n}: {report_loss('optimizers', n)}" for n in names)
+    ours = "; ".join(f"{n}: {loss(summary, 'optimizers', n)}" for n in names)
+    if all(p.verdict == "agrees" for p in pairs):
+        return Verdict(claim, report, ours, "agrees")
+    return Verdict(claim, report, ours, "; ".join(f"vs {o}: {p.verdict}" for o, p in zip(others, pairs)))
+
+
+def verdicts(summary):
+    """The report's conclusions, each checked against ``summary``."""
+    small = loss(summary, *SMALL)
+    found = [
+        extreme_of_sweep(summary, "lowest", "lr 0.001", "lr 1e-3 has the lowest test loss of the sweep"),
+        extreme_of_sweep(summary, "highest", "lr 0.1", "lr 1e-1 is the worst of the sweep"),
+    ]
+    found.append(adam_beats_the_others(summary))
+    found.append(pairwise(summary, "the deep net's test loss is above the small net's", ("deep", "deep"), SMALL,
+                          "above"))
+    inception = pairwise(summary, "the frozen-inception net's test loss is above the small net's",
+                         ("inception", "inception"), SMALL, "above")
+    run = summary.get("inception", "inception")
+    if run and NOT_PRETRAINED in run.first["data"]:
+        inception.verdict = f"not comparable: the encoder was not pretrained (ours {inception.verdict})"
+    found.append(inception)
+    unet = loss(summary, "unet", "unet")
+    claim = f"the U-net is at or below the small net (within {UNET_TOLERANCE - 1:.0%})"
+    if unet is None or small is None:
+        found.append(Verdict(claim, "", "", "not run"))
+    else:
+        ratio = unet.mean / small.mean
+        found.append(Verdict(claim, f"unet: {report_loss('unet', 'unet')}; lr 0.001: {report_loss(*SMALL)}",
+                             f"unet: {unet}; lr 0.001: {small} (ratio {ratio:.3f})",
+                             "agrees" if ratio <= UNET_TOLERANCE else "disagrees"))
+    vae = loss(summary, "vae_fruits", "beta-VAE")
+    claim = f"the beta-VAE's test loss is within a factor of {VAE_FACTOR} of the report's"
+    if vae is None:
+        found.append(Verdict(claim, "", "", "not run"))
+    else:
+        ratio = vae.mean / REPORT_VAE_TEST
+        within = 1 / VAE_FACTOR <= ratio <= VAE_FACTOR
+        found.append(Verdict(claim, fmt(REPORT_VAE_TEST), f"{vae} (ratio {ratio:.2f})",
+                             "agrees" if within else "disagrees"))
+    found += [sepia(summary), classification_is_more_colourful(summary)]
+    return found
+
+
+def sepia(summary):
+    """The report's point that MSE paints everything brown, as colourfulness: predictions vs truth."""
+    claim = (f"MSE paints everything brown: the small net's predictions are far less colourful than the truth "
+             f"(below {SEPIA_SHARE:.0%} of its colourfulness)")
+    run = summary.get(*SMALL)
+    if run is None or run.stat("metrics.colourfulness") is None:
+        return Verdict(claim, "", "", "not run")
+    predicted = run.stat("metrics.colourfulness")
+    truth = Stat([r["references"]["truth"]["colourfulness"] for r in run.results])
+    share = predicted.mean / truth.mean if truth.mean else math.nan
+    return Verdict(claim, "stated in words", f"colourfulness of lr 0.001's predictions {predicted}, "
+                   f"of the ground truth {truth} ({share:.0%})", "agrees" if share < SEPIA_SHARE else "disagrees")
+
+
+def classification_is_more_colourful(summary):
+    claim = "colour classification gives brighter, more saturated colour than MSE"
+    runs = summary.of("color_classes")
+    if len(runs) != 2:
+        return Verdict(claim, "", "", "not run")
+    mse, classes = (r.stat("metrics.colourfulness") for r in runs)
+    found = relation(classes, mse)
+    verdict = {"above": "agrees", "below": "disagrees", "within noise": "within noise"}[found]
+    return Verdict(claim, "stated in words; not built in the report",
+                   f"colourfulness: {runs[1].run} {classes}, {runs[0].run} {mse}", verdict)
+
+
+def baseline_checks(summary):
+    """Beyond the report: does each model beat the input copied as the prediction (test MSE)?"""
+    checks = []
+    for (experiment, name), run in summary.runs.items():
+        mse = run.stat("metrics.mse")
+        if mse is None:
+            continue
+        references = run.first["references"]
+        base = Stat([r["references"]["baseline"]["mse"] for r in run.results])
+        found = relation(mse, base)
+        verdict = {"below": "beats it", "above": "does not beat it", "within noise": "within noise"}[found]
+        checks.append(Verdict(f"{experiment}: {name} beats the {references['baseline_label']}",
+                              "", f"MSE {mse} vs {base}", verdict))
+    return checks
+
+
+# ---- rendering ------------------------------------------------------------------------------------
+
+SECTIONS = (
+    ("## Exercise 1: colorizing grayscale paintings", None, ""),
+    ("### Question 2: the loss", "color_classes",
+     "MSE averages the plausible colours into brown; the report describes, but did not build, colorization "
+     "as per-pixel classification over quantized ab colours (Zhang, Isola & Efros 2016). Built here with the "
+     "small colorizer's blocks and the MSE model's optimizer, lr and epochs; the full table (with a ceiling "
+     "row) is in [color_classes/table.md](color_classes/table.md)."),
+    ("### Question 4: learning-rate sweep", "lr_sweep", "The small colorizer, Adam, 5 epochs, four rates."),
+    ("### Question 4: optimizers", "optimizers", "SGD and Adadelta at lr 1e-3, 5 epochs, beside Adam."),
+    ("### Question 4: a deeper net", "deep", "5 + 5 layers down to a 64 x 8 x 8 bottleneck, Adam 1e-3, 10 epochs."),
+    ("### Question 4: frozen inception_v3 encoder", "inception",
+     "The pooled 2048-value features of a frozen inception_v3, a 6-layer decoder, Adam 1e-3, 10 epochs."),
+    ("### Question 4: U-net", "unet", "The small colorizer with two additive skips, Adam 1e-3, 5 epochs."),
+    ("### Question 5: salt-and-pepper denoising", "denoise",
+     "Noisy colour image in, clean one out; the small net with 3 input channels, Adam 1e-3, 10 epochs."),
+    ("## Exercise 2: beta-VAE on Fruits-360", "vae_fruits",
+     "Latent size 5, Adam 5e-4, batch 32, 10 epochs; the KL term is added by a torchbearer callback."),
+)
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def experiment_table(runs):
+    """One experiment's table: the report's numbers beside ours (mean ± std over seeds)."""
+    with_metrics = runs[0].stat("metrics.mse") is not None
+    header = ["run", "report test", "report train", "our test", "our train", "status"]
+    if with_metrics:
+        header += ["PSNR (dB)", "SSIM", "colourfulness", f"beats the {runs[0].first['references']['baseline_label']}"]
+    rows = []
+    for run in runs:
+        numbers = reported(run.experiment, run.run)
+        statuses = sorted({r["status"] for r in run.results})
+        row = [run.run, fmt(numbers.test_loss if numbers else None), fmt(numbers.train_loss if numbers else None),
+               run.stat("test_loss"), run.stat("train_loss"), "/".join(statuses)]
+        if with_metrics:
+            mse = run.stat("metrics.mse")
+            base = Stat([r["references"]["baseline"]["mse"] for r in run.results])
+            row += [run.stat("metrics.psnr"), run.stat("metrics.ssim"), run.stat("metrics.colourfulness"),
+                    {"below": "yes", "above": "no", "within noise": "within noise"}[relation(mse, base)]]
+        rows.append(row)
+    if with_metrics:
+        references = runs[0].first["references"]
+        for label, key in ((references["baseline_label"], "baseline"), ("ground truth (reference)", "truth")):
+            scores = references[key]
+            rows.append([label, "—", "—", fmt(scores["mse"]), "—", "—", fmt(scores["psnr"]), fmt(scores["ssim"]),
+                         fmt(scores["colourfulness"]), "—"])
+    return markdown_table(header, rows)
+
+
+def figures_block(out, experiment, runs):
+    """Links to the experiment's figures under ``out``: the test-loss overlay, per run its loss curves,
+    sample grid and figures of its own (the VAE's latent plots), then any other figure of the folder."""
+    folder, lines, shown = out / experiment, [], set()
+
+    def link(name, alt):
+        if (folder / name).exists() and name not in shown:
+            lines.append(f"![{alt}]({experiment}/{name})")
+            shown.add(name)
+
+    link("test_loss.png", "test loss per epoch")
+    for run in runs:
+        name = slug(run.run)
+        lines += ["", f"**{run.run}**: loss per epoch; the same test images through the model (rows labelled)", ""]
+        link(f"{name}_loss.png", f"{run.run} loss")
+        link(f"{name}_samples.png", f"{run.run} samples")
+        for path in sorted(folder.glob(f"{name}_*.png")):
+            link(path.name, f"{run.run} {path.stem[len(name) + 1:]}")
+    rest = sorted(p.name for p in folder.glob("*.png") if p.name not in shown)
+    if rest:
+        lines += ["", "More figures:", ""]
+        for name in rest:
+            link(name, name[:-4])
+    return "\n".join(lines) + "\n"
+
+
+def settings_table(summary):
+    header = ["experiment", "run", "model", "optimizer", "lr", "epochs", "batch", "seeds", "device",
+              "wall time per seed (s)", "peak memory (MiB)"]
+    rows = []
+    for (experiment, name), run in summary.runs.items():
+        s = run.first["settings"]
+        peak = run.stat("peak_rss_mb")
+        rows.append([experiment, name, s["model"], s["optimizer"], fmt(s["lr"]), s["epochs"], s["batch_size"],
+                     ",".join(str(r["settings"]["seed"]) for r in run.results),
+                     "/".join(sorted({r["device"] for r in run.results})), run.stat("seconds"),
+                     peak if peak is not None else "not recorded"])
+    return markdown_table(header, rows)
+
+
+def data_lines(summary):
+    seen = {}
+    for run in summary.runs.values():
+        seen.setdefault(run.first["data"], (run.first["n_train"], run.first["n_test"]))
+    return [f"- {label}: {n_train} train / {n_test} test images" for label, (n_train, n_test) in seen.items()]
+
+
+def render_report(summary, *, out, command, seeds, notes, quick=False):
+    """The whole REPORT.md (to be written in ``out``, beside the experiments' folders) as a string."""
+    first = next(iter(summary.runs.values())).first
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(first["versions"].items()))
+    seed_text = ", ".join(map(str, seeds))
+    spread = ("mean ± sample standard deviation over the seeds" if len(seeds) > 1
+              else "one seed, so no spread is measured and no verdict can say 'within noise'")
+    parts = [
+        "# The report, regenerated",
+        "",
+        f"Generated by `{command}` from the runs in the run store. Every number below is computed from "
+        "those runs; the report's columns are its own numbers on its own data, so where the data differ "
+        "only the trends compare.",
+        "",
+        *(["**A `--quick` smoke run: a few images and one epoch, not the report's settings; the verdicts "
+            "below mean nothing.**", ""] if quick else []),
+        "Data:",
+        *data_lines(summary),
+        "",
+        f"Seeds: {seed_text} ({spread}). Library versions: {versions}. Training time of the "
+        f"{summary.n_runs} distinct runs: {summary.training_seconds() / 60:.1f} min (wall time per run below).",
+        "",
+        "## The report's conclusions, checked",
+        "",
+        markdown_table(["the report concludes", "the report's test losses", "ours", "verdict"],
+                       [[v.claim, v.report or "—", v.ours or "—", f"**{v.verdict}**"] for v in verdicts(summary)]),
+    ]
+    checks = baseline_checks(summary)
+    if checks:
+        parts += ["Beyond the report: does each model beat the input itself taken as the prediction (test MSE)? "
+                  "On real paintings the gray copy is already a low bar to clear in MSE.", "",
+                  markdown_table(["model", "ours", "verdict"], [[v.claim, v.ours, f"**{v.verdict}**"] for v in checks])]
+    for heading, experiment, text in SECTIONS:
+        if experiment is None:
+            parts += [heading, ""]
+            continue
+        runs = summary.of(experiment)
+        if not runs:
+            parts += [heading, "", "Not run in this invocation (`--only`).", ""]
+            continue
+        parts += [heading, "", text, "", experiment_table(runs), figures_block(out, experiment, runs), ""]
+    parts += ["## Settings of every run", "", settings_table(summary), "## Fidelity notes", "",
+              "Every place where the report is silent, ambiguous or wrong, and what the code does "
+              "(the same table as docs/fidelity.md, from one source).", "", to_markdown(notes)]
+    return "\n".join(str(p) for p in parts)
