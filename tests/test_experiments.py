@@ -6,6 +6,7 @@ import pytest
 
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli
+from torchbearer_colorize.experiment import GRAY_COPY, TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")
 
@@ -26,7 +27,14 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
     for name in FIGURES:
         assert (out / name).stat().st_size > 0
     rows = read_table(out)
-    assert [r["run"] for r in rows] == ["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1"]
+    assert [r["run"] for r in rows] == ["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1", GRAY_COPY, TRUTH]
+    rows, (baseline, truth) = rows[:4], rows[4:]
+    # colour metrics: the gray copy has no colour, the truth is exact, each model is compared with the copy
+    assert float(baseline["colourfulness"]) == pytest.approx(0, abs=1e-9) and float(truth["colourfulness"]) > 0
+    assert float(truth["test_loss"]) == 0 and float(truth["test_ssim"]) == 1
+    for row, result in zip(rows, results):
+        assert float(row["test_psnr"]) == pytest.approx(result["metrics"]["psnr"])
+        assert row["beats_baseline"] == str(result["metrics"]["mse"] < float(baseline["test_loss"]))
     stored = stored_results(dirs["runs"])
     for row, result in zip(rows, results):
         assert row["epochs"] == "1" and row["batch_size"] == "4" and row["n_train"] == "8" and row["n_test"] == "8"
@@ -48,7 +56,7 @@ def test_optimizers_reuses_the_lr_sweep_adam_run(dirs, capsys):
     optimizers.main(cli(dirs, "--quick"))
     printed = capsys.readouterr().out
     assert "[Adam] reusing" in printed and "[SGD] training" in printed and "[Adadelta] training" in printed
-    assert [r["run"] for r in read_table(dirs["out"])] == ["SGD", "Adadelta", "Adam"]
+    assert [r["run"] for r in read_table(dirs["out"])] == ["SGD", "Adadelta", "Adam", GRAY_COPY, TRUTH]
     assert len(list(dirs["runs"].glob("*/result.json"))) == 3
 
 
@@ -99,7 +107,8 @@ def test_other_colorization_experiments_quick_end_to_end(dirs, module, run, repo
     import importlib
     importlib.import_module(f"experiments.{module}").main(cli(dirs, "--quick"))
     rows = read_table(dirs["out"])
-    assert [r["run"] for r in rows] == [run] and math.isfinite(float(rows[0]["test_loss"]))
+    baseline = "noisy input (baseline)" if module == "denoise" else GRAY_COPY
+    assert [r["run"] for r in rows] == [run, baseline, TRUTH] and math.isfinite(float(rows[0]["test_loss"]))
     assert (dirs["out"] / f"{run}_samples.png").exists() and (dirs["out"] / f"{run}_loss.png").exists()
     assert report in (dirs["out"] / "table.md").read_text()
 

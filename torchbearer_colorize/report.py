@@ -61,6 +61,10 @@ class RunSummary:
             values.append(float(value))
         return Stat(values)
 
+    def reference(self, which, key):
+        """``key`` of the ``which`` ("baseline" or "truth") row's metrics over seeds."""
+        return Stat([result["references"][which][key] for result in self.results])
+
     @property
     def first(self):
         return self.results[0]
@@ -230,7 +234,7 @@ def sepia(summary):
     if run is None or run.stat("metrics.colourfulness") is None:
         return Verdict(claim, "", "", "not run")
     predicted = run.stat("metrics.colourfulness")
-    truth = Stat([r["references"]["truth"]["colourfulness"] for r in run.results])
+    truth = run.reference("truth", "colourfulness")
     share = predicted.mean / truth.mean if truth.mean else math.nan
     return Verdict(claim, "stated in words", f"colourfulness of lr 0.001's predictions {predicted}, "
                    f"of the ground truth {truth} ({share:.0%})", "agrees" if share < SEPIA_SHARE else "disagrees")
@@ -252,15 +256,12 @@ def baseline_checks(summary):
     """Beyond the report: does each model beat the input copied as the prediction (test MSE)?"""
     checks = []
     for (experiment, name), run in summary.runs.items():
-        mse = run.stat("metrics.mse")
-        if mse is None:
+        if run.stat("metrics.mse") is None:
             continue
-        references = run.first["references"]
-        base = Stat([r["references"]["baseline"]["mse"] for r in run.results])
-        found = relation(mse, base)
-        verdict = {"below": "beats it", "above": "does not beat it", "within noise": "within noise"}[found]
-        checks.append(Verdict(f"{experiment}: {name} beats the {references['baseline_label']}",
-                              "", f"MSE {mse} vs {base}", verdict))
+        base = run.reference("baseline", "mse")
+        verdict = {"yes": "beats it", "no": "does not beat it", "within noise": "within noise"}[beats_cell(run)]
+        checks.append(Verdict(f"{experiment}: {name} beats the {run.first['references']['baseline_label']}",
+                              "", f"MSE {run.stat('metrics.mse')} vs {base}", verdict))
     return checks
 
 
@@ -292,6 +293,15 @@ def markdown_table(header, rows):
     return "\n".join(lines) + "\n"
 
 
+def beats_cell(run):
+    """Whether ``run``'s test MSE is below its baseline's: yes / no / within noise ("—": no metrics)."""
+    mse = run.stat("metrics.mse")
+    if mse is None:
+        return "—"
+    base = run.reference("baseline", "mse")
+    return {"below": "yes", "above": "no", "within noise": "within noise"}[relation(mse, base)]
+
+
 def experiment_table(runs):
     """One experiment's table: the report's numbers beside ours (mean ± std over seeds)."""
     with_metrics = runs[0].stat("metrics.mse") is not None
@@ -305,17 +315,15 @@ def experiment_table(runs):
         row = [run.run, fmt(numbers.test_loss if numbers else None), fmt(numbers.train_loss if numbers else None),
                run.stat("test_loss"), run.stat("train_loss"), "/".join(statuses)]
         if with_metrics:
-            mse = run.stat("metrics.mse")
-            base = Stat([r["references"]["baseline"]["mse"] for r in run.results])
             row += [run.stat("metrics.psnr"), run.stat("metrics.ssim"), run.stat("metrics.colourfulness"),
-                    {"below": "yes", "above": "no", "within noise": "within noise"}[relation(mse, base)]]
+                    beats_cell(run)]
         rows.append(row)
     if with_metrics:
         references = runs[0].first["references"]
         for label, key in ((references["baseline_label"], "baseline"), ("ground truth (reference)", "truth")):
             scores = references[key]
-            rows.append([label, "—", "—", fmt(scores["mse"]), "—", "—", fmt(scores["psnr"]), fmt(scores["ssim"]),
-                         fmt(scores["colourfulness"]), "—"])
+            rows.append([label, "—", "—", fmt(scores["mse"]), "—", "—",
+                         *(fmt(scores[key]) for key in ("psnr", "ssim", "colourfulness")), "—"])
     return markdown_table(header, rows)
 
 
@@ -343,6 +351,21 @@ def figures_block(out, experiment, runs):
         for name in rest:
             link(name, name[:-4])
     return "\n".join(lines) + "\n"
+
+
+def headline_table(summary):
+    """One row per run of every experiment: the report's test loss beside ours, colour metrics, wall time."""
+    header = ["experiment", "run", "epochs", "report test", "our test", "our train", "PSNR (dB)", "SSIM",
+              "colourfulness", "beats baseline", "wall time (min)"]
+    rows = []
+    for (experiment, name), run in summary.runs.items():
+        numbers = reported(experiment, name)
+        metrics = [run.stat(f"metrics.{key}") for key in ("psnr", "ssim", "colourfulness")]
+        rows.append([f"[{experiment}]({experiment}/table.md)", name, run.first["settings"]["epochs"],
+                     fmt(numbers.test_loss if numbers else None), run.stat("test_loss"), run.stat("train_loss"),
+                     *(m if m is not None else "—" for m in metrics), beats_cell(run),
+                     f"{run.stat('seconds').mean / 60:.1f}"])
+    return markdown_table(header, rows)
 
 
 def settings_table(summary):
@@ -388,6 +411,9 @@ def render_report(summary, *, out, command, seeds, notes, quick=False):
         f"Seeds: {seed_text} ({spread}). Library versions: {versions}. Training time of the "
         f"{summary.n_runs} distinct runs: {summary.training_seconds() / 60:.1f} min (wall time per run below).",
         "",
+        "## Headline",
+        "",
+        headline_table(summary),
         "## The report's conclusions, checked",
         "",
         markdown_table(["the report concludes", "the report's test losses", "ours", "verdict"],
