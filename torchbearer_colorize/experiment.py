@@ -22,6 +22,13 @@ TABLE_NOTES = (
     "test loss: the model after the last epoch, evaluated on the test split",
     "report columns: the numbers the report printed for these settings, on its own data",
 )
+GRAY_COPY = "gray copy (baseline)"  # the colorization tables' baseline row: the gray input as the prediction
+TRUTH = "ground truth (reference)"
+METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
+METRICS_NOTE = ("test_psnr, test_ssim, colourfulness: per test image, averaged (PSNR in dB; colourfulness: "
+                "Hasler-Suesstrunk, signed opponents, 0-255 RGB, gray = 0); test_loss is torchbearer's batch mean, "
+                "the metrics' MSE a per-image mean; beats_baseline: the model's test MSE is below the "
+                "{baseline} row's (the input itself taken as the prediction)")
 
 
 def paintings(args):
@@ -34,17 +41,6 @@ def colorization_data(args):
     splits = paintings(args)
     return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY)
-
-
-GRAY_COPY = "gray copy (baseline)"
-TRUTH = "ground truth (reference)"
-METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
-
-
-METRICS_NOTE = ("test_psnr, test_ssim, colourfulness: per test image, averaged (PSNR in dB; colourfulness: "
-                "Hasler-Suesstrunk, signed opponents, 0-255 RGB, gray = 0); test_loss is torchbearer's batch mean, "
-                "the metrics' MSE a per-image mean; beats_baseline: the model's test MSE is below the "
-                "{baseline} row's (the input itself taken as the prediction)")
 
 
 def stored_json(path, compute):
@@ -155,4 +151,6 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
     markdown = tables.write_table(out, title, rows, notes, columns)
     print(markdown)
     print(f"tables, figures and result JSONs written to {out}/")
+    for result in results:  # reusable: python -m torchbearer_colorize.colorize PHOTO --checkpoint ...
+        print(f"checkpoint of {result['run']}: {run_dir(args.runs_dir, result['settings']) / 'model.pt'}")
     return results
