@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage.color import gray2rgb, rgb2gray, rgb2lab
+
+from torchbearer_colorize.colorize import load_colorizer, main
+from torchbearer_colorize.models import SmallColorizer, VAELatent
+from torchbearer_colorize.training import RunSpec, save_model
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "model.pt"
+    save_model(path, RunSpec("x", model="small"), SmallColorizer())
+    return path
+
+
+def photo(path, size=(301, 173), mode="RGB"):
+    pixels = np.random.default_rng(0).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).convert(mode).save(path)
+    return path
+
+
+def test_colorize_keeps_size_and_the_photos_own_lightness(tmp_path, checkpoint, capsys):
+    colour, gray = photo(tmp_path / "colour.png"), photo(tmp_path / "gray.jpg", (64, 200), "L")
+    written = main([str(colour), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    assert [p.name for p in written] == ["colour_colorized.png", "gray_colorized.png"]
+    for source, result in zip((colour, gray), written):
+        original, colorized = Image.open(source), Image.open(result)
+        assert colorized.size == original.size and colorized.mode == "RGB"
+        expected_l = rgb2lab(gray2rgb(rgb2gray(np.asarray(original.convert("RGB")))))[..., 0]
+        got_l = rgb2lab(np.asarray(colorized))[..., 0]
+        assert np.abs(got_l - expected_l).mean() < 1.0  # the detail is the photo's own (up to 8-bit rounding)
+    assert "colour.png ->" in capsys.readouterr().out
+
+
+def test_load_colorizer_api(checkpoint):
+    colorizer = load_colorizer(checkpoint)
+    out = colorizer(np.zeros((40, 50, 3), dtype=np.uint8))
+    assert out.shape == (40, 50, 3) and out.dtype == np.uint8
+
+
+def test_the_classification_model_decodes_itself(tmp_path):
+    from torchbearer_colorize.models.classes import ClassColorizer
+    torch.manual_seed(0)
+    path = tmp_path / "classes.pt"
+    model = ClassColorizer(n_bins=261)
+    save_model(path, RunSpec("c", model="small_classes", model_kwargs={"n_bins": 261}), model)
+    out = load_colorizer(path)(np.full((30, 20, 3), 128, dtype=np.uint8))
+    assert out.shape == (30, 20, 3)
+
+
+def vae_checkpoint(tmp_path):
+    path = tmp_path / "vae.pt"
+    save_model(path, RunSpec("v", model="vae"), VAELatent())
+    return path
+
+
+def denoiser_checkpoint(tmp_path):
+    path = tmp_path / "denoise.pt"
+    save_model(path, RunSpec("d", model="small", model_kwargs={"in_channels": 3}), SmallColorizer(in_channels=3))
+    return path
+
+
+def junk(tmp_path):
+    path = tmp_path / "junk.pt"
+    path.write_bytes(b"not a checkpoint")
+    return path
+
+
+@pytest.mark.parametrize("make, message", [
+    (vae_checkpoint, "not a colorizer"),
+    (denoiser_checkpoint, "not a colorizer"),
+    (junk, "is not a checkpoint"),
+    (lambda tmp_path: tmp_path / "missing.pt", "does not exist"),
+])
+def test_bad_checkpoints_are_named(tmp_path, capsys, make, message):
+    source = photo(tmp_path / "p.png")
+    bad = make(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(source), "--checkpoint", str(bad), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and message in err and str(bad) in err
+    assert not (tmp_path / "out" / "p_colorized.png").exists()
+
+
+def test_bad_photos_and_overwriting_are_refused_before_any_work(tmp_path, checkpoint, capsys):
+    good, text = photo(tmp_path / "good.png"), tmp_path / "notes.png"
+    text.write_text("not an image")
+    cases = [([str(good), str(text)], str(text)), ([str(tmp_path / "gone.jpg")], "gone.jpg")]
+    for photos, named in cases:
+        with pytest.raises(SystemExit) as exit_:
+            main(photos + ["--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+        assert exit_.value.code == 2 and named in capsys.readouterr().err
+    assert not (tmp_path / "out" / "good_colorized.png").exists()  # nothing half-done
+    victim, source = photo(tmp_path / "x_colorized.png"), photo(tmp_path / "x.png")
+    before = victim.read_bytes()
+    with pytest.raises(SystemExit):  # x.png's output would be x_colorized.png, itself an input
+        main([str(victim), str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
+    assert "would be overwritten" in capsys.readouterr().err and victim.read_bytes() == before
