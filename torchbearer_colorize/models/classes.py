@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from ..color_classes import TEMPERATURE, ab_bins, annealed_mean, decode_rgb, upsample
+from ..color_classes import TEMPERATURE, ab_bins, decode_rgb
 from .colorizers import down, up
 
 
@@ -31,13 +31,6 @@ class ClassColorizer(nn.Module):
 
     def _on_device(self, gray):
         return gray.to(self.bins.device)
-
-    @torch.no_grad()
-    def predict_ab(self, gray, temperature=None):
-        """ab (N x 2 x H x W) of gray images (N x 1 x H x W in [0, 1]): the annealed mean, upsampled."""
-        logits = self(self._on_device(gray))
-        ab = annealed_mean(logits, self.bins, self.temperature if temperature is None else temperature)
-        return upsample(ab, gray.shape[2:]).to(gray.device)
 
     @torch.no_grad()
     def predict_rgb(self, gray, temperature=None):
