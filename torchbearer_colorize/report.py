@@ -269,6 +269,10 @@ def baseline_checks(summary):
 
 SECTIONS = (
     ("## Exercise 1: colorizing grayscale paintings", None, ""),
+    ("### Data (questions 1 and 3)", None,
+     "Every image is rescaled to 256 x 256 and made gray with `skimage.color.rgb2gray`; batch size 32; the "
+     "data sets and their sizes are listed at the top. The report's 2024 paintings are not public: without "
+     "`--paintings-root` the built-in sample set stands in, so only the trends compare with the report."),
     ("### Question 2: the loss", "color_classes",
      "MSE averages the plausible colours into brown; the report describes, but did not build, colorization "
      "as per-pixel classification over quantized ab colours (Zhang, Isola & Efros 2016). Built here with the "
@@ -426,7 +430,7 @@ def render_report(summary, *, out, command, seeds, notes, quick=False):
                   markdown_table(["model", "ours", "verdict"], [[v.claim, v.ours, f"**{v.verdict}**"] for v in checks])]
     for heading, experiment, text in SECTIONS:
         if experiment is None:
-            parts += [heading, ""]
+            parts += [heading, ""] + ([text, ""] if text else [])
             continue
         runs = summary.of(experiment)
         if not runs:
