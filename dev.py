@@ -12,6 +12,11 @@ import os
 import subprocess
 import sys
 import venv
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock
+    fcntl = None
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -24,6 +29,14 @@ def setup():
     stamp = VENV / f".installed-{hashlib.sha256(recipe).hexdigest()[:16]}"
     if stamp.exists():
         return
+    with open(ROOT / ".venv.lock", "w") as lock:
+        if fcntl:  # two commands started at once on a fresh checkout: the second waits for the first
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            install(stamp)
+
+
+def install(stamp):
     if not PYTHON.exists():
         print(f"creating a virtual environment in {VENV}", flush=True)
         venv.create(VENV, with_pip=True)
