@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -36,6 +38,15 @@ def test_colorize_keeps_size_and_the_photos_own_lightness(tmp_path, checkpoint, 
     assert "colour.png ->" in capsys.readouterr().out
 
 
+def test_photos_are_colorized_upright(tmp_path, checkpoint):
+    source = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # EXIF orientation: shown rotated by 90 degrees
+    Image.new("RGB", (30, 20), (200, 120, 40)).save(source, exif=exif)
+    [written] = main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
+    assert Image.open(written).size == (20, 30)
+
+
 def test_load_colorizer_api(checkpoint):
     colorizer = load_colorizer(checkpoint)
     out = colorizer(np.zeros((40, 50, 3), dtype=np.uint8))
@@ -64,16 +75,33 @@ def denoiser_checkpoint(tmp_path):
     return path
 
 
+def inception_decoder_checkpoint(tmp_path):
+    path = tmp_path / "decoder.pt"
+    torch.save({"model": "inception_decoder", "model_kwargs": {}, "state_dict": {}}, path)
+    return path
+
+
 def junk(tmp_path):
     path = tmp_path / "junk.pt"
     path.write_bytes(b"not a checkpoint")
     return path
 
 
+def saved(obj):
+    def make(tmp_path):
+        path = tmp_path / "other.pt"
+        torch.save(obj, path)
+        return path
+    return make
+
+
 @pytest.mark.parametrize("make, message", [
     (vae_checkpoint, "not a colorizer"),
     (denoiser_checkpoint, "not a colorizer"),
+    (inception_decoder_checkpoint, "encoder is not stored"),
     (junk, "is not a checkpoint"),
+    (saved({"state_dict": {}}), "expected the keys"),
+    (saved(Path("x")), "is not a checkpoint"),  # an object weights_only unpickling refuses
     (lambda tmp_path: tmp_path / "missing.pt", "does not exist"),
 ])
 def test_bad_checkpoints_are_named(tmp_path, capsys, make, message):
@@ -100,3 +128,8 @@ def test_bad_photos_and_overwriting_are_refused_before_any_work(tmp_path, checkp
     with pytest.raises(SystemExit):  # x.png's output would be x_colorized.png, itself an input
         main([str(victim), str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
     assert "would be overwritten" in capsys.readouterr().err and victim.read_bytes() == before
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x_colorized.png").hardlink_to(source)  # the same file under another name
+    with pytest.raises(SystemExit):
+        main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    assert "would be overwritten" in capsys.readouterr().err

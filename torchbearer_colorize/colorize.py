@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from skimage.color import gray2rgb, lab2rgb, rgb2gray, rgb2lab
 from skimage.transform import resize
 
@@ -71,7 +71,8 @@ def load_colorizer(path, device="cpu"):
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as err:
         raise UserError(f"--checkpoint {path} is not a checkpoint saved by this package "
                         f"({type(err).__name__}: {str(err)[:120]})") from None
-    if not isinstance(saved, dict) or not {"model", "model_kwargs", "state_dict"} <= saved.keys():
+    if (not isinstance(saved, dict) or not {"model", "model_kwargs", "state_dict"} <= saved.keys()
+            or not isinstance(saved["model_kwargs"], dict)):
         raise UserError(f"--checkpoint {path} is not a checkpoint saved by this package "
                         "(expected the keys model, model_kwargs, state_dict)")
     name, kwargs = saved["model"], saved["model_kwargs"]
@@ -87,14 +88,14 @@ def load_colorizer(path, device="cpu"):
 
 
 def read_photo(path):
-    """Open and decode ``path`` fully, or a clear error naming it."""
+    """Decode ``path`` fully and upright (its EXIF orientation applied, as in training), or a clear error."""
     try:
         with Image.open(path) as img:
             img.load()
-            return img.copy()
+            return ImageOps.exif_transpose(img)
     except FileNotFoundError:
         raise UserError(f"{path} does not exist") from None
-    except (UnidentifiedImageError, OSError) as err:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise UserError(f"{path} cannot be read as an image ({type(err).__name__}); give a jpg, png, bmp, "
                         "webp or tif file") from None
 
@@ -116,21 +117,22 @@ def parser():
 @user_errors_exit
 def main(argv=None):
     args = parser().parse_args(argv)
-    # everything is checked before any work: no half-finished batch of outputs
-    photos = [(path, read_photo(path)) for path in args.photos]
-    inputs = {path.resolve() for path in args.photos}
+    # everything is checked before any work: no half-finished batch of outputs. Photos are decoded here
+    # and again when colorized, so that only one is held in memory at a time.
+    for path in args.photos:
+        read_photo(path)
     targets = [output_path(path, args.out) for path in args.photos]
-    for path, target in zip(args.photos, targets):
-        if target.resolve() in inputs:
+    for target in targets:
+        if target.exists() and any(target.samefile(path) for path in args.photos):  # links too
             raise UserError(f"{target} is an input photo and would be overwritten: choose another --out")
     if len(set(targets)) < len(targets):
         raise UserError("two photos share a file name stem, so their outputs would collide: colorize them "
                         "into different --out folders")
     colorizer = load_colorizer(args.checkpoint, resolve_device(args.device))
     writable_folder("--out", args.out)
-    for (path, image), target in zip(photos, targets):
+    for path, target in zip(args.photos, targets):
         with atomic_path(target) as tmp:
-            Image.fromarray(colorizer(image)).save(tmp, format="PNG")
+            Image.fromarray(colorizer(read_photo(path))).save(tmp, format="PNG")
         print(f"{path} -> {target}")
     return targets
 
