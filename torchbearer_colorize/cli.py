@@ -93,6 +93,11 @@ def experiment_parser(name, description):
                              f"batch {QUICK_BATCH} (unless given explicitly); outputs go under RUNS_DIR/quick/ unless --out is given")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="progress bars: 0 none, 1 per epoch (default), 2 per batch")
+    parser.add_argument("--compile", action="store_true",
+                        help="run the model through torch.compile (same fp32 operations, fused; the first steps "
+                             "compile, tens of seconds); not part of a run's identity")
+    parser.add_argument("--bf16", action="store_true",
+                        help="bf16 autocast, CUDA only (changes the numbers, so it is part of a run's identity)")
     parser.set_defaults(experiment=name)
     return parser
 
@@ -104,6 +109,8 @@ def finish_args(args):
         args.epochs = args.epochs or QUICK_EPOCHS
         args.batch_size = args.batch_size or QUICK_BATCH
     args.cache_dir = args.cache_dir or default_cache_dir()
+    if args.bf16 and not (args.device.startswith("cuda") or (args.device == "auto" and torch.cuda.is_available())):
+        raise UserError(f"--bf16 is offered on CUDA only; --device {args.device} runs on the CPU here")
     if args.out is None:
         args.out = (args.runs_dir / "quick" / args.experiment) if args.quick else Path("figures") / args.experiment
     for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):

@@ -114,7 +114,8 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
     for spec in specs:
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
-                       force=args.force, verbose=args.verbose)
+                       force=args.force, verbose=args.verbose, compile=getattr(args, "compile", False),
+                       autocast=getattr(args, "bf16", False))
         directory = run_dir(args.runs_dir, result["settings"])
         model = load_model(directory / "model.pt")
         if data.baseline:

@@ -4,8 +4,10 @@ A finished run is never trained twice: its ``result.json`` (settings, per-epoch 
 numbers, status, timing, versions) and ``model.pt`` are reused; an unfinished one resumes from its
 last epoch checkpoint.
 """
+import contextlib
 import dataclasses
 import datetime
+import inspect
 import json
 import math
 import platform
@@ -84,13 +86,19 @@ class TaskData:
     predict: Callable = None
 
 
-def run_settings(spec, data, seed):
-    """The settings that identify a run; two runs with equal settings are the same run."""
+def run_settings(spec, data, seed, autocast=False):
+    """The settings that identify a run; two runs with equal settings are the same run.
+
+    ``autocast`` (bf16 on CUDA) changes the arithmetic, so it enters the settings, but only when on:
+    the identity of fp32 runs stays what it always was. ``torch.compile`` does not enter them: it
+    runs the same fp32 operations (only fused, so results may differ in the last bits, as with
+    ``channels_last``), and its checkpoints are interchangeable with eager ones."""
     return {
         "task": data.task, "model": spec.model, "model_kwargs": spec.model_kwargs,
         "optimizer": spec.optimizer, "lr": spec.lr, "epochs": spec.epochs,
         "batch_size": spec.batch_size, "loss": spec.loss, "data": data.fingerprint, "seed": seed,
         **({"beta": spec.beta} if spec.beta is not None else {}),
+        **({"autocast": "bf16"} if autocast else {}),
     }
 
 
@@ -112,14 +120,94 @@ def versions():
             "torchbearer_colorize": __version__}
 
 
+class TrialModel(nn.Module):
+    """``model`` run through ``torch.compile`` and/or bf16 autocast, in the form a torchbearer Trial needs.
+
+    torchbearer first calls ``model(x, state=state)``; a compiled module fails there and torchbearer
+    silently falls back to eager (notes, pitfall 6). This wrapper takes ``state`` itself: a model whose
+    forward takes ``state`` (the VAE) gets a plain dict, copied into torchbearer's state afterwards.
+    Under autocast the outputs are cast back to fp32, so losses and the KL stay fp32. The state dict is
+    the wrapped model's own, so checkpoints load with or without the wrapper.
+    """
+
+    def __init__(self, model, compile=False, autocast_device=None):
+        super().__init__()
+        self.model = model
+        self.takes_state = "state" in inspect.signature(model.forward).parameters
+        # a tuple keeps the compiled module out of the module tree (it shares ``model``'s parameters)
+        self._forward = (torch.compile(model) if compile else model,)
+        self.autocast_device = autocast_device
+
+    def forward(self, x, state=None):
+        extra = {} if self.takes_state else None
+        cast = (torch.autocast(self.autocast_device, dtype=torch.bfloat16) if self.autocast_device
+                else contextlib.nullcontext())
+        with cast:
+            y = self._forward[0](x, extra) if self.takes_state else self._forward[0](x)
+        if self.autocast_device:
+            y = y.float()
+            extra = extra and {key: value.float() for key, value in extra.items()}
+        if state is not None and extra:
+            state.update(extra)
+        return y
+
+    def state_dict(self, *args, **kwargs):
+        return self.model.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        return self.model.load_state_dict(state_dict, *args, **kwargs)
+
+
+def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, channels_last=True, compile=False,
+                autocast=False, callbacks=()):
+    """The Trial that trains ``spec`` on ``data`` with its checkpoint and log in ``directory``.
+
+    Returns ``(trial, model)``: ``model`` is the bare model (what ``save_model`` stores); the Trial
+    runs it through :class:`TrialModel` when ``compile`` or ``autocast`` (bf16, CUDA) is asked for.
+    ``callbacks`` go after the run's own (the benchmark's timers).
+    """
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    model = build_model(spec.model, **spec.model_kwargs)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr)
+    sampler = EpochShuffleSampler(len(data.train), seed)
+    pin = device.type == "cuda"
+    train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
+    test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
+    checkpoint = Path(directory) / "checkpoint.pt"
+    metrics, extra_callbacks = ["loss"], []
+    if spec.beta is not None:
+        metrics += [KLMetric(), ReconstructionMetric()]
+        extra_callbacks.append(KLDivergence(spec.beta))
+    criterion = data.criterion if data.criterion is not None else LOSSES[spec.loss]()
+    trial_model = model
+    if compile or autocast:
+        trial_model = TrialModel(model, compile=compile, autocast_device=device.type if autocast else None)
+    trial = Trial(
+        trial_model, optimizer, criterion, metrics=metrics, verbose=verbose,
+        # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
+        callbacks=[*extra_callbacks, *data.callbacks, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
+                   CSVLogger(str(Path(directory) / "log.csv"), append=True), AtomicCheckpoint(checkpoint),
+                   *callbacks],
+    ).with_generators(train_loader, val_generator=test_loader).to(device)
+    return trial, model
+
+
 def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
-          log=print):
+          compile=False, autocast=False, log=print):
     """Train ``spec`` on ``data`` (or reuse the stored run) and return its result dict.
 
     ``channels_last`` stores the weights NHWC, which oneDNN convolves about 1.5x faster on this
     CPU (measured); the arithmetic stays fp32, so it is not part of the run's identity.
+    ``compile`` runs the model through ``torch.compile`` (not part of the identity either, see
+    :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on).
     """
-    settings = run_settings(spec, data, seed)
+    device = resolve_device(device)
+    if autocast and device.type != "cuda":
+        raise ValueError(f"bf16 autocast is offered on CUDA only, not on {device}")
+    settings = run_settings(spec, data, seed, autocast=autocast)
     directory = run_dir(runs_dir, settings)
     result_path = directory / "result.json"
     if force and directory.exists():
@@ -130,36 +218,17 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         return {**json.loads(result_path.read_text()), "run": spec.name}
     directory.mkdir(parents=True, exist_ok=True)
 
-    device = resolve_device(device)
-    torch.manual_seed(seed)
-    model = build_model(spec.model, **spec.model_kwargs)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr)
-    sampler = EpochShuffleSampler(len(data.train), seed)
-    pin = device.type == "cuda"
-    train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
-    test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
+    trial, model = build_trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
+                               channels_last=channels_last, compile=compile, autocast=autocast)
     checkpoint = directory / "checkpoint.pt"
-    metrics, extra_callbacks = ["loss"], []
-    if spec.beta is not None:
-        metrics += [KLMetric(), ReconstructionMetric()]
-        extra_callbacks.append(KLDivergence(spec.beta))
-    criterion = data.criterion if data.criterion is not None else LOSSES[spec.loss]()
-    trial = Trial(
-        model, optimizer, criterion, metrics=metrics, verbose=verbose,
-        # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
-        callbacks=[*extra_callbacks, *data.callbacks, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
-                   CSVLogger(str(directory / "log.csv"), append=True), AtomicCheckpoint(checkpoint)],
-    ).with_generators(train_loader, val_generator=test_loader).to(device)
-
     resumed_from = 0
     if checkpoint.exists():
         load_checkpoint(trial, checkpoint)
         resumed_from = len(trial.state[torchbearer.HISTORY])
         log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
     log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
-        f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}")
+        f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}"
+        + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast)) if on))
     start = time.perf_counter()
     history = trial.run(spec.epochs)
     seconds = time.perf_counter() - start
@@ -173,7 +242,8 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         "train_loss": epochs[-1]["train_loss"] if epochs else float("nan"),
         "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
         "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
-        "threads": torch.get_num_threads(), "channels_last": channels_last, "versions": versions(),
+        "threads": torch.get_num_threads(), "channels_last": channels_last,
+        "compiled": bool(compile), "versions": versions(),
         "peak_rss_mb": peak_rss_mb(),
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
