@@ -66,4 +66,4 @@ def work(args, specs, data):
             continue  # another worker trains it; the parent reuses it afterwards
         train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force,
               verbose=args.verbose, compile=args.compile, autocast=args.bf16,
-              log=lambda message: print(f"[{args.device}] {message}", flush=True))
+              log=lambda message: print(f"[worker {args.worker_index}, {args.device}] {message}", flush=True))
