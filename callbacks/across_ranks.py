@@ -16,7 +16,8 @@ class AcrossRanks(Callback):
     backward (in evaluation: at once) the loss and the VAE's KL and reconstruction terms are replaced
     by their mean over the ranks, which is the global batch's value, so torchbearer's metrics, the
     progress bar and the non-finite-loss check see the same numbers on every rank and on one process.
-    Added to the Trial only when more than one process trains.
+    It also tells :func:`~torchbearer_colorize.distributed.batch_noise` which rows of the global batch
+    this rank has, for models that sample. Added to the Trial only when more than one process trains.
     """
 
     KEYS = (torchbearer.LOSS, KL, RECONSTRUCTION)
@@ -35,6 +36,10 @@ class AcrossRanks(Callback):
         means = distributed.mean(torch.stack([state[key].detach().float() for key in keys]))
         for key, value in zip(keys, means):
             state[key] = value
+
+    def on_sample(self, state):
+        batch = state[torchbearer.BATCH]
+        distributed.set_rows(self.train_batches.global_size(batch), *self.train_batches.bounds(batch))
 
     def on_criterion(self, state):
         self._weigh(state, self.train_batches)

@@ -149,3 +149,51 @@ def test_run_lock_is_released_when_its_holder_is_killed(tmp_path):
     assert not run_locked(directory)
     with run_lock(directory):
         pass
+
+
+def test_batch_noise_is_this_ranks_rows_of_the_global_batch_noise(tmp_path):
+    import torch
+    import torch.distributed as dist
+    like = torch.zeros(2, 5)
+    torch.manual_seed(1)
+    noise = distributed.batch_noise(like)
+    torch.manual_seed(1)
+    assert torch.equal(noise, torch.randn(2, 5))  # one process: randn_like
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        distributed.set_rows(4, 2, 4)
+        torch.manual_seed(1)
+        noise = distributed.batch_noise(like)
+        torch.manual_seed(1)
+        assert torch.equal(noise, torch.randn(4, 5)[2:4])
+    finally:
+        distributed._rows = None
+        dist.destroy_process_group()
+    assert not distributed.active()
+
+
+def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
+    """A one-process checkpoint resumes under torchrun, whose Trial appends ``AcrossRanks``, and back."""
+    import numpy as np
+    import torch
+    import torchbearer
+    from torchbearer.callbacks import Callback
+
+    from callbacks.checkpoint import load_checkpoint
+    from torchbearer_colorize.data import ColorizationDataset
+    from torchbearer_colorize.training import RunSpec, TaskData, build_trial
+
+    images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")
+    spec = RunSpec("r", epochs=1, batch_size=2)
+    for name in ("one", "more", "fewer"):
+        (tmp_path / name).mkdir()
+    trial, _ = build_trial(spec, data, tmp_path / "one", verbose=0)
+    trial.run(1)
+    more, _ = build_trial(spec, data, tmp_path / "more", verbose=0, callbacks=[Callback()])
+    load_checkpoint(more, tmp_path / "one" / "checkpoint.pt")
+    assert len(more.state[torchbearer.HISTORY]) == 1
+    torch.save(more.state_dict(), tmp_path / "more" / "checkpoint.pt")
+    fewer, _ = build_trial(spec, data, tmp_path / "fewer", verbose=0)
+    load_checkpoint(fewer, tmp_path / "more" / "checkpoint.pt")  # the extra saved callback is ignored
+    assert len(fewer.state[torchbearer.HISTORY]) == 1

@@ -111,6 +111,26 @@ def mean(tensor):
     return total / world_size()
 
 
+_rows = None  # (global batch size, start, stop) of this rank's rows in the current training batch
+
+
+def set_rows(size, start, stop):
+    """Which rows of the global batch this rank trains on now (set every step by ``AcrossRanks``)."""
+    global _rows
+    _rows = (size, start, stop)
+
+
+def batch_noise(like):
+    """``torch.randn_like(like)``, except under DDP: this rank's rows of the noise one process would draw
+    for the whole global batch, so sampling (the VAE's) gives the one-process numbers too. Every rank
+    draws the global batch's noise, so the random streams of all ranks stay equal."""
+    if not active() or _rows is None:
+        return torch.randn_like(like)
+    size, start, stop = _rows
+    noise = torch.randn((size, *like.shape[1:]), dtype=like.dtype, device=like.device)
+    return noise[start:stop] if stop > start else noise[:len(like)]  # a stand-in row: any noise will do
+
+
 def wrap(module, device):
     """``module`` under ``DistributedDataParallel`` (which averages gradients over the ranks)."""
     device = torch.device(device)

@@ -266,9 +266,15 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
 
 def _train(spec, data, settings, directory, result_path, *, seed, device, force, verbose, channels_last, compile,
            autocast, log):
+    checkpoint = directory / "checkpoint.pt"
     if distributed.is_main() and force and directory.exists():
-        shutil.rmtree(directory)
-    if distributed.broadcast(result_path.exists()):
+        for path in directory.iterdir():  # all but the lock, which this process holds
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.name != ".lock":
+                path.unlink()
+    finished, resume = distributed.broadcast((result_path.exists(), checkpoint.exists()))
+    if finished:
         log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
         # The name labels a table row; the same run may be a row of several tables.
         return {**json.loads(result_path.read_text()), "run": spec.name}
@@ -276,9 +282,8 @@ def _train(spec, data, settings, directory, result_path, *, seed, device, force,
 
     trial, model = build_trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
                                channels_last=channels_last, compile=compile, autocast=autocast)
-    checkpoint = directory / "checkpoint.pt"
     resumed_from = 0
-    if checkpoint.exists():
+    if resume:
         load_checkpoint(trial, checkpoint)
         resumed_from = len(trial.state[torchbearer.HISTORY])
         log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
