@@ -132,7 +132,11 @@ def batch_noise(like):
 
 
 def wrap(module, device):
-    """``module`` under ``DistributedDataParallel`` (which averages gradients over the ranks)."""
+    """``module`` under ``DistributedDataParallel`` (which averages gradients over the ranks).
+
+    No trained model here has batch norm (the inception encoder's is frozen, and its features are
+    cached), so there is nothing for ``SyncBatchNorm`` to synchronise; a model that adds it would need
+    ``nn.SyncBatchNorm.convert_sync_batchnorm`` for its numbers to match one process."""
     device = torch.device(device)
     return torch.nn.parallel.DistributedDataParallel(
         module, device_ids=[device.index] if device.type == "cuda" else None)
