@@ -13,9 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from torchbearer_colorize import fidelity
+from torchbearer_colorize import distributed, fidelity
 from torchbearer_colorize.atomic import write_text
-from torchbearer_colorize import distributed
 from torchbearer_colorize.cli import device, devices, non_negative_int, user_errors_exit, writable_folder
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError

@@ -15,6 +15,7 @@ import pytest
 from experiments import lr_sweep
 from tests.conftest import cli
 from torchbearer_colorize import distributed, tables
+from torchbearer_colorize.cli import finish_args
 from torchbearer_colorize.seeding import EpochShuffleSampler, ShardedBatches
 from torchbearer_colorize.training import run_lock, run_locked
 
@@ -123,14 +124,28 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
     assert "SIGKILL" in output and "experiments.lr_sweep FAILED" in output, output[-3000:]
 
 
-def test_devices_spread_a_sweep_each_run_trained_once(dirs):
-    argv = [sys.executable, "-m", "experiments.lr_sweep", "--quick", "--lrs", "0.001,0.01", "--devices", "cpu,cpu",
-            *cli(dirs)]
+def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
+    from torchbearer_colorize.cli import experiment_parser
+    from torchbearer_colorize.experiment import colorization_data
+    from torchbearer_colorize.training import RunSpec, build_trial, run_dir, run_settings
+
+    # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
+    args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, "--quick", "--device", "cpu")), [])
+    data = colorization_data(args)
+    spec = RunSpec("lr 0.001", lr=1e-3, epochs=2, batch_size=4)
+    directory = run_dir(dirs["runs"], run_settings(spec, data, 0))
+    directory.mkdir(parents=True)
+    build_trial(spec, data, directory, verbose=0)[0].run(1)
+
+    argv = [sys.executable, "-m", "experiments.lr_sweep", "--quick", "--epochs", "2", "--lrs", "0.001,0.01",
+            "--devices", "cpu,cpu", *cli(dirs)]
     job = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert job.returncode == 0, job.stdout + job.stderr
+    assert job.stdout.count("[lr 0.001] resuming after epoch 1") == 1, job.stdout
     for lr in ("0.001", "0.01"):
         assert job.stdout.count(f"[lr {lr}] training") == 1, job.stdout
     assert len(list(dirs["runs"].glob("*/result.json"))) == 2
+    assert json.loads((directory / "result.json").read_text())["resumed_from_epoch"] == 1
     assert [row[0] for row in printed(dirs["out"])][:2] == ["lr 0.001", "lr 0.01"]
 
 
