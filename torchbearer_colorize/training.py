@@ -330,8 +330,13 @@ def run_lock(directory):
     if fcntl is None or not distributed.is_main():
         yield
         return
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as handle:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / ".lock", "a")
+    except OSError:  # a read-only store: nothing is trained there, so there is nothing to guard
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -343,7 +348,7 @@ def run_locked(directory):
     """Whether another process holds ``directory``'s run lock now (is training that run)."""
     if fcntl is None or not (directory / ".lock").exists():
         return False
-    with open(directory / ".lock", "w") as handle:
+    with open(directory / ".lock", "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
