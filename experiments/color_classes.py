@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from torchbearer_colorize import color_classes as cc
-from torchbearer_colorize import fidelity, figures, metrics, tables
+from torchbearer_colorize import distributed, fidelity, figures, metrics, tables
 from torchbearer_colorize.atomic import write_json
 from torchbearer_colorize.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
@@ -104,6 +104,8 @@ def compare(args, colour, classes, class_result):
     mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
     mse_result = train(mse_spec, colour, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose)
+    if not distributed.is_main():  # under torchrun rank 0 alone writes the comparison
+        return [mse_result, class_result]
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
     test = colour.test
@@ -156,7 +158,7 @@ def compare(args, colour, classes, class_result):
 
 @user_errors_exit
 def main(argv=None):
-    args = finish_args(experiment_parser(NAME, __doc__).parse_args(argv))
+    args = finish_args(experiment_parser(NAME, __doc__).parse_args(argv), argv)
     colour = colorization_data(args)
     classes = class_data(colour)
     # The classification run through the shared spine (loss curve, sample grid, result JSON); its

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from torchbearer_colorize import fidelity
+from torchbearer_colorize import distributed, fidelity
 from torchbearer_colorize.atomic import write_text
-from torchbearer_colorize.cli import device, non_negative_int, user_errors_exit, writable_folder
+from torchbearer_colorize.cli import device, devices, non_negative_int, user_errors_exit, writable_folder
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.models import load_encoder
@@ -66,6 +66,8 @@ def parser():
     p.add_argument("--no-pretrained", action="store_true",
                    help="use a random frozen inception encoder even when the ImageNet weights are available")
     p.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--devices", type=devices, default=None,
+                   help="spread each experiment's runs over these devices (e.g. cuda:0,cuda:1), one worker each")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for REPORT.md and one folder per experiment (default: figures/)")
     p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="the run store (default: runs/)")
@@ -92,6 +94,7 @@ def experiment_argv(name, root_kind, args, seed, out, random_encoder):
     root = args.paintings_root if root_kind == "paintings" else args.fruits_root
     argv = ["--seed", str(seed), "--out", str(out), "--runs-dir", str(args.runs_dir),
             "--cache-dir", str(args.cache_dir), "--device", args.device, "--verbose", str(args.verbose)]
+    argv += ["--devices", ",".join(args.devices)] if args.devices else []
     argv += ["--data-root", str(root)] if root is not None else []
     argv += [flag for flag, on in (("--quick", args.quick), ("--force", args.force), ("--strict", args.strict)) if on]
     if name == "inception" and random_encoder:
@@ -134,6 +137,8 @@ def main(argv=None):
         writable_folder(option, folder)
     started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
     results = run_all(args)
+    if not distributed.is_main():  # under torchrun rank 0 alone writes the report
+        return None
     summary = collect(results)
     trained = summary.trained_since(started)
     command = "python -m experiments.report " + " ".join(argv if argv is not None else sys.argv[1:])

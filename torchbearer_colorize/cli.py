@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from . import distributed
 from .data.cache import CACHE_ENV, default_cache_dir
 from .errors import UserError
 
@@ -67,6 +68,14 @@ def device(text):
     return text
 
 
+def devices(text):
+    """``--devices``: a comma-separated list of ``--device`` values, e.g. ``cuda:0,cuda:1`` (or ``cpu,cpu``)."""
+    names = [device(part.strip()) for part in text.split(",") if part.strip()]
+    if not names or "auto" in names:
+        raise argparse.ArgumentTypeError(f"give devices such as cuda:0,cuda:1 or cpu,cpu, not {text!r}")
+    return tuple(names)
+
+
 def experiment_parser(name, description):
     """The shared parser; experiments add their own options (``--lr``, ``--lrs``, ...) to it."""
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description,
@@ -77,6 +86,11 @@ def experiment_parser(name, description):
                         help="epochs for every run (default: the report's)")
     parser.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: 32, the report's)")
     parser.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    parser.add_argument("--devices", type=devices, default=None,
+                        help="spread the runs over these devices, one worker process each (e.g. cuda:0,cuda:1); "
+                             "each run is still trained and stored once. Not under torchrun")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one --devices worker
+    parser.add_argument("--worker-index", type=non_negative_int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of initialisation and shuffling")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"folder for tables, figures and result JSONs (default: figures/{name})")
@@ -102,8 +116,18 @@ def experiment_parser(name, description):
     return parser
 
 
-def finish_args(args):
-    """Apply ``--quick`` and default paths, and check the output folder is writable up front."""
+def finish_args(args, argv=None):
+    """Apply ``--quick`` and default paths, check the output folder is writable up front, and join
+    torchrun's process group when launched by it (``--device`` then names this process's device).
+    ``argv`` (default ``sys.argv[1:]``) is kept for ``--devices``, whose workers rerun the command."""
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.devices and distributed.launched():
+        raise UserError("--devices spreads runs over devices itself; under torchrun give --device cuda (or cpu)")
+    if args.devices and len(args.devices) == 1:
+        args.device, args.devices = args.devices[0], None
+    args.device = distributed.setup(args.device)
+    if not distributed.is_main():
+        args.verbose = 0  # one progress bar, rank 0's
     if args.quick:  # explicit --limit, --epochs, --batch-size still win
         args.limit = args.limit or QUICK_IMAGES
         args.epochs = args.epochs or QUICK_EPOCHS

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import fidelity, figures, metrics, tables
+from . import devices, distributed, fidelity, figures, metrics, tables
 from .atomic import write_json
 from .cli import experiment_parser, finish_args
 from .data import ColorizationDataset, load_paintings
@@ -97,7 +97,7 @@ def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, ad
     parser = experiment_parser(name, doc)
     if add_options:
         add_options(parser)
-    args = finish_args(parser.parse_args(argv))
+    args = finish_args(parser.parse_args(argv), argv)
     return run_experiment(name, title, specs(args), data(args), args, **outputs)
 
 
@@ -107,21 +107,32 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
 
     ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
     writes an experiment's own figures for each trained model. Tasks with a ``baseline`` also get
-    colour metrics per run and the baseline and ground-truth rows."""
+    colour metrics per run and the baseline and ground-truth rows.
+
+    ``--devices``: the runs are first trained by one worker per device (:mod:`.devices`), then reused
+    here. Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
+    if getattr(args, "worker", False):
+        devices.work(args, specs, data)
+        raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
+    if getattr(args, "devices", None):
+        devices.spread(args, specs, data)
     out = args.out
     results = []
-    references = reference_metrics(data, args.runs_dir) if data.baseline else None
+    main = distributed.is_main()
+    references = reference_metrics(data, args.runs_dir) if data.baseline and main else None
     for spec in specs:
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose, compile=getattr(args, "compile", False),
                        autocast=getattr(args, "bf16", False))
+        results.append(result)
+        if not main:
+            continue
         directory = run_dir(args.runs_dir, result["settings"])
         model = load_model(directory / "model.pt")
         if data.baseline:
             result["metrics"] = run_metrics(directory, model, data)
             result["references"] = {"baseline_label": data.baseline, **references}
-        results.append(result)
         name = slug(result["run"])
         write_json(out / "results" / f"{name}.json", result)
         caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}"
@@ -133,6 +144,8 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
         figures.sample_grid(out / f"{name}_samples.png", rows, caption)
         if run_figures:
             run_figures(out, name, model, data, caption)
+    if not main:
+        return results
     figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}", f"test {curves[0][1]}")
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "

@@ -93,8 +93,9 @@ NOTES = (
     Note(
         'batch size',
         '32',
-        '32 (`--batch-size` to change)',
-        'faithful',
+        ('32 (`--batch-size` to change); under torchrun the global batch, each step split over the processes'
+         ' with the one-process gradient (README, "More than one device")'),
+        'faithful; on N devices the table still means one batch of 32 per step, at the same learning rate',
         EVERY),
     Note(
         'train loss in the tables',

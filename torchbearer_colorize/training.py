@@ -10,6 +10,7 @@ import datetime
 import inspect
 import json
 import math
+import os
 import platform
 import shutil
 import time
@@ -18,9 +19,10 @@ from typing import Callable
 from pathlib import Path
 
 try:
+    import fcntl
     import resource
 except ImportError:  # Windows
-    resource = None
+    fcntl = resource = None
 
 import torch
 import torchbearer
@@ -30,15 +32,15 @@ from torch.utils.data import DataLoader
 from torchbearer import Trial
 from torchbearer.callbacks import CSVLogger
 
-from callbacks import (AtomicCheckpoint, EpochSeed, KLDivergence, KLMetric, ReconstructionMetric,
+from callbacks import (AcrossRanks, AtomicCheckpoint, EpochSeed, KLDivergence, KLMetric, ReconstructionMetric,
                        StopOnNonFiniteLoss)
 from callbacks.checkpoint import load_checkpoint
 
-from . import __version__
+from . import __version__, distributed
 from .atomic import atomic_path, write_json
 from .data.cache import fingerprint
 from .models import build_model
-from .seeding import EpochShuffleSampler
+from .seeding import EpochShuffleSampler, ShardedBatches
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adadelta": torch.optim.Adadelta}
 # "mse": the colorization loss, a mean over pixels; "mse_sum": summed over pixels and batch (the VAE's,
@@ -55,7 +57,7 @@ class RunSpec:
     optimizer: str = "adam"
     lr: float = 1e-3
     epochs: int = 5
-    batch_size: int = 32
+    batch_size: int = 32  # the global batch: under torchrun each of N processes takes about 1/N of it
     model_kwargs: dict = field(default_factory=dict)
     loss: str = "mse"
     beta: float = None  # a beta-VAE's KL weight: adds the KLDivergence callback and its metrics
@@ -121,21 +123,28 @@ def versions():
 
 
 class TrialModel(nn.Module):
-    """``model`` run through ``torch.compile`` and/or bf16 autocast, in the form a torchbearer Trial needs.
+    """``model`` run through ``DistributedDataParallel``, ``torch.compile`` and/or bf16 autocast, in the
+    form a torchbearer Trial needs.
 
     torchbearer first calls ``model(x, state=state)``; a compiled module fails there and torchbearer
     silently falls back to eager (notes, pitfall 6). This wrapper takes ``state`` itself: a model whose
     forward takes ``state`` (the VAE) gets a plain dict, copied into torchbearer's state afterwards.
     Under autocast the outputs are cast back to fp32, so losses and the KL stay fp32. The state dict is
-    the wrapped model's own, so checkpoints load with or without the wrapper.
+    the wrapped model's own, so checkpoints load with or without the wrapper. ``ddp_device``: wrap in
+    ``DistributedDataParallel`` (torchbearer's documented pattern: the DDP module inside the Trial); a
+    model that takes ``state`` then returns its dict instead, since DDP would copy a dict given to it.
     """
 
-    def __init__(self, model, compile=False, autocast_device=None):
+    def __init__(self, model, compile=False, autocast_device=None, ddp_device=None):
         super().__init__()
         self.model = model
         self.takes_state = "state" in inspect.signature(model.forward).parameters
+        forward = model
+        if ddp_device is not None:
+            forward = distributed.wrap(StateAsOutput(model) if self.takes_state else model, ddp_device)
         # a tuple keeps the compiled module out of the module tree (it shares ``model``'s parameters)
-        self._forward = (torch.compile(model) if compile else model,)
+        self._forward = (torch.compile(forward) if compile else forward,)
+        self.returns_state = ddp_device is not None and self.takes_state
         self.autocast_device = autocast_device
 
     def forward(self, x, state=None):
@@ -143,7 +152,10 @@ class TrialModel(nn.Module):
         cast = (torch.autocast(self.autocast_device, dtype=torch.bfloat16) if self.autocast_device
                 else contextlib.nullcontext())
         with cast:
-            y = self._forward[0](x, extra) if self.takes_state else self._forward[0](x)
+            if self.returns_state:
+                y, extra = self._forward[0](x)
+            else:
+                y = self._forward[0](x, extra) if self.takes_state else self._forward[0](x)
         if self.autocast_device:
             y = y.float()
             extra = extra and {key: value.float() for key, value in extra.items()}
@@ -158,13 +170,30 @@ class TrialModel(nn.Module):
         return self.model.load_state_dict(state_dict, *args, **kwargs)
 
 
+class StateAsOutput(nn.Module):
+    """A model whose ``forward(x, state)`` fills ``state``, as one that returns ``(y, state)``."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        extra = {}
+        return self.model(x, extra), extra
+
+
 def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, channels_last=True, compile=False,
                 autocast=False, callbacks=()):
     """The Trial that trains ``spec`` on ``data`` with its checkpoint and log in ``directory``.
 
     Returns ``(trial, model)``: ``model`` is the bare model (what ``save_model`` stores); the Trial
-    runs it through :class:`TrialModel` when ``compile`` or ``autocast`` (bf16, CUDA) is asked for.
-    ``callbacks`` go after the run's own (the benchmark's timers).
+    runs it through :class:`TrialModel` when ``compile`` or ``autocast`` (bf16, CUDA) is asked for, or
+    when several processes train (``DistributedDataParallel``). ``callbacks`` go after the run's own
+    (the benchmark's timers).
+
+    Under torchrun every rank builds the same Trial (same seed, same callbacks, so any rank can resume
+    rank 0's checkpoint) but loads only its :class:`ShardedBatches` part of each global batch, and only
+    rank 0 writes the log and the checkpoint.
     """
     device = torch.device(device)
     torch.manual_seed(seed)
@@ -174,23 +203,37 @@ def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, chann
     optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr)
     sampler = EpochShuffleSampler(len(data.train), seed)
     pin = device.type == "cuda"
-    train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
-    test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
+    ddp = distributed.active()
+    if ddp:
+        world, rank = distributed.world_size(), distributed.rank()
+        train_batches = ShardedBatches(len(data.train), spec.batch_size, rank, world, shuffle=sampler)
+        test_batches = ShardedBatches(len(data.test), spec.batch_size, rank, world)
+        train_loader = DataLoader(data.train, batch_sampler=train_batches, pin_memory=pin)
+        test_loader = DataLoader(data.test, batch_sampler=test_batches, pin_memory=pin)
+        model = model.to(device)  # DDP wants the parameters on their device before it wraps them
+    else:
+        train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
+        test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
     checkpoint = Path(directory) / "checkpoint.pt"
+    writes = distributed.is_main()
     metrics, extra_callbacks = ["loss"], []
     if spec.beta is not None:
         metrics += [KLMetric(), ReconstructionMetric()]
         extra_callbacks.append(KLDivergence(spec.beta))
     criterion = data.criterion if data.criterion is not None else LOSSES[spec.loss]()
     trial_model = model
-    if compile or autocast:
-        trial_model = TrialModel(model, compile=compile, autocast_device=device.type if autocast else None)
+    if compile or autocast or ddp:
+        trial_model = TrialModel(model, compile=compile, autocast_device=device.type if autocast else None,
+                                 ddp_device=device if ddp else None)
+    # Across the ranks: the loss weighted and reduced (appended last, so a one-process checkpoint
+    # resumes under torchrun and back, see ``load_checkpoint``).
+    across = [AcrossRanks(train_batches, test_batches, summed=spec.loss == "mse_sum")] if ddp else []
     trial = Trial(
         trial_model, optimizer, criterion, metrics=metrics, verbose=verbose,
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks.
         callbacks=[*extra_callbacks, *data.callbacks, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
-                   CSVLogger(str(Path(directory) / "log.csv"), append=True), AtomicCheckpoint(checkpoint),
-                   *callbacks],
+                   CSVLogger(str(Path(directory) / "log.csv") if writes else os.devnull, append=True),
+                   AtomicCheckpoint(checkpoint, enabled=writes), *across, *callbacks],
     ).with_generators(train_loader, val_generator=test_loader).to(device)
     return trial, model
 
@@ -203,16 +246,35 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     CPU (measured); the arithmetic stays fp32, so it is not part of the run's identity.
     ``compile`` runs the model through ``torch.compile`` (not part of the identity either, see
     :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on).
+
+    Under torchrun all ranks train the run together and rank 0 alone decides (reuse, resume) and
+    writes; the others return once rank 0's files are complete. The global batch size is the run's,
+    so a run trained on N processes is the same stored run as on one.
     """
     device = resolve_device(device)
     if autocast and device.type != "cuda":
         raise ValueError(f"bf16 autocast is offered on CUDA only, not on {device}")
+    if not distributed.is_main():
+        log, verbose = (lambda *_: None), 0
     settings = run_settings(spec, data, seed, autocast=autocast)
     directory = run_dir(runs_dir, settings)
     result_path = directory / "result.json"
-    if force and directory.exists():
-        shutil.rmtree(directory)
-    if result_path.exists():
+    with run_lock(directory):
+        return _train(spec, data, settings, directory, result_path, seed=seed, device=device, force=force,
+                      verbose=verbose, channels_last=channels_last, compile=compile, autocast=autocast, log=log)
+
+
+def _train(spec, data, settings, directory, result_path, *, seed, device, force, verbose, channels_last, compile,
+           autocast, log):
+    checkpoint = directory / "checkpoint.pt"
+    if distributed.is_main() and force and directory.exists():
+        for path in directory.iterdir():  # all but the lock, which this process holds
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.name != ".lock":
+                path.unlink()
+    finished, resume = distributed.broadcast((result_path.exists(), checkpoint.exists()))
+    if finished:
         log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
         # The name labels a table row; the same run may be a row of several tables.
         return {**json.loads(result_path.read_text()), "run": spec.name}
@@ -220,15 +282,16 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
 
     trial, model = build_trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
                                channels_last=channels_last, compile=compile, autocast=autocast)
-    checkpoint = directory / "checkpoint.pt"
     resumed_from = 0
-    if checkpoint.exists():
+    if resume:
         load_checkpoint(trial, checkpoint)
         resumed_from = len(trial.state[torchbearer.HISTORY])
         log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
+    world = distributed.world_size()
     log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
         f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}"
-        + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast)) if on))
+        + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
+                                                (f"{world} processes (DDP)", world > 1)) if on))
     start = time.perf_counter()
     history = trial.run(spec.epochs)
     seconds = time.perf_counter() - start
@@ -246,12 +309,52 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         "compiled": bool(compile), "versions": versions(),
         "peak_rss_mb": peak_rss_mb(),
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **({"processes": world} if world > 1 else {}),
     }
-    save_model(directory / "model.pt", spec, model)
-    write_json(result_path, result)  # written last: its presence means the run is complete
+    if distributed.is_main():
+        save_model(directory / "model.pt", spec, model)
+        write_json(result_path, result)  # written last: its presence means the run is complete
+    distributed.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
     log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+@contextlib.contextmanager
+def run_lock(directory):
+    """Hold ``directory``'s run lock while training it: another process (a ``--devices`` worker, a second
+    job on the same run store) that wants the same run waits, then finds it finished and reuses it, so a
+    run is trained and recorded once. The lock is the operating system's (``flock``): a killed process
+    releases it, so an interrupted run resumes as always. Under torchrun rank 0 holds it for all ranks.
+    No-op where ``fcntl`` is missing (Windows)."""
+    if fcntl is None or not distributed.is_main():
+        yield
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / ".lock", "a")
+    except OSError:  # a read-only store: nothing is trained there, so there is nothing to guard
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_locked(directory):
+    """Whether another process holds ``directory``'s run lock now (is training that run)."""
+    if fcntl is None or not (directory / ".lock").exists():
+        return False
+    with open(directory / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def peak_rss_mb():

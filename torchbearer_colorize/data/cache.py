@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import distributed
 from ..atomic import atomic_path
 
 CACHE_ENV = "TORCHBEARER_COLORIZE_CACHE"
@@ -28,9 +29,15 @@ def fingerprint(*parts):
 def cached_array(cache_dir, name, key, build):
     """Return ``(array, meta)`` from ``cache_dir/name-key.npy``, calling ``build()`` on a miss.
 
-    ``build`` returns ``(uint8 array, json-able meta)``; both are written atomically.
+    ``build`` returns ``(uint8 array, json-able meta)``; both are written atomically. Under torchrun
+    rank 0 looks up (and on a miss builds and writes) the entry first; the other ranks wait, then read
+    it, so several processes never build or write one file at once.
     """
-    cache_dir = Path(cache_dir)
+    with distributed.main_first():
+        return _cached_array(Path(cache_dir), name, key, build)
+
+
+def _cached_array(cache_dir, name, key, build):
     array_path = cache_dir / f"{name}-{key}.npy"
     meta_path = cache_dir / f"{name}-{key}.json"
     if array_path.exists() and meta_path.exists():

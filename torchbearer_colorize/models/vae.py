@@ -4,6 +4,8 @@ from torch import nn
 
 from callbacks.kl_divergence import LOGVAR, MU
 
+from ..distributed import batch_noise
+
 LATENT_SIZE = 5
 
 
@@ -35,7 +37,7 @@ class VAELatent(nn.Module):
 
     def reparameterize(self, mu, logvar):
         if self.training:
-            return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            return mu + batch_noise(mu) * torch.exp(0.5 * logvar)
         return mu
 
     def decode(self, z):
