@@ -87,7 +87,7 @@ def config(args):
         cfg = Config(quick=True, batch=4, steps=2, rounds=2, compile=False, jpegs=8, jpeg_size=(320, 240),
                      encoder_batches=1, matmul_reps=3)
     else:
-        cfg = Config(quick=False, batch=32, steps=4, rounds=5, compile=True, jpegs=64, jpeg_size=(1024, 768),
+        cfg = Config(quick=False, batch=32, steps=4, rounds=8, compile=True, jpegs=64, jpeg_size=(1024, 768),
                      encoder_batches=2)
     overrides = {k: v for k, v in (("batch", args.batch_size), ("steps", args.steps), ("rounds", args.rounds))
                  if v is not None}
@@ -369,9 +369,13 @@ def measure_models(cfg, device, paintings, fruits, workdir, log):
         peaks += samples.pop("matmul peak", [])
         flops = flops_per_image(spec, data.train)
         trial_rate, hand_rate = median_rate(samples["trial"]), median_rate(samples["hand"])
-        round_ratios = [t.rate / h.rate for t, h in zip(samples["trial"], samples["hand"])]
-        epoch_ratio = epoch_rate(samples["trial"], epoch_images) / epoch_rate(samples["hand"], epoch_images)
-        rows.append(dict(model=label, batch=cfg.batch, trial=trial_rate, hand=hand_rate, ratio=trial_rate / hand_rate,
+        # Ratios pair each Trial round with the hand loop's round next to it in time (the machine's
+        # load drifts over minutes), and the median of the pairs is taken.
+        pairs = list(zip(samples["trial"], samples["hand"]))
+        round_ratios = [t.rate / h.rate for t, h in pairs]
+        epoch_ratio = statistics.median(epoch_rate([t], epoch_images) / epoch_rate([h], epoch_images) for t, h in pairs)
+        rows.append(dict(model=label, batch=cfg.batch, trial=trial_rate, hand=hand_rate,
+                         ratio=statistics.median(round_ratios),
                          ratio_min=min(round_ratios), ratio_max=max(round_ratios),
                          overhead=median_fixed(samples["trial"]), epoch_images=epoch_images,
                          epoch_trial=epoch_rate(samples["trial"], epoch_images), epoch_ratio=epoch_ratio,
@@ -686,9 +690,9 @@ def render(r, cfg):
     s5b = table(("data set (report's size)", "images", "MiB as held", "MiB if float32"),
                 [(name, n, f"{b / 2 ** 20:.0f}", f"{fl / 2 ** 20:.0f}" if fl else "")
                  for name, n, b, fl in r["memory"]])
-    s6 = table(("experiment", "run", "seconds", "finished at"),
-               [(e, n, f"{res['seconds']:.0f}" if res else "missing", res.get("finished_at", "") if res else "")
-                for e, n, res in r["runs"]])
+    s6 = table(("experiment", "run", "seconds", "test loss", "finished at"),
+               [(e, n, f"{res['seconds']:.0f}" if res else "missing", num(res.get("test_loss"), 4) if res else "",
+                 res.get("finished_at", "") if res else "") for e, n, res in r["runs"]])
     span = ""
     if present:
         starts = [datetime.datetime.fromisoformat(res["finished_at"]) - datetime.timedelta(seconds=res["seconds"])
@@ -717,7 +721,8 @@ checkpoint after every epoch; validation off). The hand loop trains the same mod
 channels_last) with the same optimizer, loss (the VAE: summed MSE + beta x the same KL), DataLoader and
 batch size, and synchronises once per round. Images/s count the training pass once the data iterator
 runs; the costs paid once per epoch (starting the iterator; the Trial's callbacks, log and checkpoint)
-are measured apart and spread over the report's epoch in the last column. The inception decoder
+are measured apart and spread over the report's epoch in the last column. A ratio is the median over
+the rounds of the Trial's round divided by the hand loop's round next to it in time. The inception decoder
 trains on random feature vectors of the cached features' shape (N x 2048).
 
 {s1}
@@ -768,7 +773,7 @@ decoder's training rate is section 1's. Without the cache an epoch is {inc['rati
 ## 5. Memory
 
 Peak resident memory recorded by each finished run at the report's settings (`peak_rss_mb` in its
-result.json in `{r['runs_dir']}`: the process's peak when the run finished, so it includes whatever that
+result.json in {r['runs_dir']}: the process's peak when the run finished, so it includes whatever that
 process ran before it). This benchmark process peaked at {num(r['bench_rss'])} MiB.
 
 {s5a}
@@ -781,7 +786,7 @@ the data set objects, times the image counts):
 ## 6. Wall time of the whole report
 
 `python -m experiments.report` at the report's settings, one seed, colour classification excluded, on
-the built-in data sets. Training seconds recorded by the runs in `{r['runs_dir']}` (they exclude data
+the built-in data sets. Training seconds recorded by the runs in {r['runs_dir']} (they exclude data
 preparation, feature encoding, metrics and figures).{span}
 {f"Measured now with --full: {num(r['full'] / 60)} min{full_note} on {r['device']}, into a fresh run store "
  "and image cache (data sets built, features encoded, every run trained)." if r['full'] is not None
@@ -811,7 +816,7 @@ def parser():
     p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default 32; --quick 4)")
     p.add_argument("--steps", type=positive_int, default=None, help="batches per timed round (default 4; --quick 2)")
-    p.add_argument("--rounds", type=positive_int, default=None, help="timed rounds per runner (default 5; --quick 2)")
+    p.add_argument("--rounds", type=positive_int, default=None, help="timed rounds per runner (default 8; --quick 2)")
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurement")
     return p
 
@@ -836,6 +841,9 @@ def run(args, log=print):
         inception = inception_cache(cfg, device, paintings, decoder, log)
         peaks.append(matmul_peak(device, cfg.matmul_n, cfg.matmul_reps))
         full = full_report(args.device, workdir, cfg.quick, log) if args.full else None
+        # --full: sections 5 and 6 read the runs just trained (on this machine now, into a fresh store)
+        runs_dir = workdir / "report-runs" if args.full else args.runs_dir
+        runs = stored_runs(runs_dir)
     return dict(
         command="python -m torchbearer_colorize.bench " + " ".join(args.argv),
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -844,8 +852,8 @@ def run(args, log=print):
         device=str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         data_label=data_label, models=models, variants=variants, workers=workers, data=data,
-        inception=inception, peak=max(peaks), peaks=peaks, runs=stored_runs(args.runs_dir),
-        runs_dir=str(args.runs_dir), memory=dataset_memory(paintings, fruits), full=full,
+        inception=inception, peak=max(peaks), peaks=peaks, runs=runs,
+        runs_dir="the fresh run store of --full" if args.full else f"`{args.runs_dir}`", memory=dataset_memory(paintings, fruits), full=full,
         bench_rss=peak_rss_mb(), elapsed=time.perf_counter() - started)
 
 
