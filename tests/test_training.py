@@ -91,3 +91,15 @@ def test_saved_model_loads_with_weights_only(tiny, tmp_path):
     train(spec, tiny, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
     model = load_model(run_dir(tmp_path, run_settings(spec, tiny, 0)) / "model.pt")
     assert isinstance(model, SmallColorizer) and not model.training
+
+
+def test_batches_are_copied_to_the_device_by_the_loader(tiny):
+    from torch.utils.data import DataLoader
+
+    from torchbearer_colorize.training import ToDevice
+
+    loader = DataLoader(tiny.train, batch_size=4)
+    moved = ToDevice(loader, "cpu")  # on CUDA the same copy, without blocking, from pinned memory
+    assert len(moved) == len(loader) and moved.dataset is tiny.train and moved.sampler is loader.sampler
+    for (x, y), (x2, y2) in zip(loader, moved):
+        assert torch.equal(x, x2) and torch.equal(y, y2) and x2.device.type == "cpu"

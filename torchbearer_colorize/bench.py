@@ -10,7 +10,8 @@
    KL). The two alternate round by round, so machine noise hits both alike.
 2. FLOPs per image (forward + backward, counted by ``torch.utils.flop_counter``) times images/s,
    as a share of this machine's fp32 matmul peak measured in the same run; for the small colorizer
-   also NCHW, ``--compile`` and (on CUDA) bf16 autocast, interleaved with the default.
+   also NCHW, ``--compile`` and (on CUDA) bf16 autocast, interleaved with the default, and each of
+   its convolutions' forward, input-gradient and weight-gradient kernels timed alone.
 3. The data path: JPEG decoding (first run) vs the uint8 cache (later runs) vs in memory (later
    epochs), and the share of a training step spent waiting for data after the first epoch.
 4. The inception experiment's epoch time with the frozen-feature cache vs running the frozen
@@ -18,7 +19,7 @@
 5. Peak resident memory of each experiment's run at the report's settings (read from the run
    store) and the memory of the preprocessed data sets.
 6. Wall time of the whole report: the run store's recorded times; ``--full`` reruns the report
-   into a temporary run store and times it.
+   into a temporary run store and times it (sections 5 and 6 then read that store).
 
 The default mode takes a few minutes on 2 CPU cores; ``--quick`` (a smoke test, about a minute)
 uses synthetic images of the right shapes, batch 4 and 2 rounds, skips ``torch.compile`` and
@@ -342,6 +343,57 @@ def matmul_peak(device, n, reps):
     return 2 * n ** 3 / best / 1e9
 
 
+def conv_layers(cfg, device, images):
+    """Where the small colorizer's step goes: each convolution's forward, input-gradient and
+    weight-gradient kernels timed alone (best of 3) at the shapes a batch of ``cfg.batch`` gives it,
+    channels_last as in training, with its GFLOP/s (2 x multiply-adds)."""
+    torch.manual_seed(0)
+    model = build_model("small").to(device, memory_format=torch.channels_last)
+    inputs = {}
+
+    def record(module, args, output):
+        inputs[module] = args[0].detach()
+    hooks = [m.register_forward_hook(record)
+             for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    with torch.no_grad():
+        model(ColorizationDataset(images[:cfg.batch]).gray.to(device, memory_format=torch.channels_last))
+    for hook in hooks:
+        hook.remove()
+
+    def best(fn):
+        fn()
+        synchronize(device)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    rows = []
+    for i, (m, x) in enumerate(inputs.items()):
+        transposed = isinstance(m, torch.nn.ConvTranspose2d)
+        with torch.no_grad():
+            y = m(x)
+        grad = torch.randn_like(y)
+        taps = m.kernel_size[0] * m.kernel_size[1]
+        flops = 2 * taps * (x.numel() * m.out_channels if transposed else y.numel() * m.in_channels)
+
+        def backward(mask, m=m, x=x, grad=grad, transposed=transposed):
+            return lambda: torch.ops.aten.convolution_backward(
+                grad, x, m.weight, [m.out_channels], list(m.stride), list(m.padding), list(m.dilation), transposed,
+                list(m.output_padding), m.groups, mask)
+        with torch.no_grad():
+            forward = best(lambda m=m, x=x: m(x))
+        rows.append(dict(layer=f"{'transposed conv' if transposed else 'conv'} {m.in_channels}->{m.out_channels}",
+                         size=f"{x.shape[-1]} -> {y.shape[-1]}", flops=flops, forward=forward,
+                         # the first layer's input is the image, which needs no gradient: not computed in training
+                         input_grad=best(backward([True, False, False])) if i else None,
+                         weight_grad=best(backward([False, True, True]))))
+    return rows
+
+
 # --- section 1 and 2 ---------------------------------------------------------------------------------
 
 def measure_models(cfg, device, paintings, fruits, workdir, log):
@@ -656,6 +708,19 @@ def render(r, cfg):
     s2 = table(("model", "GFLOP per image (fwd+bwd)", "Trial img/s", "achieved GFLOP/s", "share of matmul peak"),
                [(x["model"], num(x["flops"] / 1e9), num(x["trial"]), num(x["trial"] * x["flops"] / 1e9),
                  pct(x["trial"] * x["flops"] / 1e9 / r["peak"])) for x in rows])
+    def kernel(seconds, flops):
+        return "not needed" if seconds is None else f"{num(seconds * 1e3)} ({num(flops / seconds / 1e9)})"
+    s2c = table(("layer", "size", "GFLOP", "forward ms (GFLOP/s)", "input gradient ms (GFLOP/s)",
+                 "weight gradient ms (GFLOP/s)"),
+                [(x["layer"], x["size"], num(x["flops"] / 1e9), kernel(x["forward"], x["flops"]),
+                  kernel(x["input_grad"], x["flops"]), kernel(x["weight_grad"], x["flops"])) for x in r["layers"]])
+    layer_ms = 1e3 * sum(x["forward"] + (x["input_grad"] or 0) + x["weight_grad"] for x in r["layers"])
+    slow = [(f"{x['layer']} ({x['size']}) {name}", x[key]) for x in r["layers"]
+            for key, name in (("forward", "forward"), ("input_grad", "input gradient"), ("weight_grad", "weight gradient"))
+            if x[key] is not None and x["flops"] / x[key] / 1e9 < r["peak"] / 2]
+    slow_text = ("none" if not slow else "; ".join(name for name, _ in slow)
+                 + f": {num(1e3 * sum(t for _, t in slow))} ms of the {num(layer_ms)} ms")
+    small_ms = 1e3 * cfg.batch / rows[0]["trial"]
     s2b = table(("small colorizer, Trial", "img/s", "achieved GFLOP/s", "share of matmul peak", "first epoch s"),
                 [(v["name"], num(v["rate"]), num(v["rate"] * v["flops"] / 1e9),
                   pct(v["rate"] * v["flops"] / 1e9 / r["peak"]),
@@ -741,6 +806,15 @@ The small colorizer's variants, interleaved with the default in the same rounds 
 during its first epoch; its time is in the last column):
 
 {s2b}
+
+Where the small colorizer's step goes: each convolution's kernels timed alone at a batch of {cfg.batch}
+(channels_last, best of 3, the kernels oneDNN picks for fp32).
+
+{s2c}
+
+Sum of the kernels: {num(layer_ms)} ms per batch of {cfg.batch}, against {num(small_ms)} ms per step in the Trial
+({num(100 * layer_ms / small_ms)} %; the rest is the loss, ReLU and sigmoid, the optimizer and the data).
+Below half the matmul peak: {slow_text}.
 
 ## 3. The data path
 
@@ -839,6 +913,8 @@ def run(args, log=print):
         data = data_path(cfg, workdir, models[0])
         decoder = next(row for row in models if row["model"].startswith("inception"))
         inception = inception_cache(cfg, device, paintings, decoder, log)
+        log("[bench] the small colorizer's convolutions one by one")
+        layers = conv_layers(cfg, device, paintings)
         peaks.append(matmul_peak(device, cfg.matmul_n, cfg.matmul_reps))
         full = full_report(args.device, workdir, cfg.quick, log) if args.full else None
         # --full: sections 5 and 6 read the runs just trained (on this machine now, into a fresh store)
@@ -851,7 +927,7 @@ def run(args, log=print):
                  f"threads, Python {platform.python_version()}, device {device}"),
         device=str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        data_label=data_label, models=models, variants=variants, workers=workers, data=data,
+        data_label=data_label, models=models, variants=variants, layers=layers, workers=workers, data=data,
         inception=inception, peak=max(peaks), peaks=peaks, runs=runs,
         runs_dir="the fresh run store of --full" if args.full else f"`{args.runs_dir}`", memory=dataset_memory(paintings, fruits), full=full,
         bench_rss=peak_rss_mb(), elapsed=time.perf_counter() - started)

@@ -214,6 +214,8 @@ def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, chann
     else:
         train_loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=sampler, pin_memory=pin)
         test_loader = DataLoader(data.test, batch_size=spec.batch_size, pin_memory=pin)
+    if pin:
+        train_loader, test_loader = ToDevice(train_loader, device), ToDevice(test_loader, device)
     checkpoint = Path(directory) / "checkpoint.pt"
     writes = distributed.is_main()
     metrics, extra_callbacks = ["loss"], []
@@ -236,6 +238,27 @@ def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, chann
                    AtomicCheckpoint(checkpoint, enabled=writes), *across, *callbacks],
     ).with_generators(train_loader, val_generator=test_loader).to(device)
     return trial, model
+
+
+class ToDevice:
+    """``loader``'s batches copied to ``device`` without blocking the host (the loader pins them), so the
+    copy of one batch overlaps the device's work on the previous one; torchbearer's own ``.to(device)``
+    of the batch is then a no-op. Other attributes (``sampler``, ``dataset``) are the loader's."""
+
+    def __init__(self, loader, device):
+        self.loader, self.device = loader, torch.device(device)
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            yield tuple(item.to(self.device, non_blocking=True) for item in batch)
+
+    def __getattr__(self, name):
+        if name == "loader":  # not set yet (e.g. while unpickling)
+            raise AttributeError(name)
+        return getattr(self.loader, name)
 
 
 def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
