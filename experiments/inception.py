@@ -9,6 +9,7 @@ FILE, or --no-pretrained (a random frozen encoder, said in every row and figure)
 """
 from pathlib import Path
 
+from torchbearer_colorize import distributed
 from torchbearer_colorize.cli import user_errors_exit
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
@@ -34,7 +35,8 @@ def options(parser):
 
 def feature_data(args):
     splits = paintings(args)
-    encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
+    with distributed.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
+        encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
     if args.no_pretrained:
