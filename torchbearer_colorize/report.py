@@ -437,7 +437,11 @@ def render_report(summary, *, out, command, seeds, notes, quick=False):
             parts += [heading, "", "Not run in this invocation (`--only`).", ""]
             continue
         parts += [heading, "", text, "", experiment_table(runs), figures_block(out, experiment, runs), ""]
-    parts += ["## Settings of every run", "", settings_table(summary), "## Fidelity notes", "",
+    parts += ["## Settings of every run", "",
+              "Wall time: the run's training (its epochs, test passes included). Peak memory: the peak resident "
+              "memory of the process that trained the run, when the run finished; when one process trains several "
+              "runs (this command does), that includes everything it ran before.", "",
+              settings_table(summary), "## Fidelity notes", "",
               "Every place where the report is silent, ambiguous or wrong, and what the code does "
               "(the same table as docs/fidelity.md, from one source).", "", to_markdown(notes)]
     return "\n".join(str(p) for p in parts)
