@@ -328,19 +328,24 @@ def flops_per_image(spec, dataset, n=2):
     return counter.get_total_flops() / n
 
 
-def matmul_peak(device, n, reps):
-    """The best fp32 GFLOP/s of ``reps`` n x n matmuls."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    out = torch.empty(n, n, device=device)
-    torch.mm(a, b, out=out)
+def best_seconds(fn, device, reps):
+    """The shortest of ``reps`` timed calls of ``fn`` on ``device``, after one untimed warm-up call."""
+    fn()
     synchronize(device)
     best = math.inf
     for _ in range(reps):
         start = time.perf_counter()
-        torch.mm(a, b, out=out)
+        fn()
         synchronize(device)
         best = min(best, time.perf_counter() - start)
-    return 2 * n ** 3 / best / 1e9
+    return best
+
+
+def matmul_peak(device, n, reps):
+    """The best fp32 GFLOP/s of ``reps`` n x n matmuls."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+    return 2 * n ** 3 / best_seconds(lambda: torch.mm(a, b, out=out), device, reps) / 1e9
 
 
 def conv_layers(cfg, device, images):
@@ -360,17 +365,6 @@ def conv_layers(cfg, device, images):
     for hook in hooks:
         hook.remove()
 
-    def best(fn):
-        fn()
-        synchronize(device)
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()
-            synchronize(device)
-            times.append(time.perf_counter() - start)
-        return min(times)
-
     rows = []
     for i, (m, x) in enumerate(inputs.items()):
         transposed = isinstance(m, torch.nn.ConvTranspose2d)
@@ -385,12 +379,12 @@ def conv_layers(cfg, device, images):
                 grad, x, m.weight, [m.out_channels], list(m.stride), list(m.padding), list(m.dilation), transposed,
                 list(m.output_padding), m.groups, mask)
         with torch.no_grad():
-            forward = best(lambda m=m, x=x: m(x))
+            forward = best_seconds(lambda m=m, x=x: m(x), device, 3)
         rows.append(dict(layer=f"{'transposed conv' if transposed else 'conv'} {m.in_channels}->{m.out_channels}",
                          size=f"{x.shape[-1]} -> {y.shape[-1]}", flops=flops, forward=forward,
                          # the first layer's input is the image, which needs no gradient: not computed in training
-                         input_grad=best(backward([True, False, False])) if i else None,
-                         weight_grad=best(backward([False, True, True]))))
+                         input_grad=best_seconds(backward([True, False, False]), device, 3) if i else None,
+                         weight_grad=best_seconds(backward([False, True, True]), device, 3)))
     return rows
 
 
@@ -929,7 +923,8 @@ def run(args, log=print):
         gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         data_label=data_label, models=models, variants=variants, layers=layers, workers=workers, data=data,
         inception=inception, peak=max(peaks), peaks=peaks, runs=runs,
-        runs_dir="the fresh run store of --full" if args.full else f"`{args.runs_dir}`", memory=dataset_memory(paintings, fruits), full=full,
+        runs_dir="the fresh run store of --full" if args.full else f"`{args.runs_dir}`",
+        memory=dataset_memory(paintings, fruits), full=full,
         bench_rss=peak_rss_mb(), elapsed=time.perf_counter() - started)
 
 
