@@ -2,7 +2,7 @@ import torch
 import torchbearer
 from torchbearer.callbacks import Callback
 
-from torchbearer_colorize import distributed
+from torchbearer_colorize.parallel import distributed
 
 from .kl_divergence import KL, RECONSTRUCTION
 
@@ -10,13 +10,13 @@ from .kl_divergence import KL, RECONSTRUCTION
 class AcrossRanks(Callback):
     """Under ``DistributedDataParallel``: make each step's loss, and every logged metric, the one-process value.
 
-    Each rank's loss is weighted by its :class:`~torchbearer_colorize.seeding.ShardedBatches` share of
+    Each rank's loss is weighted by its :class:`~torchbearer_colorize.training.seeding.ShardedBatches` share of
     the global batch before backward, so DDP's mean of the gradients over the ranks is the gradient of
     the one-process loss (``summed``: the criterion sums over examples, as the VAE's does). After
     backward (in evaluation: at once) the loss and the VAE's KL and reconstruction terms are replaced
     by their mean over the ranks, which is the global batch's value, so torchbearer's metrics, the
     progress bar and the non-finite-loss check see the same numbers on every rank and on one process.
-    It also tells :func:`~torchbearer_colorize.distributed.batch_noise` which rows of the global batch
+    It also tells :func:`~torchbearer_colorize.parallel.distributed.batch_noise` which rows of the global batch
     this rank has, for models that sample. Added to the Trial only when more than one process trains.
     """
 

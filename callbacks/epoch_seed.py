@@ -2,7 +2,7 @@ import torch
 import torchbearer
 from torchbearer.callbacks import Callback
 
-from torchbearer_colorize.seeding import derive_seed
+from torchbearer_colorize.training.seeding import derive_seed
 
 
 class EpochSeed(Callback):

@@ -20,15 +20,16 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from torchbearer_colorize import color_classes as cc
-from torchbearer_colorize import distributed, fidelity, figures, metrics, tables
+from torchbearer_colorize import losses as cc
+from torchbearer_colorize.parallel import distributed
+from torchbearer_colorize.report import fidelity, figures, metrics, tables
 from torchbearer_colorize.atomic import write_json
-from torchbearer_colorize.cli import experiment_parser, finish_args, user_errors_exit
+from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
-from torchbearer_colorize.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment, sample_indices,
-                                             stored_json)
+from torchbearer_colorize.training.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment,
+                                                      sample_indices, stored_json)
 from torchbearer_colorize.models.classes import RGBPredictor
-from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train, with_overrides
+from torchbearer_colorize.training.runs import RunSpec, TaskData, load_model, run_dir, train, with_overrides
 
 NAME = "color_classes"
 TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "

@@ -3,9 +3,9 @@ for 5 epochs, beside Adam at the same rate (the lr sweep's run, reused from the 
 
 SGD is plain (no momentum) and Adadelta keeps its other defaults: the report names neither.
 """
-from torchbearer_colorize.cli import positive_float, user_errors_exit
-from torchbearer_colorize.experiment import experiment_main
-from torchbearer_colorize.training import RunSpec
+from torchbearer_colorize.training.cli import positive_float, user_errors_exit
+from torchbearer_colorize.training.experiment import experiment_main
+from torchbearer_colorize.training.runs import RunSpec
 
 LR = 1e-3
 EPOCHS = 5

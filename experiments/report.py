@@ -13,13 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from torchbearer_colorize import distributed, fidelity
+from torchbearer_colorize.parallel import distributed
+from torchbearer_colorize.report import fidelity
 from torchbearer_colorize.atomic import write_text
-from torchbearer_colorize.cli import device, devices, non_negative_int, user_errors_exit, writable_folder
+from torchbearer_colorize.training.cli import device, devices, non_negative_int, user_errors_exit, writable_folder
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.models import load_encoder
-from torchbearer_colorize.report import collect, render_report
+from torchbearer_colorize.report.verdicts import collect, render_report
 
 from . import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
 

@@ -2,9 +2,9 @@
 layer 2 to decoder layer 1 and from encoder layer 1 to decoder layer 2 (one shared 1x1 ``skip``
 convolution, as the report's forward uses one module for both), Adam, lr 0.001, 5 epochs.
 """
-from torchbearer_colorize.cli import user_errors_exit
-from torchbearer_colorize.experiment import experiment_main
-from torchbearer_colorize.training import RunSpec
+from torchbearer_colorize.training.cli import user_errors_exit
+from torchbearer_colorize.training.experiment import experiment_main
+from torchbearer_colorize.training.runs import RunSpec
 
 SPECS = [RunSpec("unet", model="unet", optimizer="adam", lr=1e-3, epochs=5)]
 

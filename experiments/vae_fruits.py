@@ -9,15 +9,15 @@ Fruits-360 into --data-root first.
 import numpy as np
 import torch
 
-from torchbearer_colorize import figures
-from torchbearer_colorize.cli import non_negative_float, positive_int, user_errors_exit
+from torchbearer_colorize.report import figures
+from torchbearer_colorize.training.cli import non_negative_float, positive_int, user_errors_exit
 from torchbearer_colorize.data import ReconstructionDataset
 from torchbearer_colorize.data.fruit_render import builtin_fruit_splits
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, download_fruits360, load_fruits360
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.experiment import experiment_main
-from torchbearer_colorize.tables import COLUMNS
-from torchbearer_colorize.training import RunSpec, TaskData
+from torchbearer_colorize.training.experiment import experiment_main
+from torchbearer_colorize.report.tables import COLUMNS
+from torchbearer_colorize.training.runs import RunSpec, TaskData
 
 LR, EPOCHS, BETA = 5e-4, 10, 1.0
 CURVES = (("loss", "total loss"), ("reconstruction", "reconstruction (summed MSE)"), ("kl", "KL divergence"))

@@ -9,9 +9,9 @@ import pytest
 import torch
 import torchbearer
 
-from torchbearer_colorize import bench
+from torchbearer_colorize.tools import bench
 from torchbearer_colorize.data import ReconstructionDataset
-from torchbearer_colorize.training import RunSpec, TaskData, TrialModel, build_trial, run_settings
+from torchbearer_colorize.training.runs import RunSpec, TaskData, TrialModel, build_trial, run_settings
 
 SECTIONS = ("## Summary", "## 1. Training images/s", "## 2. Achieved FLOP/s", "## 3. The data path",
             "## 4. The inception experiment", "## 5. Memory", "## 6. Wall time of the whole report", "## GPU")
@@ -148,7 +148,7 @@ def test_compile_is_not_in_the_run_identity_and_bf16_is_only_when_on():
 
 
 def test_bf16_is_refused_on_the_cpu(tmp_path):
-    from torchbearer_colorize.training import train
+    from torchbearer_colorize.training.runs import train
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="CUDA"):
@@ -167,7 +167,7 @@ def test_trial_model_state_dict_round_trip():
 
 
 def test_compile_and_bf16_options(tmp_path):
-    from torchbearer_colorize.cli import experiment_parser, finish_args
+    from torchbearer_colorize.training.cli import experiment_parser, finish_args
     from torchbearer_colorize.errors import UserError
     parser = experiment_parser("lr_sweep", "")
     common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]

@@ -10,9 +10,9 @@ from skimage.color import lab2rgb, rgb2lab
 
 from experiments import color_classes
 from tests.conftest import cli
-from torchbearer_colorize import color_classes as cc
+from torchbearer_colorize import losses as cc
 from torchbearer_colorize.models import build_model
-from torchbearer_colorize.training import load_model
+from torchbearer_colorize.training.runs import load_model
 
 BINS = cc.ab_bins()
 

@@ -6,9 +6,9 @@ import torch
 from PIL import Image
 from skimage.color import gray2rgb, rgb2gray, rgb2lab
 
-from torchbearer_colorize.colorize import load_colorizer, main
+from torchbearer_colorize.tools.colorize import load_colorizer, main
 from torchbearer_colorize.models import SmallColorizer, VAELatent
-from torchbearer_colorize.training import RunSpec, save_model
+from torchbearer_colorize.training.runs import RunSpec, save_model
 
 
 @pytest.fixture

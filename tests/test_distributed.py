@@ -14,10 +14,11 @@ import pytest
 
 from experiments import lr_sweep
 from tests.conftest import cli
-from torchbearer_colorize import distributed, tables
-from torchbearer_colorize.cli import finish_args
-from torchbearer_colorize.seeding import EpochShuffleSampler, ShardedBatches
-from torchbearer_colorize.training import run_lock, run_locked
+from torchbearer_colorize.parallel import distributed
+from torchbearer_colorize.report import tables
+from torchbearer_colorize.training.cli import finish_args
+from torchbearer_colorize.training.seeding import EpochShuffleSampler, ShardedBatches
+from torchbearer_colorize.training.runs import run_lock, run_locked
 
 ROOT = Path(__file__).resolve().parents[1]
 # 10 images in global batches of 3: the last batch holds 1 image, so one rank gets only a stand-in
@@ -125,9 +126,9 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
 
 
 def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
-    from torchbearer_colorize.cli import experiment_parser
-    from torchbearer_colorize.experiment import colorization_data
-    from torchbearer_colorize.training import RunSpec, build_trial, run_dir, run_settings
+    from torchbearer_colorize.training.cli import experiment_parser
+    from torchbearer_colorize.training.experiment import colorization_data
+    from torchbearer_colorize.training.runs import RunSpec, build_trial, run_dir, run_settings
 
     # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
     args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, "--quick", "--device", "cpu")), [])
@@ -152,7 +153,7 @@ def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_on
 def test_run_lock_is_released_when_its_holder_is_killed(tmp_path):
     directory = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from torchbearer_colorize.training import run_lock\n"
+        "import sys, time; from pathlib import Path; from torchbearer_colorize.training.runs import run_lock\n"
         f"with run_lock(Path({str(directory)!r})):\n    print('locked', flush=True); time.sleep(60)")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -196,7 +197,7 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
 
     from callbacks.checkpoint import load_checkpoint
     from torchbearer_colorize.data import ColorizationDataset
-    from torchbearer_colorize.training import RunSpec, TaskData, build_trial
+    from torchbearer_colorize.training.runs import RunSpec, TaskData, build_trial
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")

@@ -6,7 +6,7 @@ import pytest
 
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli
-from torchbearer_colorize.experiment import GRAY_COPY, TRUTH
+from torchbearer_colorize.training.experiment import GRAY_COPY, TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")
 

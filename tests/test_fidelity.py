@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from torchbearer_colorize import fidelity
+from torchbearer_colorize.report import fidelity
 
 ROOT = Path(__file__).resolve().parent.parent
 

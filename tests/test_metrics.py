@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from torchbearer_colorize.metrics import colourfulness, copy_input, evaluate, per_image
+from torchbearer_colorize.report.metrics import colourfulness, copy_input, evaluate, per_image
 
 
 def test_colourfulness_by_hand():

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from experiments import report as report_command
-from torchbearer_colorize.report import Stat, collect, relation, render_report, verdicts
+from torchbearer_colorize.report.verdicts import Stat, collect, relation, render_report, verdicts
 
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import distributed
+from ..parallel import distributed
 from ..atomic import atomic_path
 
 CACHE_ENV = "TORCHBEARER_COLORIZE_CACHE"

@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from ..color_classes import TEMPERATURE, ab_bins, decode_rgb
+from ..losses import TEMPERATURE, ab_bins, decode_rgb
 from .colorizers import down, up
 
 

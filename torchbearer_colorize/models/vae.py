@@ -4,7 +4,7 @@ from torch import nn
 
 from callbacks.kl_divergence import LOGVAR, MU
 
-from ..distributed import batch_noise
+from ..parallel.distributed import batch_noise
 
 LATENT_SIZE = 5
 

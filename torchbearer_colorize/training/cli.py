@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
-from . import distributed
-from .data.cache import CACHE_ENV, default_cache_dir
-from .errors import UserError
+from ..parallel import distributed
+from ..data.cache import CACHE_ENV, default_cache_dir
+from ..errors import UserError
 
 QUICK_IMAGES, QUICK_EPOCHS, QUICK_BATCH = 8, 1, 4
 

@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import sys
 
-from .errors import UserError
-from .training import run_dir, run_locked, run_settings, train, with_overrides
+from ..errors import UserError
+from ..training.runs import run_dir, run_locked, run_settings, train, with_overrides
 
 
 def worker_command(args, index, device):

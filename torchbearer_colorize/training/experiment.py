@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import devices, distributed, fidelity, figures, metrics, tables
-from .atomic import write_json
+from ..parallel import devices, distributed
+from ..report import fidelity, figures, metrics, tables
+from ..atomic import write_json
 from .cli import experiment_parser, finish_args
-from .data import ColorizationDataset, load_paintings
-from .data.cache import fingerprint
-from .reported import reported
-from .training import TaskData, load_model, run_dir, train, with_overrides
+from ..data import ColorizationDataset, load_paintings
+from ..data.cache import fingerprint
+from ..report.reported import reported
+from .runs import TaskData, load_model, run_dir, train, with_overrides
 
 TABLE_NOTES = (
     "train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "

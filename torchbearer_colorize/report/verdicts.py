@@ -10,10 +10,10 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from .experiment import slug
+from ..training.experiment import slug
 from .fidelity import to_markdown
 from .reported import reported
-from .tables import fmt
+from .tables import fmt, markdown_table
 
 NOT_PRETRAINED = "NOT pretrained"  # in the inception data label when its encoder is random
 SMALL = ("lr_sweep", "lr 0.001")  # the report's reference small colorizer: Adam, lr 0.001, 5 epochs
@@ -289,12 +289,6 @@ SECTIONS = (
     ("## Exercise 2: beta-VAE on Fruits-360", "vae_fruits",
      "Latent size 5, Adam 5e-4, batch 32, 10 epochs; the KL term is added by a torchbearer callback."),
 )
-
-
-def markdown_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 def beats_cell(run):

@@ -36,10 +36,11 @@ from callbacks import (AcrossRanks, AtomicCheckpoint, EpochSeed, KLDivergence, K
                        StopOnNonFiniteLoss)
 from callbacks.checkpoint import load_checkpoint
 
-from . import __version__, distributed
-from .atomic import atomic_path, write_json
-from .data.cache import fingerprint
-from .models import build_model
+from .. import __version__
+from ..parallel import distributed
+from ..atomic import atomic_path, write_json
+from ..data.cache import fingerprint
+from ..models import build_model
 from .seeding import EpochShuffleSampler, ShardedBatches
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adadelta": torch.optim.Adadelta}

@@ -18,7 +18,7 @@ import os
 import torch
 import torch.distributed as dist
 
-from .errors import UserError
+from ..errors import UserError
 
 TIMEOUT_ENV = "TORCHBEARER_COLORIZE_DDP_TIMEOUT"
 DEFAULT_TIMEOUT_S = 1800

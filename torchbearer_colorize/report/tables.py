@@ -3,8 +3,8 @@ import csv
 import io
 import math
 
-from .atomic import write_text
-from .training import OPTIMIZER_NAMES
+from ..atomic import write_text
+from ..training.runs import OPTIMIZER_NAMES
 
 COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
            "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status")
@@ -30,7 +30,7 @@ def row(result, reported=None):
 
 
 def metric_cells(scores):
-    """The metric columns of a row from :func:`torchbearer_colorize.metrics.evaluate`'s means."""
+    """The metric columns of a row from :func:`torchbearer_colorize.report.metrics.evaluate`'s means."""
     return {"test_psnr": scores["psnr"], "test_ssim": scores["ssim"], "colourfulness": scores["colourfulness"]}
 
 
@@ -53,10 +53,15 @@ def fmt(value):
     return str(value)
 
 
-def to_markdown(rows, columns=COLUMNS):
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows]
+def markdown_table(header, rows):
+    """A Markdown table: ``header`` names, ``rows`` of cells (each shown with ``str``)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def to_markdown(rows, columns=COLUMNS):
+    return markdown_table(columns, [[fmt(r[c]) for c in columns] for r in rows])
 
 
 def to_csv(rows, columns=COLUMNS):

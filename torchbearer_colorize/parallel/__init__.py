@@ -1,0 +1,1 @@
+"""Opt-in multi-device training: torchrun/DDP (:mod:`.distributed`) and ``--devices`` workers (:mod:`.devices`)."""

@@ -1,0 +1,1 @@
+"""Tools beside the report: colorize your own photos, the benchmark."""
