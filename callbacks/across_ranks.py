@@ -2,8 +2,6 @@ import torch
 import torchbearer
 from torchbearer.callbacks import Callback
 
-from torchbearer_colorize.parallel import distributed
-
 from .kl_divergence import KL, RECONSTRUCTION
 
 
@@ -16,14 +14,16 @@ class AcrossRanks(Callback):
     backward (in evaluation: at once) the loss and the VAE's KL and reconstruction terms are replaced
     by their mean over the ranks, which is the global batch's value, so torchbearer's metrics, the
     progress bar and the non-finite-loss check see the same numbers on every rank and on one process.
-    It also tells :func:`~torchbearer_colorize.parallel.distributed.batch_noise` which rows of the global batch
-    this rank has, for models that sample. Added to the Trial only when more than one process trains.
+    It also tells ``on_rows(global size, start, stop)`` which rows of the global batch this rank has, for
+    models that sample. The multi-device side (:mod:`torchbearer_colorize.parallel`) adds it to the Trial,
+    with ``mean`` (the mean of a tensor over the ranks) and ``on_rows``, when more than one process trains.
     """
 
     KEYS = (torchbearer.LOSS, KL, RECONSTRUCTION)
 
-    def __init__(self, train_batches, test_batches, summed=False):
+    def __init__(self, train_batches, test_batches, mean, on_rows, summed=False):
         self.train_batches, self.test_batches, self.summed = train_batches, test_batches, summed
+        self.mean, self.on_rows = mean, on_rows
 
     def _weigh(self, state, batches):
         weight = batches.weight(state[torchbearer.BATCH], self.summed)
@@ -33,13 +33,13 @@ class AcrossRanks(Callback):
 
     def _reduce(self, state):
         keys = [key for key in self.KEYS if key in state]
-        means = distributed.mean(torch.stack([state[key].detach().float() for key in keys]))
+        means = self.mean(torch.stack([state[key].detach().float() for key in keys]))
         for key, value in zip(keys, means):
             state[key] = value
 
     def on_sample(self, state):
         batch = state[torchbearer.BATCH]
-        distributed.set_rows(self.train_batches.global_size(batch), *self.train_batches.bounds(batch))
+        self.on_rows(self.train_batches.global_size(batch), *self.train_batches.bounds(batch))
 
     def on_criterion(self, state):
         self._weigh(state, self.train_batches)

@@ -1,8 +1,9 @@
+import os
+from pathlib import Path
+
 import torch
 import torchbearer
 from torchbearer.callbacks import Callback, CallbackList
-
-from torchbearer_colorize.atomic import atomic_path
 
 
 class AtomicCheckpoint(Callback):
@@ -14,13 +15,14 @@ class AtomicCheckpoint(Callback):
     """
 
     def __init__(self, path, enabled=True):
-        self.path, self.enabled = path, enabled
+        self.path, self.enabled = Path(path), enabled
 
     def on_checkpoint(self, state):
         if not self.enabled:
             return
-        with atomic_path(self.path) as tmp:
-            torch.save(state[torchbearer.SELF].state_dict(), tmp)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        torch.save(state[torchbearer.SELF].state_dict(), tmp)
+        os.replace(tmp, self.path)
 
 
 def load_checkpoint(trial, path):

@@ -1,8 +1,12 @@
+import numpy as np
 import torch
 import torchbearer
 from torchbearer.callbacks import Callback
 
-from torchbearer_colorize.training.seeding import derive_seed
+
+def derive_seed(*parts):
+    """A 63-bit seed from integers, e.g. ``derive_seed(seed, epoch)``."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
 class EpochSeed(Callback):

@@ -230,7 +230,8 @@ def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, chann
                                  ddp_device=device if ddp else None)
     # Across the ranks: the loss weighted and reduced (appended last, so a one-process checkpoint
     # resumes under torchrun and back, see ``load_checkpoint``).
-    across = [AcrossRanks(train_batches, test_batches, summed=spec.loss == "mse_sum")] if ddp else []
+    across = [AcrossRanks(train_batches, test_batches, distributed.mean, distributed.set_rows,
+                           summed=spec.loss == "mse_sum")] if ddp else []
     trial = Trial(
         trial_model, optimizer, criterion, metrics=metrics, verbose=verbose,
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks.

@@ -1,12 +1,8 @@
 """All randomness of a run is a function of (seed, epoch), so a resumed run repeats an unbroken one."""
-import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-
-def derive_seed(*parts):
-    """A 63-bit seed from integers, e.g. ``derive_seed(seed, epoch)``."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+from callbacks.epoch_seed import derive_seed
 
 
 class EpochShuffleSampler(Sampler):
