@@ -21,7 +21,6 @@ import torch
 from torch.utils.data import Dataset
 
 from torchbearer_colorize import losses as cc
-from torchbearer_colorize.parallel import distributed
 from torchbearer_colorize.report import fidelity, figures, metrics, tables
 from torchbearer_colorize.atomic import write_json
 from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
@@ -29,7 +28,9 @@ from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.training.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment,
                                                       sample_indices, stored_json)
 from torchbearer_colorize.models.classes import RGBPredictor
-from torchbearer_colorize.training.runs import RunSpec, TaskData, load_model, run_dir, train, with_overrides
+from torchbearer_colorize.training import RunSpec, TaskData, build_trial, load_model, run_dir, train
+from torchbearer_colorize.training.runs import with_overrides
+from torchbearer_colorize.training.trial import is_main
 
 NAME = "color_classes"
 TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "
@@ -104,8 +105,8 @@ def compare(args, colour, classes, class_result):
     results with their colour metrics (``metrics``) and the gray-copy and truth rows (``references``)."""
     mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
     mse_result = train(mse_spec, colour, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
-                       force=args.force, verbose=args.verbose)
-    if not distributed.is_main():  # under torchrun rank 0 alone writes the comparison
+                       force=args.force, verbose=args.verbose, trial=build_trial)
+    if not is_main():  # under torchrun rank 0 alone writes the comparison
         return [mse_result, class_result]
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
@@ -164,7 +165,7 @@ def main(argv=None):
     classes = class_data(colour)
     # The classification run through the shared spine (loss curve, sample grid, result JSON); its
     # one-row table is then replaced by the comparison table.
-    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, args,
+    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, args, trial=build_trial,
                                     curves=(("loss", "rebalanced cross-entropy"),))
     return compare(args, colour, classes, class_result)
 

@@ -2,16 +2,16 @@
 convolutions (64->32->32->32->32->3), Adam, lr 0.001, 10 epochs. The report found it blurrier than the
 small net: its 64 x 8 x 8 bottleneck keeps too little.
 """
+from torchbearer_colorize.training import RunSpec, build_trial
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.training.experiment import experiment_main
-from torchbearer_colorize.training.runs import RunSpec
 
 SPECS = [RunSpec("deep", model="deep", optimizer="adam", lr=1e-3, epochs=10)]
 
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, name="deep", doc=__doc__, specs=lambda args: SPECS,
+    return experiment_main(argv, trial=build_trial, name="deep", doc=__doc__, specs=lambda args: SPECS,
                            title="Deep colorizer: 5 + 5 layers, Adam, lr 0.001, 10 epochs")
 
 

@@ -3,11 +3,11 @@ noisy colour painting to the clean one; MSE, Adam, lr 0.001, 10 epochs. Each ima
 amount, drawn from U(0.02, 0.3); training noise is fresh every epoch, the test split's is fixed.
 The report's table cells are empty ("not reported").
 """
+from torchbearer_colorize.training import RunSpec, TaskData, build_trial
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.noise import AMOUNT, SaltPepperDataset
 from torchbearer_colorize.training.experiment import experiment_main, paintings
-from torchbearer_colorize.training.runs import RunSpec, TaskData
 
 SPECS = [RunSpec("denoise", model="small", model_kwargs={"in_channels": 3}, optimizer="adam", lr=1e-3, epochs=10)]
 
@@ -22,7 +22,7 @@ def noisy_data(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, name="denoise", doc=__doc__, specs=lambda args: SPECS, data=noisy_data,
+    return experiment_main(argv, trial=build_trial, name="denoise", doc=__doc__, specs=lambda args: SPECS, data=noisy_data,
                            title="Salt-and-pepper denoising: small net, 3 channels in, Adam, lr 0.001, 10 epochs")
 
 

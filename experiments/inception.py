@@ -10,6 +10,8 @@ FILE, or --no-pretrained (a random frozen encoder, said in every row and figure)
 from pathlib import Path
 
 from torchbearer_colorize.parallel import distributed
+from torchbearer_colorize.training import RunSpec, TaskData, build_trial
+from torchbearer_colorize.training.runs import resolve_device
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
@@ -17,7 +19,6 @@ from torchbearer_colorize.data.features import FeatureDataset, cached_features
 from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings
 from torchbearer_colorize.models import InceptionColorizer, load_encoder
 from torchbearer_colorize.models.inception import calibrate_batchnorm
-from torchbearer_colorize.training.runs import RunSpec, TaskData, resolve_device
 
 SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
@@ -53,7 +54,7 @@ def feature_data(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, name="inception", doc=__doc__, specs=lambda args: SPECS, data=feature_data,
+    return experiment_main(argv, trial=build_trial, name="inception", doc=__doc__, specs=lambda args: SPECS, data=feature_data,
                            add_options=options,
                            title="Frozen inception_v3 encoder + 6-layer decoder, Adam, lr 0.001, 10 epochs")
 

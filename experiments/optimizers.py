@@ -3,9 +3,9 @@ for 5 epochs, beside Adam at the same rate (the lr sweep's run, reused from the 
 
 SGD is plain (no momentum) and Adadelta keeps its other defaults: the report names neither.
 """
+from torchbearer_colorize.training import RunSpec, build_trial
 from torchbearer_colorize.training.cli import positive_float, user_errors_exit
 from torchbearer_colorize.training.experiment import experiment_main
-from torchbearer_colorize.training.runs import RunSpec
 
 LR = 1e-3
 EPOCHS = 5
@@ -22,7 +22,7 @@ def options(parser):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, name="optimizers", doc=__doc__, specs=specs, add_options=options,
+    return experiment_main(argv, trial=build_trial, name="optimizers", doc=__doc__, specs=specs, add_options=options,
                            title="Optimizer comparison: small colorizer, lr 0.001, 5 epochs")
 
 

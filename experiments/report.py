@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from torchbearer_colorize.parallel import distributed
 from torchbearer_colorize.report import fidelity
 from torchbearer_colorize.atomic import write_text
+from torchbearer_colorize.training.trial import is_main
 from torchbearer_colorize.training.cli import device, devices, non_negative_int, user_errors_exit, writable_folder
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
@@ -138,7 +138,7 @@ def main(argv=None):
         writable_folder(option, folder)
     started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
     results = run_all(args)
-    if not distributed.is_main():  # under torchrun rank 0 alone writes the report
+    if not is_main():  # under torchrun rank 0 alone writes the report
         return None
     summary = collect(results)
     trained = summary.trained_since(started)

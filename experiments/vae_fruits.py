@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from torchbearer_colorize.report import figures
+from torchbearer_colorize.training import RunSpec, TaskData, build_trial
 from torchbearer_colorize.training.cli import non_negative_float, positive_int, user_errors_exit
 from torchbearer_colorize.data import ReconstructionDataset
 from torchbearer_colorize.data.fruit_render import builtin_fruit_splits
@@ -17,7 +18,6 @@ from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, 
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.training.experiment import experiment_main
 from torchbearer_colorize.report.tables import COLUMNS
-from torchbearer_colorize.training.runs import RunSpec, TaskData
 
 LR, EPOCHS, BETA = 5e-4, 10, 1.0
 CURVES = (("loss", "total loss"), ("reconstruction", "reconstruction (summed MSE)"), ("kl", "KL divergence"))
@@ -97,7 +97,7 @@ def specs(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data, add_options=options,
+    return experiment_main(argv, trial=build_trial, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data, add_options=options,
                            title="beta-VAE (latent 5), Adam, lr 0.0005, 10 epochs (beta: see its column)",
                            columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"),
                            curves=CURVES, run_figures=latent_figures,

@@ -11,7 +11,8 @@ import torchbearer
 
 from torchbearer_colorize.tools import bench
 from torchbearer_colorize.data import ReconstructionDataset
-from torchbearer_colorize.training.runs import RunSpec, TaskData, TrialModel, build_trial, run_settings
+from torchbearer_colorize.training import RunSpec, TaskData, build_trial, run_settings
+from torchbearer_colorize.training.trial import TrialModel
 
 SECTIONS = ("## Summary", "## 1. Training images/s", "## 2. Achieved FLOP/s", "## 3. The data path",
             "## 4. The inception experiment", "## 5. Memory", "## 6. Wall time of the whole report", "## GPU")
@@ -148,7 +149,7 @@ def test_compile_is_not_in_the_run_identity_and_bf16_is_only_when_on():
 
 
 def test_bf16_is_refused_on_the_cpu(tmp_path):
-    from torchbearer_colorize.training.runs import train
+    from torchbearer_colorize.training import train
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="CUDA"):

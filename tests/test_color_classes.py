@@ -12,7 +12,7 @@ from experiments import color_classes
 from tests.conftest import cli
 from torchbearer_colorize import losses as cc
 from torchbearer_colorize.models import build_model
-from torchbearer_colorize.training.runs import load_model
+from torchbearer_colorize.training import load_model
 
 BINS = cc.ab_bins()
 

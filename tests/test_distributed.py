@@ -17,8 +17,10 @@ from tests.conftest import cli
 from torchbearer_colorize.parallel import distributed
 from torchbearer_colorize.report import tables
 from torchbearer_colorize.training.cli import finish_args
-from torchbearer_colorize.training.seeding import EpochShuffleSampler, ShardedBatches
-from torchbearer_colorize.training.runs import run_lock, run_locked
+from torchbearer_colorize.parallel.devices import run_locked
+from torchbearer_colorize.parallel.distributed import ShardedBatches
+from torchbearer_colorize.training.runs import run_lock
+from torchbearer_colorize.training.seeding import EpochShuffleSampler
 
 ROOT = Path(__file__).resolve().parents[1]
 # 10 images in global batches of 3: the last batch holds 1 image, so one rank gets only a stand-in
@@ -128,7 +130,7 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
 def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
     from torchbearer_colorize.training.cli import experiment_parser
     from torchbearer_colorize.training.experiment import colorization_data
-    from torchbearer_colorize.training.runs import RunSpec, build_trial, run_dir, run_settings
+    from torchbearer_colorize.training import RunSpec, build_trial, run_dir, run_settings
 
     # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
     args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, "--quick", "--device", "cpu")), [])
@@ -197,7 +199,7 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
 
     from callbacks.checkpoint import load_checkpoint
     from torchbearer_colorize.data import ColorizationDataset
-    from torchbearer_colorize.training.runs import RunSpec, TaskData, build_trial
+    from torchbearer_colorize.training import RunSpec, TaskData, build_trial
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")

@@ -9,7 +9,7 @@ from torchbearer import Trial
 
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.models import SmallColorizer
-from torchbearer_colorize.training.runs import RunSpec, TaskData, load_model, run_dir, run_settings, train
+from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, run_settings, train
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_saved_model_loads_with_weights_only(tiny, tmp_path):
 def test_batches_are_copied_to_the_device_by_the_loader(tiny):
     from torch.utils.data import DataLoader
 
-    from torchbearer_colorize.training.runs import ToDevice
+    from torchbearer_colorize.training.trial import ToDevice
 
     loader = DataLoader(tiny.train, batch_size=4)
     moved = ToDevice(loader, "cpu")  # on CUDA the same copy, without blocking, from pinned memory

@@ -4,8 +4,6 @@ from torch import nn
 
 from callbacks.kl_divergence import LOGVAR, MU
 
-from ..parallel.distributed import batch_noise
-
 LATENT_SIZE = 5
 
 
@@ -35,9 +33,13 @@ class VAELatent(nn.Module):
         h = self.encoder(x).relu().flatten(1)
         return self.mu(h), self.logvar(h)
 
+    # The noise of the reparameterization; several processes (torchrun) swap in one that draws this
+    # process's rows of the whole batch's noise, so they reproduce one process's numbers.
+    draw_noise = staticmethod(torch.randn_like)
+
     def reparameterize(self, mu, logvar):
         if self.training:
-            return mu + batch_noise(mu) * torch.exp(0.5 * logvar)
+            return mu + self.draw_noise(mu) * torch.exp(0.5 * logvar)
         return mu
 
     def decode(self, z):

@@ -3,7 +3,7 @@
 The parent starts one worker process per device: the same experiment command with ``--device D
 --worker``. Each worker builds the data (from the caches the parent has just filled), then takes the
 runs no other worker is training, in an order rotated by its index, and exits without writing tables
-or figures. Each run is trained under its run-store lock (``training.run_lock``), so a run is trained
+or figures. Each run is trained under its run-store lock (``training.runs.run_lock``), so a run is trained
 and recorded once, and a killed worker's run resumes from its checkpoint on the next invocation, as on
 one device. The parent then goes through the runs as usual: all are finished, so it only reuses them
 and writes the tables and figures.
@@ -13,8 +13,13 @@ import shutil
 import subprocess
 import sys
 
+try:
+    import fcntl
+except ImportError:  # Windows: no run locks
+    fcntl = None
+
 from ..errors import UserError
-from ..training.runs import run_dir, run_locked, run_settings, train, with_overrides
+from ..training.runs import run_dir, run_settings, train, with_overrides
 
 
 def worker_command(args, index, device):
@@ -56,7 +61,7 @@ def spread(args, specs, data, log=print):
                         + " failed; finished runs are kept, rerun the command to resume the others")
 
 
-def work(args, specs, data):
+def work(args, specs, data, trial):
     """One worker's share: the runs nobody else is training, starting from its own index."""
     specs = [with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size) for spec in specs]
     start = args.worker_index % len(specs) if specs else 0
@@ -65,5 +70,18 @@ def work(args, specs, data):
         if run_locked(directory):
             continue  # another worker trains it; the parent reuses it afterwards
         train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force,
-              verbose=args.verbose, compile=args.compile, autocast=args.bf16,
+              verbose=args.verbose, compile=args.compile, autocast=args.bf16, trial=trial,
               log=lambda message: print(f"[worker {args.worker_index}, {args.device}] {message}", flush=True))
+
+
+def run_locked(directory):
+    """Whether another process holds ``directory``'s run lock now (is training that run)."""
+    if fcntl is None or not (directory / ".lock").exists():
+        return False
+    with open(directory / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

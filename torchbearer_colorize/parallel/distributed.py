@@ -17,8 +17,12 @@ import os
 
 import torch
 import torch.distributed as dist
+from torch.utils.data import DataLoader, Sampler
+
+from callbacks import AcrossRanks
 
 from ..errors import UserError
+from ..training.trial import is_main, several_processes as active
 
 TIMEOUT_ENV = "TORCHBEARER_COLORIZE_DDP_TIMEOUT"
 DEFAULT_TIMEOUT_S = 1800
@@ -29,21 +33,12 @@ def launched():
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def active():
-    return dist.is_available() and dist.is_initialized()
-
-
 def rank():
     return dist.get_rank() if active() else 0
 
 
 def world_size():
     return dist.get_world_size() if active() else 1
-
-
-def is_main():
-    """Whether this process writes outputs: rank 0, or the only process."""
-    return rank() == 0
 
 
 def timeout():
@@ -140,3 +135,68 @@ def wrap(module, device):
     device = torch.device(device)
     return torch.nn.parallel.DistributedDataParallel(
         module, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def shard(model, spec, data, sampler, pin):
+    """This rank's loaders (its :class:`ShardedBatches` slice of every global batch) and the
+    :class:`AcrossRanks` callback that makes losses and metrics the one-process ones. A model that
+    samples (the VAE's ``draw_noise``) draws this rank's rows of the global batch's noise instead."""
+    train_batches = ShardedBatches(len(data.train), spec.batch_size, rank(), world_size(), shuffle=sampler)
+    test_batches = ShardedBatches(len(data.test), spec.batch_size, rank(), world_size())
+    if hasattr(model, "draw_noise"):
+        model.draw_noise = batch_noise
+    across = AcrossRanks(train_batches, test_batches, mean, set_rows, summed=spec.loss == "mse_sum")
+    return (DataLoader(data.train, batch_sampler=train_batches, pin_memory=pin),
+            DataLoader(data.test, batch_sampler=test_batches, pin_memory=pin), [across])
+
+
+class ShardedBatches(Sampler):
+    """One rank's part of every global batch: a batch sampler for ``DistributedDataParallel``.
+
+    The global batches are those one process would see: ``batch_size`` consecutive indices of the
+    order ``order(epoch)`` (an :class:`EpochShuffleSampler`, or ``range(n)`` for evaluation). Rank ``r``
+    of ``world`` gets the ``r``-th contiguous slice of each, so every optimizer step sees exactly the
+    examples of the one-process step. torch's ``DistributedSampler`` deals out the whole epoch's order
+    strided over the ranks and pads it with repeated examples, which changes which examples share a
+    step and how often each counts; this does neither.
+
+    A global batch smaller than ``world`` (a short last batch) leaves some ranks no example: they get
+    the batch's first index as a stand-in whose loss ``weight`` is 0, so every rank runs the same
+    number of steps (DDP needs that) and the stand-in adds nothing.
+    """
+
+    def __init__(self, n, batch_size, rank, world, shuffle=None):
+        self.n, self.batch_size, self.rank, self.world, self.shuffle = n, batch_size, rank, world, shuffle
+
+    def set_epoch(self, epoch):
+        if self.shuffle is not None:
+            self.shuffle.set_epoch(epoch)
+
+    def global_size(self, batch):
+        return min(self.batch_size, self.n - batch * self.batch_size)
+
+    def bounds(self, batch):
+        """``(start, stop)`` of this rank's slice within global batch ``batch``: sizes differ by at most one."""
+        size = self.global_size(batch)
+        share, extra = divmod(size, self.world)
+        start = self.rank * share + min(self.rank, extra)
+        return start, start + share + (self.rank < extra)
+
+    def weight(self, batch, summed=False):
+        """What this rank's loss on ``batch`` is multiplied by so that DDP's mean over the ranks of the
+        weighted losses (and of their gradients) is the one-process loss of the global batch: its share
+        of the examples times ``world`` for a per-example mean; ``world`` for a sum; 0 for a stand-in."""
+        start, stop = self.bounds(batch)
+        if stop == start:
+            return 0.0
+        return float(self.world) if summed else (stop - start) * self.world / self.global_size(batch)
+
+    def __iter__(self):
+        order = list(self.shuffle) if self.shuffle is not None else list(range(self.n))
+        for batch in range(len(self)):
+            first = batch * self.batch_size
+            start, stop = self.bounds(batch)
+            yield order[first + start:first + stop] or [order[first]]
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)

@@ -1,4 +1,6 @@
 """Loss curves and sample grids, written atomically as PNG."""
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -78,3 +80,8 @@ def sample_grid(path, rows, title):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path)
+
+
+def slug(name):
+    """A run's name as a file-name stem (``lr 0.001`` -> ``lr_0.001``)."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", name).strip("_")

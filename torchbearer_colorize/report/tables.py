@@ -4,8 +4,8 @@ import io
 import math
 
 from ..atomic import write_text
-from ..training.runs import OPTIMIZER_NAMES
 
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "adadelta": "Adadelta"}
 COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
            "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status")
 

@@ -10,8 +10,8 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from ..training.experiment import slug
 from .fidelity import to_markdown
+from .figures import slug
 from .reported import reported
 from .tables import fmt, markdown_table
 

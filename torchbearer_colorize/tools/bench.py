@@ -59,7 +59,8 @@ from ..data.fruits360 import DEFAULT_CLASSES
 from ..data.noise import SaltPepperDataset
 from ..models import build_model, load_encoder
 from ..models.inception import FEATURES
-from ..training.runs import LOSSES, OPTIMIZERS, TaskData, build_trial, peak_rss_mb, resolve_device
+from ..training.runs import peak_rss_mb, resolve_device
+from ..training.trial import LOSSES, OPTIMIZERS, TaskData, build_trial
 
 # targets of issue 6
 TARGET_RATIO, TARGET_PEAK, TARGET_WAIT, TARGET_CACHE, TARGET_REPORT_MIN = 0.95, 0.70, 0.05, 5.0, 45.0

@@ -1,22 +1,22 @@
 """Run the rows of a report table and write its outputs: the spine every experiment module uses.
 
-data -> ``train`` (a torchbearer Trial per run, or the stored run) -> results -> table + figures.
+data -> ``train`` (the experiment's torchbearer Trial per run, or the stored run) -> results -> table + figures.
 """
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..parallel import devices, distributed
-from ..report import fidelity, figures, metrics, tables
 from ..atomic import write_json
-from .cli import experiment_parser, finish_args
 from ..data import ColorizationDataset, load_paintings
 from ..data.cache import fingerprint
+from ..report import fidelity, figures, metrics, tables
+from ..report.figures import slug
 from ..report.reported import reported
-from .runs import TaskData, load_model, run_dir, train, with_overrides
+from .cli import experiment_parser, finish_args
+from .runs import load_model, run_dir, train, with_overrides
+from .trial import TaskData, build_trial, is_main
 
 TABLE_NOTES = (
     "train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "
@@ -56,8 +56,7 @@ def stored_json(path, compute):
 
 def run_metrics(directory, model, data):
     """Colour metrics of a trained model on the test split, stored beside its run."""
-    predict = data.predict(model) if data.predict else metrics.model_predictor(model)
-    return stored_json(directory / "metrics.json", lambda: metrics.evaluate(predict, data.test))
+    return stored_json(directory / "metrics.json", lambda: metrics.evaluate(metrics.model_predictor(model), data.test))
 
 
 def reference_metrics(data, runs_dir):
@@ -70,10 +69,6 @@ def reference_metrics(data, runs_dir):
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
                        compute)
-
-
-def slug(name):
-    return re.sub(r"[^A-Za-z0-9.]+", "_", name).strip("_")
 
 
 def sample_indices(n, k=8):
@@ -94,7 +89,7 @@ def sample_rows(model, dataset, device, labels):
 def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None, **outputs):
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
     added by ``add_options(parser)``), build the data, then train ``specs(args)`` and write outputs
-    (``outputs`` go to ``run_experiment``)."""
+    (``outputs``, e.g. ``trial``, go to ``run_experiment``)."""
     parser = experiment_parser(name, doc)
     if add_options:
         add_options(parser)
@@ -103,29 +98,31 @@ def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, ad
 
 
 def run_experiment(experiment, title, specs, data, args, notes=(), columns=tables.COLUMNS,
-                   curves=(("loss", "MSE loss"),), run_figures=None):
-    """Train (or reuse) every run in ``specs``, then write all tables and figures under ``args.out``.
+                   curves=(("loss", "MSE loss"),), run_figures=None, trial=build_trial):
+    """Train (or reuse) every run in ``specs`` with ``trial(spec, data, directory, ...)`` (a torchbearer
+    Trial), then write all tables and figures under ``args.out``.
 
     ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
     writes an experiment's own figures for each trained model. Tasks with a ``baseline`` also get
     colour metrics per run and the baseline and ground-truth rows.
 
-    ``--devices``: the runs are first trained by one worker per device (:mod:`.devices`), then reused
-    here. Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
-    if getattr(args, "worker", False):
-        devices.work(args, specs, data)
-        raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
-    if getattr(args, "devices", None):
+    ``--devices``: the runs are first trained by one worker per device (:mod:`..parallel.devices`), then
+    reused here. Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
+    if getattr(args, "worker", False) or getattr(args, "devices", None):
+        from ..parallel import devices
+        if args.worker:
+            devices.work(args, specs, data, trial)
+            raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
         devices.spread(args, specs, data)
     out = args.out
     results = []
-    main = distributed.is_main()
+    main = is_main()
     references = reference_metrics(data, args.runs_dir) if data.baseline and main else None
     for spec in specs:
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose, compile=getattr(args, "compile", False),
-                       autocast=getattr(args, "bf16", False))
+                       autocast=getattr(args, "bf16", False), trial=trial)
         results.append(result)
         if not main:
             continue
