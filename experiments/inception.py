@@ -18,11 +18,10 @@ from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.features import FeatureDataset, cached_features
 from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings
 from torchbearer_colorize.models import InceptionColorizer, load_encoder
-from torchbearer_colorize.models.inception import calibrate_batchnorm
+from torchbearer_colorize.models.inception import NOT_PRETRAINED, calibrate_batchnorm
 
 SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
-NOT_PRETRAINED = "encoder NOT pretrained (random frozen weights)"
 
 
 def options(parser):

@@ -20,6 +20,7 @@ from torchbearer_colorize.training.cli import device, devices, non_negative_int,
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.models import load_encoder
+from torchbearer_colorize.models.inception import NOT_PRETRAINED
 from torchbearer_colorize.report.verdicts import collect, render_report
 
 from . import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
@@ -110,7 +111,7 @@ def run_all(args):
         problem = pretrained_encoder_problem()
         if problem:
             print(f"[report] the pretrained inception_v3 weights are not available ({problem.split('. ')[0]}); "
-                  f"falling back to a random frozen encoder, labelled {inception.NOT_PRETRAINED!r}", flush=True)
+                  f"falling back to a random frozen encoder, labelled {NOT_PRETRAINED!r}", flush=True)
             random_encoder = True
     results = {}
     for name, module, root_kind in EXPERIMENTS:

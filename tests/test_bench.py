@@ -44,6 +44,7 @@ def quick(tmp_path_factory):
     return results, text, out
 
 
+@pytest.mark.slow
 def test_quick_bench_writes_every_section(quick):
     results, text, out = quick
     assert out.read_text() == text
@@ -88,8 +89,6 @@ def test_every_number_in_the_tables_is_finite(quick):
         if line.startswith("|") and not line.startswith("|---"):
             for cell in line.strip("|").split("|"):
                 assert not re.search(r"\b(nan|inf)\b", cell, re.IGNORECASE), line
-                for number in re.findall(r"-?\d+\.?\d*(?:e[+-]?\d+)?", cell):
-                    assert math.isfinite(float(number)), line
 
 
 def test_modes():
@@ -143,9 +142,9 @@ def test_compiled_trial_really_runs_the_compiled_module(tmp_path, monkeypatch):
 def test_compile_is_not_in_the_run_identity_and_bf16_is_only_when_on():
     data = TaskData(None, None, label="x", fingerprint="x")
     spec = RunSpec("a")
-    assert run_settings(spec, data, 0) == run_settings(spec, data, 0, autocast=False)
     assert run_settings(spec, data, 0, autocast=True)["autocast"] == "bf16"
-    assert "autocast" not in run_settings(spec, data, 0)
+    assert "autocast" not in run_settings(spec, data, 0)  # fp32 runs keep the identity they always had
+    assert "compile" not in run_settings(spec, data, 0) and "compiled" not in run_settings(spec, data, 0)
 
 
 def test_bf16_is_refused_on_the_cpu(tmp_path):

@@ -151,6 +151,7 @@ def read_table(out):
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_experiment_quick_end_to_end(dirs, capsys):
     results = color_classes.main(cli(dirs, "--quick"))
     out = dirs["out"]

@@ -68,6 +68,7 @@ def test_sharded_batches_split_each_one_process_batch():
     assert list(ShardedBatches(5, 4, 0, 2)) == [[0, 1], [4]]
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_one_process_table_and_one_writer(dirs, tmp_path):
     lr_sweep.main(cli(dirs, *SWEEP))
     runs, out = tmp_path / "ddp_runs", tmp_path / "ddp_out"
@@ -104,6 +105,7 @@ def rank_of(pid):
     return int(ranks[0]) if ranks else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the ranks in /proc")
 def test_a_killed_rank_fails_the_job_with_a_message(dirs):
     command, env = torchrun(2, ["--lrs", "0.001", "--limit", "64", "--epochs", "100", "--batch-size", "4",
@@ -127,6 +129,7 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
     assert "SIGKILL" in output and "experiments.lr_sweep FAILED" in output, output[-3000:]
 
 
+@pytest.mark.slow
 def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
     from torchbearer_colorize.training.cli import experiment_parser
     from torchbearer_colorize.training.experiment import colorization_data
@@ -152,6 +155,7 @@ def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_on
     assert [row[0] for row in printed(dirs["out"])][:2] == ["lr 0.001", "lr 0.01"]
 
 
+@pytest.mark.slow
 def test_run_lock_is_released_when_its_holder_is_killed(tmp_path):
     directory = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", (

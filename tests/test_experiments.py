@@ -50,6 +50,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
     assert "built-in sample set, not the report's paintings" in (out / "table.md").read_text()
 
 
+@pytest.mark.slow
 def test_optimizers_reuses_the_lr_sweep_adam_run(dirs, capsys):
     lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001"))
     capsys.readouterr()
@@ -113,6 +114,7 @@ def test_other_colorization_experiments_quick_end_to_end(dirs, module, run, repo
     assert report in (dirs["out"] / "table.md").read_text()
 
 
+@pytest.mark.slow
 def test_inception_quick_caches_features_and_says_not_pretrained(dirs, monkeypatch):
     from experiments import inception
     from torchbearer_colorize.models.inception import InceptionEncoder
@@ -150,6 +152,7 @@ def test_vae_download_needs_a_data_root(dirs, capsys):
     assert "--download needs --data-root" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_loss_columns(tmp_path):
     tables = []
     for name in ("a", "b"):

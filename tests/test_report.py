@@ -72,6 +72,7 @@ SECTIONS = ("## The report's conclusions, checked", "### Question 4: learning-ra
             "## Exercise 2: beta-VAE on Fruits-360", "## Settings of every run", "## Fidelity notes")
 
 
+@pytest.mark.slow
 def test_report_quick_end_to_end_then_reuses_everything(tmp_path, monkeypatch, capsys):
     # no network in tests: the pretrained weights are "unavailable", so the command must fall back itself
     monkeypatch.setattr(report_command, "pretrained_encoder_problem", lambda: "no network here")
