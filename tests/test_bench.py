@@ -176,13 +176,3 @@ def test_compile_and_bf16_options(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="CUDA only"):
             finish_args(parser.parse_args(["--bf16", "--device", "cpu", *common]))
-
-
-def test_readme_speed_table_is_the_committed_benchmark_summary():
-    """The README's speed table is BENCHMARKS.md's summary, copied, not typed."""
-    from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
-    summary = (root / "BENCHMARKS.md").read_text().split("## Summary", 1)[1].split("\n## ", 1)[0]
-    readme = (root / "README.md").read_text().split("## Speed", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in summary.splitlines() if line.startswith("|")]
-    assert len(rows) > 2 and rows == [line for line in readme.splitlines() if line.startswith("|")]

@@ -116,14 +116,3 @@ def test_missing_data_root_is_named(tmp_path, capsys):
                              "--out", str(tmp_path / "out")])
     assert exit_.value.code == 2 and "--paintings-root" in capsys.readouterr().err
     assert not (tmp_path / "out" / "REPORT.md").exists()
-
-
-def test_readme_results_are_the_committed_report_headline():
-    """The README's results table is REPORT.md's headline table, copied, not typed: same rows, same numbers."""
-    from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
-    report = (root / "figures" / "REPORT.md").read_text()
-    headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
-    expected = [line.replace("](", "](figures/", 1) for line in headline.splitlines() if line.startswith("| [")]
-    readme = (root / "README.md").read_text().split("## Results", 1)[1].split("\n## ", 1)[0]
-    assert expected and [line for line in readme.splitlines() if line.startswith("| [")] == expected
