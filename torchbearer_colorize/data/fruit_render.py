@@ -400,8 +400,8 @@ def render(split, class_index, index, size=SIZE):
     canvas = _Canvas(inst, size)
     alpha, colour = _body(inst, canvas, turn)
     image = 1 + alpha[..., None] * (colour - 1)  # over a white background
-    for window, alpha, colour in getattr(_Top(inst, canvas, turn), inst.fruit.top)() if inst.fruit.top else []:
-        image[window] += alpha[..., None] * (colour - image[window])
+    for alpha, colour in getattr(_Top(inst, canvas, turn), inst.fruit.top)() if inst.fruit.top else []:
+        image += alpha[..., None] * (colour - image)
     return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -409,36 +409,27 @@ class _Canvas:
     """The pixel grid in body coordinates: tilt undone, the fruit's axis vertical, y pointing down."""
 
     def __init__(self, inst, size):
-        self.size = size
         self.px = size / 2  # pixels per half-frame
-        self.cos, self.sin = float(np.cos(inst.tilt)), float(np.sin(inst.tilt))
-        self.centre = inst.centre
+        cos, sin = float(np.cos(inst.tilt)), float(np.sin(inst.tilt))
         grid = ((np.arange(size) + 0.5) / self.px - 1).astype(np.float32)
-        self.x = self.cos * grid[None, :] + self.sin * grid[:, None] - inst.centre[0]
-        self.y = -self.sin * grid[None, :] + self.cos * grid[:, None] - inst.centre[1]
+        self.x = cos * grid[None, :] + sin * grid[:, None] - inst.centre[0]
+        self.y = -sin * grid[None, :] + cos * grid[:, None] - inst.centre[1]
 
-    def stroke(self, p0, p1, width, max_width):
+    def stroke(self, p0, p1, width):
         """A stroke from p0 to p1, `width(s)` its half-width at s in [0, 1] along it.
 
-        Returns the grid window it covers (strokes are small), its antialiased coverage there and the
-        signed distance across it in [-1, 1], which callers turn into cylinder or folded-leaf shading.
+        Returns its antialiased coverage and the signed distance across it in [-1, 1], which callers
+        turn into cylinder or folded-leaf shading.
         """
-        xs, ys = np.array([p0[0], p1[0]]) + self.centre[0], np.array([p0[1], p1[1]]) + self.centre[1]
-        cols = (self.cos * xs - self.sin * ys + 1) * self.px  # the tilt, applied again
-        rows = (self.sin * xs + self.cos * ys + 1) * self.px
-        pad = max_width * self.px + 2
-        r0, r1 = (int(np.clip(v, 0, self.size)) for v in (rows.min() - pad, rows.max() + pad + 1))
-        c0, c1 = (int(np.clip(v, 0, self.size)) for v in (cols.min() - pad, cols.max() + pad + 1))
-        window = slice(r0, r1), slice(c0, c1)
         dx, dy = p1[0] - p0[0], p1[1] - p0[1]
-        rx, ry = self.x[window] - p0[0], self.y[window] - p0[1]
+        rx, ry = self.x - p0[0], self.y - p0[1]
         s = np.clip((rx * dx + ry * dy) / (dx * dx + dy * dy + 1e-12), 0, 1)
         ex, ey = rx - s * dx, ry - s * dy
         half = width(s)
         dist = np.sqrt(ex * ex + ey * ey)
         alpha = np.clip((half - dist) * self.px + 0.5, 0, 1)
         across = np.minimum(dist / (half + 1e-9), 1) * np.sign(ex * dy - ey * dx)
-        return window, alpha, across
+        return alpha, across
 
 
 def _axis(inst, t, turn):
@@ -487,7 +478,7 @@ def _body(inst, canvas, turn):
 # --------------------------------------------------------------------------- stems, leaves, sepals
 
 class _Top:
-    """What grows out of the top in one frame, as (grid window, coverage, colour) layers, back to front.
+    """What grows out of the top in one frame, as (coverage, colour) layers, back to front.
 
     Stalks lean from the axis towards the instance's stem azimuth, so they swing round as the fruit turns.
     """
@@ -505,16 +496,15 @@ class _Top:
 
     def stalk(self, p0, p1, w0, w1, colour):
         """A round stalk tapering from half-width w0 to w1, lit from the left."""
-        window, alpha, across = self.canvas.stroke(p0, p1, lambda s: w0 + (w1 - w0) * s, max(w0, w1))
+        alpha, across = self.canvas.stroke(p0, p1, lambda s: w0 + (w1 - w0) * s)
         light = 0.55 + 0.45 * np.sqrt(1 - across ** 2) - 0.15 * across
-        return window, alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
+        return alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
 
     def blade(self, p0, p1, width, colour):
         """A leaf folded along its midrib: one half catches more light, the rib is pale."""
-        window, alpha, across = self.canvas.stroke(
-            p0, p1, lambda s: width * np.sin(np.pi * (0.12 + 0.88 * s)) ** 0.8, width)
+        alpha, across = self.canvas.stroke(p0, p1, lambda s: width * np.sin(np.pi * (0.12 + 0.88 * s)) ** 0.8)
         light = np.where(across < 0, 1.05, 0.80) + 0.25 * np.exp(-(across / 0.12) ** 2)
-        return window, alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
+        return alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
 
     def stalks(self, depth, *segments):
         """Stalk segments end to end from the top, each (lean, length, azimuth offset, base and tip half-width)."""
