@@ -5,10 +5,12 @@ pixels; when it is not on disk (offline runs, tests) these renders take its plac
 revolution about its stem axis (a profile gives the squared half-width r(t)^2 at height t in [-1, 1]), bent
 for bananas and dented for a stem cavity. Frame k of an instance shows it turned by 360 k / frames degrees:
 its skin, painted once per instance on a periodic (height x longitude) map of albedo, bump and gloss, slides
-round, while an oval cross-section, a wobbling axis and swinging stems change the outline. Train and test
-images show different instances, so no test image is a near-copy of a training frame. Every image is a pure
-function of (split, class, index): its randomness comes from ``np.random.default_rng([VERSION, split_id,
-class_index, instance])``.
+round, while an oval cross-section, a wobbling axis and swinging stems change the outline. Soft studio light
+comes from the upper left, with a highlight; the background is pure white.
+
+Train and test images show different instances, so no test image is a near-copy of a training frame. Every
+image is a pure function of (split, class, index): its randomness comes from
+``np.random.default_rng([VERSION, split_id, class_index, instance])``.
 """
 import functools
 import math
@@ -172,6 +174,11 @@ def _profile_peak(shape):
 
 # ------------------------------------------------------------------------------------------ skins
 
+def _smooth(lo, hi, x):
+    x = np.clip((x - lo) / (hi - lo), 0, 1)
+    return x * x * (3 - 2 * x)
+
+
 class _Skin:
     """The (height x longitude) maps of one instance: albedo, bump height (in half-frames) and gloss."""
 
@@ -179,8 +186,7 @@ class _Skin:
         self.rng, self.fruit = rng, fruit
         self.t = np.linspace(-1, 1, _TEX_ROWS)[:, None]
         self.lon = np.arange(_TEX_COLS)[None, :] * (2 * np.pi / _TEX_COLS)
-        self.albedo = np.empty((_TEX_ROWS, _TEX_COLS, 3))
-        self.albedo[:] = fruit.colour
+        self.albedo = np.tile(np.asarray(fruit.colour, dtype=float), (_TEX_ROWS, _TEX_COLS, 1))
         self.bump = np.zeros((_TEX_ROWS, _TEX_COLS))
         self.gloss = np.ones((_TEX_ROWS, _TEX_COLS))
 
@@ -208,27 +214,27 @@ class _Skin:
         u = self.lon / (2 * np.pi) * around + 0.5 * (np.floor(v) % 2) + jitter * self.noise(2, 2)
         return np.hypot(u - np.floor(u) - 0.5, v - np.floor(v) - 0.5)
 
+    def spots(self, sigma_t, sigma_lon, lo, hi, mix=0.0, colour=None, darken=0.0, bump=0.0):
+        """Where smooth noise runs above lo..hi: `mix` of the way to `colour` (the second colour by default),
+        darker by `darken`, raised by `bump` (sunk if negative)."""
+        spots = _smooth(lo, hi, self.noise(sigma_t, sigma_lon))
+        self.mix(mix * spots, self.fruit.colour2 if colour is None else colour)
+        self.shade(1 - darken * spots)
+        self.emboss(bump * spots)
 
-def _smooth(lo, hi, x):
-    x = np.clip((x - lo) / (hi - lo), 0, 1)
-    return x * x * (3 - 2 * x)
+    def grain(self, sigma_t, sigma_lon, shade, bump=0.0, gloss=1.0):
+        """Smooth noise straight into brightness and bump height; `gloss` dulls the highlight."""
+        grain = self.noise(sigma_t, sigma_lon)
+        self.shade(1 + shade * grain)
+        self.emboss(bump * grain)
+        self.gloss *= gloss
 
-
-def _spots(s, sigma_t, sigma_lon, lo, hi, mix=0.0, colour=None, darken=0.0, bump=0.0):
-    """Where smooth noise runs above lo..hi: `mix` of the way to `colour` (the second colour by default),
-    darker by `darken`, raised by `bump` (sunk if negative)."""
-    spots = _smooth(lo, hi, s.noise(sigma_t, sigma_lon))
-    s.mix(mix * spots, s.fruit.colour2 if colour is None else colour)
-    s.shade(1 - darken * spots)
-    s.emboss(bump * spots)
-
-
-def _grain(s, sigma_t, sigma_lon, shade, bump=0.0, gloss=1.0):
-    """Smooth noise straight into brightness and bump height; `gloss` dulls the highlight."""
-    grain = s.noise(sigma_t, sigma_lon)
-    s.shade(1 + shade * grain)
-    s.emboss(bump * grain)
-    s.gloss *= gloss
+    def marks(self):
+        """Darker spots where the stem sits and where the flower was: they show which end is up."""
+        for mark, pole in ((self.fruit.top_mark, -1), (self.fruit.bottom_mark, 1)):
+            if mark:
+                colour, size = mark
+                self.mix(_smooth(size, 0.4 * size, np.abs(self.t - pole) + 0.02 * self.noise(1, 2)), colour)
 
 
 def _blush(s):  # one cheek coloured by the sun, fading out with soft, uneven borders
@@ -247,15 +253,15 @@ def _faint_stripes(s):  # cucumber: pale streaks from the blossom end
 
 
 def _rings(s):  # carrot: thin dark rings around the root
-    _spots(s, 0.5, 14, 1.2, 2.0, darken=0.3, bump=-0.006)
-    _grain(s, 8, 1, 0.05)
+    s.spots(0.5, 14, 1.2, 2.0, darken=0.3, bump=-0.006)
+    s.grain(8, 1, 0.05)
 
 
 def _fibres(s):  # coconut: hair running from pole to pole
     hair = s.noise(9, 0.7)
     s.mix(_smooth(-0.6, 1.0, hair), s.fruit.colour2)
     s.emboss(0.006 * hair)
-    _grain(s, 0.8, 0.8, 0.10)
+    s.grain(0.8, 0.8, 0.10)
 
 
 def _seeds(s):  # strawberry: yellow achenes sitting in small pits
@@ -284,15 +290,15 @@ def _suture(s):  # peach, apricot, plum: a groove from stem to tip on one side
     s.shade(1 - 0.15 * groove)
 
 
-_TEXTURES = {
-    "pores": lambda s: _grain(s, 0.7, 0.9, 0.04, bump=0.0025),  # citrus: many tiny pits that catch the light
-    "pebbles": lambda s: _grain(s, 1.3, 1.6, 0.10, bump=0.008),  # avocado, passion fruit: a coarse rind
-    "fuzz": lambda s: _grain(s, 0.6, 0.6, 0.03, gloss=0.3),  # peach, kiwi: hairs break up colour and highlight
-    "speckle": lambda s: _spots(s, 0.8, 1.0, 1.2, 2.0, mix=0.75),  # pear russet, kiwi hairs, fig flecks
-    "lenticels": lambda s: _spots(s, 0.7, 0.9, 1.9, 2.5, mix=0.6, colour=(0.96, 0.92, 0.62)),  # apple, mango
-    "spots": lambda s: _spots(s, 1.3, 1.3, 1.7, 2.4, mix=0.8),  # banana sugar spots
-    "warts": lambda s: _spots(s, 0.9, 1.2, 1.5, 2.3, mix=0.5, bump=0.010),  # cucumber: raised pale bumps
-    "streaks": lambda s: _spots(s, 8, 0.8, 0.2, 1.6, darken=0.3),  # apple: dark stripes from stem to blossom end
+_TEXTURES = {  # what Fruit.textures name, each painted on the _Skin in turn
+    "pores": lambda s: s.grain(0.7, 0.9, 0.04, bump=0.0025),  # citrus: many tiny pits that catch the light
+    "pebbles": lambda s: s.grain(1.3, 1.6, 0.10, bump=0.008),  # avocado, passion fruit: a coarse rind
+    "fuzz": lambda s: s.grain(0.6, 0.6, 0.03, gloss=0.3),  # peach, kiwi: hairs break up colour and highlight
+    "speckle": lambda s: s.spots(0.8, 1.0, 1.2, 2.0, mix=0.75),  # pear russet, kiwi hairs, fig flecks
+    "lenticels": lambda s: s.spots(0.7, 0.9, 1.9, 2.5, mix=0.6, colour=(0.96, 0.92, 0.62)),  # apple, mango
+    "spots": lambda s: s.spots(1.3, 1.3, 1.7, 2.4, mix=0.8),  # banana sugar spots
+    "warts": lambda s: s.spots(0.9, 1.2, 1.5, 2.3, mix=0.5, bump=0.010),  # cucumber: raised pale bumps
+    "streaks": lambda s: s.spots(8, 0.8, 0.2, 1.6, darken=0.3),  # apple: dark stripes from stem to blossom end
     # Mango, fig: the stem end ripens last and stays green.
     "green_end": lambda s: s.mix(0.8 * _smooth(0.2, -0.6, s.t + 0.25 * s.noise(6, 10)), (0.45, 0.58, 0.18)),
     "ridges": lambda s: s.emboss(  # banana: five flat faces with edges between them
@@ -303,14 +309,6 @@ _TEXTURES = {
     **{f.__name__[1:]: f for f in (_blush, _stripes, _faint_stripes, _rings, _fibres, _seeds, _drupelets, _bloom,
                                    _suture)},
 }
-
-
-def _marks(s):
-    """Darker spots where the stem sits and where the flower was: they show which end is up."""
-    for mark, pole in ((s.fruit.top_mark, -1), (s.fruit.bottom_mark, 1)):
-        if mark:
-            colour, size = mark
-            s.mix(_smooth(size, 0.4 * size, np.abs(s.t - pole) + 0.02 * s.noise(1, 2)), colour)
 
 
 def _hue_rotation(degrees):
@@ -357,8 +355,8 @@ class _Instance:
         skin = _Skin(rng, fruit)
         for name in fruit.textures:
             _TEXTURES[name](skin)
-        _marks(skin)
-        _grain(skin, 12, 20, 0.05)  # no fruit is one flat colour
+        skin.marks()
+        skin.grain(12, 20, 0.05)  # no fruit is one flat colour
         jitter = _hue_rotation(rng.uniform(-8, 8)) * rng.uniform(0.9, 1.08)
         albedo = skin.albedo @ jitter.T
         gray = albedo.mean(axis=-1, keepdims=True)
@@ -547,9 +545,8 @@ class _Top:
         length = {"strawberry": 0.75, "eggplant": 0.55}.get(fruit.shape, 0.35) * inst.half_width
         droop = {"strawberry": 0.45, "eggplant": 0.5}.get(fruit.shape, 0.3)
         base = self.base(0.03)
-        layers = []
-        for angle in sorted(self.turn + inst.stem_azimuth + 2 * np.pi * np.arange(inst.sepals) / inst.sepals,
-                            key=np.cos):
+        angles, layers = self.turn + inst.stem_azimuth + 2 * np.pi * np.arange(inst.sepals) / inst.sepals, []
+        for angle in sorted(angles, key=np.cos):  # back to front, so the nearer sepals overlap the farther
             if np.cos(angle) >= -0.35:
                 tip = (base[0] + 0.95 * length * np.sin(angle),
                        base[1] + length * droop * (0.4 + max(np.cos(angle), 0)))
