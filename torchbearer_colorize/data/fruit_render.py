@@ -1,28 +1,16 @@
-"""The built-in fruit set: 30 classes of rendered fruit turning in front of a white background.
+"""The built-in fruit set: 30 classes of rendered fruit turning in front of white, standing in for Fruits-360.
 
-Fruits-360 photographs each fruit while a motor turns it in front of a white sheet and crops the
-frames to 100 x 100 pixels, one folder per class. When that data set is not on disk (offline runs,
-tests), this module renders a stand-in in the same spirit. The recipe:
+Fruits-360 films each fruit while a motor turns it in front of a white sheet and crops the frames to 100 x 100
+pixels; when it is not on disk (offline runs, tests) these renders take its place. Each fruit is a body of
+revolution about its stem axis (a profile gives the squared half-width r(t)^2 at height t in [-1, 1]), bent
+for bananas and dented for a stem cavity. Frame k of an instance shows it turned by 360 k / frames degrees:
+its skin, painted once per instance on a periodic (height x longitude) map of albedo, bump and gloss, slides
+round, while an oval cross-section, a wobbling axis and swinging stems change the outline. Soft studio light
+comes from the upper left, with a highlight; the background is pure white.
 
-* Shape. Each fruit is a body of revolution about its stem axis. A profile gives the squared
-  half-width r(t)^2 at height t in [-1, 1]; the silhouette is F = r(t)^2 - x^2 > 0 and the visible
-  surface stands sqrt(F) in front of the axis. A bowed centre line bends bananas; a dent pulls in
-  the stem cavity of apples, cherries and tomatoes.
-* Turning. Frame k of an instance shows it turned by 360 k / frames degrees about that axis. The
-  surface point under pixel (x, t) has longitude asin(x / r(t)) + turn, so texture slides across
-  the body and wraps round the back. A slightly oval cross-section, a wobbling axis and the bow of
-  a banana change the outline as it turns; stems, leaves and sepals swing about the axis. Every
-  instance also has its own in-plane tilt, size, position, colour jitter and texture seed.
-* Skin. Textures (citrus pores, speckles, stripes, seeds, drupelets, fibres, blush, ...) are
-  painted once per instance on a periodic (height x longitude) map of albedo, bump and gloss,
-  then looked up per pixel.
-* Light. Normals come from the height field plus the bumps: wrapped diffuse light from the upper
-  left, darkening towards the silhouette and a Blinn-Phong highlight. Edges are antialiased with
-  the signed distance F / |grad F|; the background is pure white.
-
-Train and test images come from different instances of the same classes, so no test image is a
-near-copy of a training frame. Every image is a pure function of (split, class, index): all its
-randomness comes from ``np.random.default_rng([VERSION, split_id, class_index, instance])``.
+Train and test images show different instances, so no test image is a near-copy of a training frame. Every
+image is a pure function of (split, class, index): its randomness comes from
+``np.random.default_rng([VERSION, split_id, class_index, instance])``.
 """
 import functools
 import math
@@ -50,9 +38,15 @@ _SPLITS = {"train": (0, 3, 50), "test": (1, 2, 25)}
 _STRIDE = 19
 
 _TEX_ROWS, _TEX_COLS = 128, 256  # skin map: rows span the height, columns the full turn
-# Unit vectors as Python floats, so the float32 image arithmetic is not promoted to float64.
-_LIGHT = tuple((np.array([-0.45, -0.55, 0.70]) / np.linalg.norm([-0.45, -0.55, 0.70])).tolist())  # upper left
-_HALFWAY = tuple(((np.add(_LIGHT, [0, 0, 1])) / np.linalg.norm(np.add(_LIGHT, [0, 0, 1]))).tolist())  # viewer on +z
+
+
+def _unit(v):
+    # Python floats, so the float32 image arithmetic is not promoted to float64.
+    return tuple((np.asarray(v) / np.linalg.norm(v)).tolist())
+
+
+_LIGHT = _unit([-0.45, -0.55, 0.70])  # upper left
+_HALFWAY = _unit(np.add(_LIGHT, [0, 0, 1]))  # viewer on +z
 _WRAP, _AMBIENT = 0.35, 0.30  # soft studio light: the shadow side is darker, never black
 _LEAF_GREEN = (0.25, 0.50, 0.12)
 
@@ -68,7 +62,7 @@ class Fruit:
     textures: Tuple[str, ...] = ()  # keys of _TEXTURES, applied in order
     gloss: float = 0.3  # strength of the specular highlight
     shine: float = 20.0  # its exponent: higher is a smaller, sharper spot
-    top: Optional[str] = None  # what grows out of the top: a key of _TOPS
+    top: Optional[str] = None  # what grows out of the top: a key of _TOP_HEIGHT
     top_colour: Tuple[float, float, float] = (0.38, 0.26, 0.12)
     dent: float = 0.0  # depth of the stem cavity, as a share of the half-height
     top_mark: Optional[Tuple[Tuple[float, float, float], float]] = None  # (colour, size) at the stem end
@@ -180,17 +174,20 @@ def _profile_peak(shape):
 
 # ------------------------------------------------------------------------------------------ skins
 
+def _smooth(lo, hi, x):
+    x = np.clip((x - lo) / (hi - lo), 0, 1)
+    return x * x * (3 - 2 * x)
+
+
 class _Skin:
-    """The (height x longitude) maps of one instance: albedo, bump height and gloss."""
+    """The (height x longitude) maps of one instance: albedo, bump height (in half-frames) and gloss."""
 
     def __init__(self, rng, fruit):
-        self.rng = rng
-        self.fruit = fruit
+        self.rng, self.fruit = rng, fruit
         self.t = np.linspace(-1, 1, _TEX_ROWS)[:, None]
         self.lon = np.arange(_TEX_COLS)[None, :] * (2 * np.pi / _TEX_COLS)
-        self.albedo = np.empty((_TEX_ROWS, _TEX_COLS, 3))
-        self.albedo[:] = fruit.colour
-        self.bump = np.zeros((_TEX_ROWS, _TEX_COLS))  # in half-frames, like the body
+        self.albedo = np.tile(np.asarray(fruit.colour, dtype=float), (_TEX_ROWS, _TEX_COLS, 1))
+        self.bump = np.zeros((_TEX_ROWS, _TEX_COLS))
         self.gloss = np.ones((_TEX_ROWS, _TEX_COLS))
 
     def noise(self, sigma_t, sigma_lon):
@@ -208,43 +205,41 @@ class _Skin:
     def shade(self, factor):
         self.albedo *= np.asarray(factor)[..., None]
 
+    def emboss(self, height):
+        self.bump += height
+
     def lattice(self, around, rows, jitter=0.12):
         """Distance (in cells) to the nearest point of a staggered lattice: seeds, drupelets."""
         v = (self.t + 1) / 2 * rows + jitter * self.noise(2, 2)
         u = self.lon / (2 * np.pi) * around + 0.5 * (np.floor(v) % 2) + jitter * self.noise(2, 2)
         return np.hypot(u - np.floor(u) - 0.5, v - np.floor(v) - 0.5)
 
-    def around(self, lon0):
-        """Angular distance of every column from longitude `lon0`, in [0, pi]."""
-        return np.abs((self.lon - lon0 + np.pi) % (2 * np.pi) - np.pi)
+    def spots(self, sigma_t, sigma_lon, lo, hi, mix=0.0, colour=None, darken=0.0, bump=0.0):
+        """Where smooth noise runs above lo..hi: `mix` of the way to `colour` (the second colour by default),
+        darker by `darken`, raised by `bump` (sunk if negative)."""
+        spots = _smooth(lo, hi, self.noise(sigma_t, sigma_lon))
+        self.mix(mix * spots, self.fruit.colour2 if colour is None else colour)
+        self.shade(1 - darken * spots)
+        self.emboss(bump * spots)
 
+    def grain(self, sigma_t, sigma_lon, shade, bump=0.0, gloss=1.0):
+        """Smooth noise straight into brightness and bump height; `gloss` dulls the highlight."""
+        grain = self.noise(sigma_t, sigma_lon)
+        self.shade(1 + shade * grain)
+        self.emboss(bump * grain)
+        self.gloss *= gloss
 
-def _smooth(lo, hi, x):
-    x = np.clip((x - lo) / (hi - lo), 0, 1)
-    return x * x * (3 - 2 * x)
-
-
-def _pores(s):  # citrus: many tiny pits that catch the light
-    fine = s.noise(0.7, 0.9)
-    s.bump += 0.0025 * fine
-    s.shade(1 + 0.04 * fine)
-
-
-def _speckle(s):  # pear russet, kiwi hairs, fig flecks: dense small dots of the second colour
-    s.mix(0.75 * _smooth(1.2, 2.0, s.noise(0.8, 1.0)), s.fruit.colour2)
-
-
-def _lenticels(s):  # apples, mangoes: sparse pale dots
-    s.mix(0.6 * _smooth(1.9, 2.5, s.noise(0.7, 0.9)), (0.96, 0.92, 0.62))
+    def marks(self):
+        """Darker spots where the stem sits and where the flower was: they show which end is up."""
+        for mark, pole in ((self.fruit.top_mark, -1), (self.fruit.bottom_mark, 1)):
+            if mark:
+                colour, size = mark
+                self.mix(_smooth(size, 0.4 * size, np.abs(self.t - pole) + 0.02 * self.noise(1, 2)), colour)
 
 
 def _blush(s):  # one cheek coloured by the sun, fading out with soft, uneven borders
     side = np.cos(s.lon - s.rng.uniform(0, 2 * np.pi)) + 0.35 * s.noise(14, 10)
     s.mix(s.fruit.blush * _smooth(-0.2, 0.9, side), s.fruit.colour2)
-
-
-def _streaks(s):  # apple skin: darker stripes running from stem to blossom end
-    s.shade(1 - 0.3 * _smooth(0.2, 1.6, s.noise(8, 0.8)))
 
 
 def _stripes(s):  # watermelon: wavy pale bands between dark green ones, meeting at the poles
@@ -257,40 +252,30 @@ def _faint_stripes(s):  # cucumber: pale streaks from the blossom end
     s.mix(0.35 * _smooth(0.3, 1.2, wave) * _smooth(-0.6, 1.0, s.t), s.fruit.colour2)
 
 
-def _warts(s):  # cucumber: small raised pale bumps
-    dots = _smooth(1.5, 2.3, s.noise(0.9, 1.2))
-    s.bump += 0.010 * dots
-    s.mix(0.5 * dots, s.fruit.colour2)
-
-
-def _seeds(s):  # strawberry: yellow achenes sitting in small pits
-    d = s.lattice(around=26, rows=13)
-    s.bump -= 0.010 * np.exp(-(d / 0.28) ** 2)
-    s.mix(0.9 * _smooth(0.20, 0.12, d), s.fruit.colour2)
-    s.shade(1 - 0.25 * np.exp(-(d / 0.3) ** 2))
-
-
-def _drupelets(s):  # raspberry: a dome per cell, each with its own glint and a dark seam
-    d = s.lattice(around=15, rows=11, jitter=0.08)
-    dome = np.sqrt(np.clip(1 - (d / 0.62) ** 2, 0, 1))
-    s.bump += 0.028 * dome
-    s.shade(0.55 + 0.45 * dome)
-    s.gloss *= dome ** 2
+def _rings(s):  # carrot: thin dark rings around the root
+    s.spots(0.5, 14, 1.2, 2.0, darken=0.3, bump=-0.006)
+    s.grain(8, 1, 0.05)
 
 
 def _fibres(s):  # coconut: hair running from pole to pole
     hair = s.noise(9, 0.7)
     s.mix(_smooth(-0.6, 1.0, hair), s.fruit.colour2)
-    s.bump += 0.006 * hair
-    s.shade(1 + 0.10 * s.noise(0.8, 0.8))
+    s.emboss(0.006 * hair)
+    s.grain(0.8, 0.8, 0.10)
 
 
-def _ridges(s):  # banana: five flat faces with edges between them
-    s.bump += -0.030 * np.abs(np.sin(2.5 * (s.lon - s.rng.uniform(0, 2 * np.pi))))
+def _seeds(s):  # strawberry: yellow achenes sitting in small pits
+    d = s.lattice(around=26, rows=13)
+    s.emboss(-0.010 * np.exp(-(d / 0.28) ** 2))
+    s.mix(0.9 * _smooth(0.20, 0.12, d), s.fruit.colour2)
+    s.shade(1 - 0.25 * np.exp(-(d / 0.3) ** 2))
 
 
-def _spots(s):  # banana sugar spots
-    s.mix(0.8 * _smooth(1.7, 2.4, s.noise(1.3, 1.3)), s.fruit.colour2)
+def _drupelets(s):  # raspberry: a dome per cell, each with its own glint and a dark seam
+    dome = np.sqrt(np.clip(1 - (s.lattice(around=15, rows=11, jitter=0.08) / 0.62) ** 2, 0, 1))
+    s.emboss(0.028 * dome)
+    s.shade(0.55 + 0.45 * dome)
+    s.gloss *= dome ** 2
 
 
 def _bloom(s):  # plum, blueberry, grape: a dusty waxy film that dulls the colour and the shine
@@ -299,52 +284,31 @@ def _bloom(s):  # plum, blueberry, grape: a dusty waxy film that dulls the colou
 
 
 def _suture(s):  # peach, apricot, plum: a groove from stem to tip on one side
-    groove = np.exp(-(s.around(s.rng.uniform(0, 2 * np.pi)) / 0.07) ** 2) * (1 - np.abs(s.t) ** 6)
-    s.bump -= 0.02 * groove
+    around = np.abs((s.lon - s.rng.uniform(0, 2 * np.pi) + np.pi) % (2 * np.pi) - np.pi)
+    groove = np.exp(-(around / 0.07) ** 2) * (1 - np.abs(s.t) ** 6)
+    s.emboss(-0.02 * groove)
     s.shade(1 - 0.15 * groove)
 
 
-def _fuzz(s):  # peach, kiwi: hairs break up the colour and the highlight
-    s.shade(1 + 0.03 * s.noise(0.6, 0.6))
-    s.gloss *= 0.3
-
-
-def _rings(s):  # carrot: thin dark rings around the root
-    rings = _smooth(1.2, 2.0, s.noise(0.5, 14))
-    s.shade(1 - 0.3 * rings)
-    s.bump -= 0.006 * rings
-    s.shade(1 + 0.05 * s.noise(8, 1))
-
-
-def _pebbles(s):  # avocado, passion fruit: a coarse pebbly rind
-    pebble = s.noise(1.3, 1.6)
-    s.bump += 0.008 * pebble
-    s.shade(1 + 0.10 * pebble)
-
-
-def _lobes(s):  # tomato: faint ribs running out from the stem
-    s.bump += 0.010 * np.cos(6 * s.lon) * (1 - s.t ** 2)
-
-
-def _pepper_lobes(s):  # bell pepper: three or four deep lobes
-    s.bump += 0.05 * np.cos(int(s.rng.integers(3, 5)) * s.lon + 0.3 * s.noise(20, 20)) * (1 - s.t ** 4)
-
-
-def _green_end(s):  # mango, fig: the stem end ripens last and stays green
-    s.mix(0.8 * _smooth(0.2, -0.6, s.t + 0.25 * s.noise(6, 10)), (0.45, 0.58, 0.18))
-
-
-_TEXTURES = {f.__name__[1:]: f for f in (
-    _pores, _speckle, _lenticels, _blush, _streaks, _stripes, _faint_stripes, _warts, _seeds, _drupelets,
-    _fibres, _ridges, _spots, _bloom, _suture, _fuzz, _rings, _pebbles, _lobes, _pepper_lobes, _green_end)}
-
-
-def _marks(s):
-    """Darker spots where the stem sits and where the flower was: they show which end is up."""
-    for mark, pole in ((s.fruit.top_mark, -1), (s.fruit.bottom_mark, 1)):
-        if mark:
-            colour, size = mark
-            s.mix(_smooth(size, 0.4 * size, np.abs(s.t - pole) + 0.02 * s.noise(1, 2)), colour)
+_TEXTURES = {  # what Fruit.textures name, each painted on the _Skin in turn
+    "pores": lambda s: s.grain(0.7, 0.9, 0.04, bump=0.0025),  # citrus: many tiny pits that catch the light
+    "pebbles": lambda s: s.grain(1.3, 1.6, 0.10, bump=0.008),  # avocado, passion fruit: a coarse rind
+    "fuzz": lambda s: s.grain(0.6, 0.6, 0.03, gloss=0.3),  # peach, kiwi: hairs break up colour and highlight
+    "speckle": lambda s: s.spots(0.8, 1.0, 1.2, 2.0, mix=0.75),  # pear russet, kiwi hairs, fig flecks
+    "lenticels": lambda s: s.spots(0.7, 0.9, 1.9, 2.5, mix=0.6, colour=(0.96, 0.92, 0.62)),  # apple, mango
+    "spots": lambda s: s.spots(1.3, 1.3, 1.7, 2.4, mix=0.8),  # banana sugar spots
+    "warts": lambda s: s.spots(0.9, 1.2, 1.5, 2.3, mix=0.5, bump=0.010),  # cucumber: raised pale bumps
+    "streaks": lambda s: s.spots(8, 0.8, 0.2, 1.6, darken=0.3),  # apple: dark stripes from stem to blossom end
+    # Mango, fig: the stem end ripens last and stays green.
+    "green_end": lambda s: s.mix(0.8 * _smooth(0.2, -0.6, s.t + 0.25 * s.noise(6, 10)), (0.45, 0.58, 0.18)),
+    "ridges": lambda s: s.emboss(  # banana: five flat faces with edges between them
+        -0.030 * np.abs(np.sin(2.5 * (s.lon - s.rng.uniform(0, 2 * np.pi))))),
+    "lobes": lambda s: s.emboss(0.010 * np.cos(6 * s.lon) * (1 - s.t ** 2)),  # tomato: faint ribs from the stem
+    "pepper_lobes": lambda s: s.emboss(  # bell pepper: three or four deep lobes
+        0.05 * np.cos(int(s.rng.integers(3, 5)) * s.lon + 0.3 * s.noise(20, 20)) * (1 - s.t ** 4)),
+    **{f.__name__[1:]: f for f in (_blush, _stripes, _faint_stripes, _rings, _fibres, _seeds, _drupelets, _bloom,
+                                   _suture)},
+}
 
 
 def _hue_rotation(degrees):
@@ -356,26 +320,7 @@ def _hue_rotation(degrees):
 
 # -------------------------------------------------------------------------------------- instances
 
-@dataclass(frozen=True)
-class _Instance:
-    """One physical fruit: its size, pose, wobble and painted skin."""
-    fruit: Fruit
-    half_height: float
-    half_width: float
-    centre: Tuple[float, float]
-    tilt: float  # in-plane, radians
-    phase: float  # turn at frame 0
-    oval: float  # cross-section ellipticity: the outline breathes as it turns
-    oval_phase: float
-    wobble: float  # tilt of the body axis against the turning axis
-    bow: float  # banana curvature, in half-frames
-    stem_azimuth: float
-    stem_lean: float
-    sepals: int
-    skin: np.ndarray  # rows x cols x 5: albedo rgb, bump, gloss
-    body_colour: Tuple[float, float, float]
-
-
+# What grows out of the top (a method of _Top) and how far it reaches above the body, in half-frames.
 _TOP_HEIGHT = {None: 0.0, "stem": 0.16, "stem_leaf": 0.22, "long_stem": 0.42, "nub": 0.03, "calyx": 0.06,
                "crown": 0.17, "stump": 0.06, "pepper": 0.15, "banana": 0.0}
 
@@ -386,41 +331,50 @@ def _split(split):
     return _SPLITS[split]
 
 
-@functools.lru_cache(maxsize=16)  # make_split renders class by class, so a few instances suffice
-def _instance(split, class_index, instance):
-    fruit = FRUITS[class_index]
-    rng = np.random.default_rng([VERSION, _split(split)[0], class_index, instance])
-    size = fruit.scale * rng.uniform(0.86, 1.04)
-    aspect = fruit.aspect * rng.uniform(0.94, 1.06)
-    half_height, half_width = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
-    # Leave room for the stem: the whole fruit, not just the body, fills the frame.
-    top = _TOP_HEIGHT[fruit.top]
-    room = 0.93 - top / 2
-    if half_height > room:
-        half_height, half_width = room, half_width * room / half_height
-    if fruit.shape == "banana":
-        tilt = float(rng.choice([-1, 1]) * rng.uniform(0.25, 0.75))  # bananas lie across the frame
-    else:
-        tilt = float(np.clip(rng.normal(0, 0.2), -0.4, 0.4))
-    centre = (rng.uniform(-0.04, 0.04), top / 2 + rng.uniform(-0.04, 0.04))
+class _Instance:
+    """One physical fruit: its size, pose, wobble and painted skin."""
 
-    skin = _Skin(rng, fruit)
-    for name in fruit.textures:
-        _TEXTURES[name](skin)
-    _marks(skin)
-    skin.shade(1 + 0.05 * skin.noise(12, 20))  # no fruit is one flat colour
-    jitter = _hue_rotation(rng.uniform(-8, 8)) * rng.uniform(0.9, 1.08)
-    albedo = skin.albedo @ jitter.T
-    gray = albedo.mean(axis=-1, keepdims=True)
-    albedo = np.clip(gray + (albedo - gray) * rng.uniform(0.88, 1.12), 0, 1)
-    maps = np.concatenate([albedo, skin.bump[..., None], skin.gloss[..., None]], axis=-1)
-    body_colour = tuple(np.clip(np.asarray(fruit.colour) @ jitter.T, 0, 1))
-    return _Instance(
-        fruit=fruit, half_height=half_height, half_width=half_width, centre=centre, tilt=tilt,
-        phase=rng.uniform(0, 2 * np.pi), oval=rng.uniform(0.02, 0.07), oval_phase=rng.uniform(0, 2 * np.pi),
-        wobble=rng.uniform(0.0, 0.08), bow=rng.uniform(0.22, 0.34) * half_height,
-        stem_azimuth=rng.uniform(0, 2 * np.pi), stem_lean=rng.uniform(0.15, 0.45),
-        sepals=int(rng.integers(5, 8)), skin=maps.astype(np.float32), body_colour=body_colour)
+    def __init__(self, split, class_index, instance):
+        self.fruit = fruit = FRUITS[class_index]
+        rng = np.random.default_rng([VERSION, _split(split)[0], class_index, instance])
+        size = fruit.scale * rng.uniform(0.86, 1.04)
+        aspect = fruit.aspect * rng.uniform(0.94, 1.06)
+        half_height, half_width = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
+        # Leave room for the stem: the whole fruit, not just the body, fills the frame.
+        top = _TOP_HEIGHT[fruit.top]
+        room = 0.93 - top / 2
+        if half_height > room:
+            half_height, half_width = room, half_width * room / half_height
+        self.half_height, self.half_width = half_height, half_width
+        if fruit.shape == "banana":
+            self.tilt = float(rng.choice([-1, 1]) * rng.uniform(0.25, 0.75))  # bananas lie across the frame
+        else:
+            self.tilt = float(np.clip(rng.normal(0, 0.2), -0.4, 0.4))  # in-plane, radians
+        self.centre = (rng.uniform(-0.04, 0.04), top / 2 + rng.uniform(-0.04, 0.04))
+
+        skin = _Skin(rng, fruit)
+        for name in fruit.textures:
+            _TEXTURES[name](skin)
+        skin.marks()
+        skin.grain(12, 20, 0.05)  # no fruit is one flat colour
+        jitter = _hue_rotation(rng.uniform(-8, 8)) * rng.uniform(0.9, 1.08)
+        albedo = skin.albedo @ jitter.T
+        gray = albedo.mean(axis=-1, keepdims=True)
+        albedo = np.clip(gray + (albedo - gray) * rng.uniform(0.88, 1.12), 0, 1)
+        # rows x cols x 5: albedo rgb, bump, gloss
+        self.skin = np.concatenate([albedo, skin.bump[..., None], skin.gloss[..., None]], axis=-1).astype(np.float32)
+        self.body_colour = tuple(np.clip(np.asarray(fruit.colour) @ jitter.T, 0, 1))
+        self.phase = rng.uniform(0, 2 * np.pi)  # turn at frame 0
+        # A slightly oval cross-section makes the outline breathe as it turns.
+        self.oval, self.oval_phase = rng.uniform(0.02, 0.07), rng.uniform(0, 2 * np.pi)
+        self.wobble = rng.uniform(0.0, 0.08)  # tilt of the body axis against the turning axis
+        self.bow = rng.uniform(0.22, 0.34) * half_height  # banana curvature, in half-frames
+        self.stem_azimuth, self.stem_lean = rng.uniform(0, 2 * np.pi), rng.uniform(0.15, 0.45)
+        self.sepals = int(rng.integers(5, 8))
+
+
+# make_split renders class by class, so a few cached instances suffice.
+_instance = functools.lru_cache(maxsize=16)(_Instance)
 
 
 def _pose(split, index):
@@ -435,7 +389,7 @@ def _pose(split, index):
 # -------------------------------------------------------------------------------------- rendering
 
 def render(split, class_index, index, size=SIZE):
-    """Image `index` (0 <= index < per-class count of split) of class `class_index` in split 'train' or 'test': HxWx3 uint8."""
+    """Image `index` of class `class_index` in split 'train' or 'test', as size x size x 3 uint8."""
     if not 0 <= class_index < len(FRUITS):
         raise IndexError(f"class_index must be in [0, {len(FRUITS)}), not {class_index}")
     instance, turn = _pose(split, index)
@@ -444,8 +398,8 @@ def render(split, class_index, index, size=SIZE):
     canvas = _Canvas(inst, size)
     alpha, colour = _body(inst, canvas, turn)
     image = 1 + alpha[..., None] * (colour - 1)  # over a white background
-    for window, alpha, colour in _TOPS.get(inst.fruit.top, _no_top)(inst, canvas, turn):
-        image[window] += alpha[..., None] * (colour - image[window])
+    for alpha, colour in getattr(_Top(inst, canvas, turn), inst.fruit.top)() if inst.fruit.top else []:
+        image += alpha[..., None] * (colour - image)
     return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -453,41 +407,27 @@ class _Canvas:
     """The pixel grid in body coordinates: tilt undone, the fruit's axis vertical, y pointing down."""
 
     def __init__(self, inst, size):
-        self.size = size
         self.px = size / 2  # pixels per half-frame
-        self.cos, self.sin = float(np.cos(inst.tilt)), float(np.sin(inst.tilt))
-        self.centre = inst.centre
+        cos, sin = float(np.cos(inst.tilt)), float(np.sin(inst.tilt))
         grid = ((np.arange(size) + 0.5) / self.px - 1).astype(np.float32)
-        self.x = self.cos * grid[None, :] + self.sin * grid[:, None] - inst.centre[0]
-        self.y = -self.sin * grid[None, :] + self.cos * grid[:, None] - inst.centre[1]
+        self.x = cos * grid[None, :] + sin * grid[:, None] - inst.centre[0]
+        self.y = -sin * grid[None, :] + cos * grid[:, None] - inst.centre[1]
 
-    def window(self, points, margin):
-        """Slices of the grid covering `points` (body coordinates) plus `margin`: strokes are small."""
-        xs, ys = (np.array(v) for v in zip(*points))
-        xs, ys = xs + self.centre[0], ys + self.centre[1]
-        cols = (self.cos * xs - self.sin * ys + 1) * self.px  # the tilt, applied again
-        rows = (self.sin * xs + self.cos * ys + 1) * self.px
-        pad = margin * self.px + 2
-        r0, r1 = (int(np.clip(v, 0, self.size)) for v in (rows.min() - pad, rows.max() + pad + 1))
-        c0, c1 = (int(np.clip(v, 0, self.size)) for v in (cols.min() - pad, cols.max() + pad + 1))
-        return slice(r0, r1), slice(c0, c1)
-
-    def stroke(self, p0, p1, width, max_width):
+    def stroke(self, p0, p1, width):
         """A stroke from p0 to p1, `width(s)` its half-width at s in [0, 1] along it.
 
-        Returns the grid window it covers, its antialiased coverage there and the signed distance
-        across it in [-1, 1], which callers turn into cylinder or folded-leaf shading.
+        Returns its antialiased coverage and the signed distance across it in [-1, 1], which callers
+        turn into cylinder or folded-leaf shading.
         """
-        window = self.window((p0, p1), max_width)
         dx, dy = p1[0] - p0[0], p1[1] - p0[1]
-        rx, ry = self.x[window] - p0[0], self.y[window] - p0[1]
+        rx, ry = self.x - p0[0], self.y - p0[1]
         s = np.clip((rx * dx + ry * dy) / (dx * dx + dy * dy + 1e-12), 0, 1)
         ex, ey = rx - s * dx, ry - s * dy
         half = width(s)
         dist = np.sqrt(ex * ex + ey * ey)
         alpha = np.clip((half - dist) * self.px + 0.5, 0, 1)
         across = np.minimum(dist / (half + 1e-9), 1) * np.sign(ex * dy - ey * dx)
-        return window, alpha, across
+        return alpha, across
 
 
 def _axis(inst, t, turn):
@@ -515,6 +455,7 @@ def _body(inst, canvas, turn):
     # F / |grad F| is the distance to the outline near it: a one-pixel ramp antialiases the edge.
     alpha = np.clip(f / (np.sqrt(fx * fx + fy * fy) + 1e-9) * canvas.px + 0.5, 0, 1)
 
+    # The point under pixel (x, t) has longitude asin(x / r) + turn: the skin slides round as it turns.
     height = np.sqrt(np.maximum(f, 0))
     lon = turn % (2 * np.pi) + 2 * np.pi + np.arcsin(np.clip(x / np.sqrt(np.maximum(r2, 1e-8)), -1, 1))
     rows = ((np.clip(t, -1, 1) + 1) * ((_TEX_ROWS - 1) / 2) + 0.5).astype(np.intp)
@@ -534,145 +475,98 @@ def _body(inst, canvas, turn):
 
 # --------------------------------------------------------------------------- stems, leaves, sepals
 
-def _tapered(w0, w1):
-    return lambda s: w0 + (w1 - w0) * s
+class _Top:
+    """What grows out of the top in one frame, as (coverage, colour) layers, back to front.
 
+    Stalks lean from the axis towards the instance's stem azimuth, so they swing round as the fruit turns.
+    """
 
-def _leaf_width(w):
-    return lambda s: w * np.sin(np.pi * (0.12 + 0.88 * s)) ** 0.8
+    def __init__(self, inst, canvas, turn):
+        self.inst, self.canvas, self.turn = inst, canvas, turn
 
+    def base(self, depth=0.0):
+        """Where the stem leaves the body, `depth` (a share of the half-height) below the rim of the cavity."""
+        return float(_axis(self.inst, -1.0, self.turn)), -self.inst.half_height * (1 - self.inst.fruit.dent - depth)
 
-def _cylinder(colour, across):
-    """A round stalk lit from the left."""
-    light = 0.55 + 0.45 * np.sqrt(1 - across ** 2) - 0.15 * across
-    return np.asarray(colour, dtype=np.float32) * light[..., None]
+    def swing(self, base, lean, length, offset=0.0):
+        azimuth = self.turn + self.inst.stem_azimuth + offset
+        return base[0] + length * np.sin(lean) * np.sin(azimuth), base[1] + -length * np.cos(lean)
 
+    def stalk(self, p0, p1, w0, w1, colour):
+        """A round stalk tapering from half-width w0 to w1, lit from the left."""
+        alpha, across = self.canvas.stroke(p0, p1, lambda s: w0 + (w1 - w0) * s)
+        light = 0.55 + 0.45 * np.sqrt(1 - across ** 2) - 0.15 * across
+        return alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
 
-def _leaf(colour, across):
-    """A leaf folded along its midrib: one half catches more light, the rib is pale."""
-    light = np.where(across < 0, 1.05, 0.80) + 0.25 * np.exp(-(across / 0.12) ** 2)
-    return np.asarray(colour, dtype=np.float32) * light[..., None]
+    def blade(self, p0, p1, width, colour):
+        """A leaf folded along its midrib: one half catches more light, the rib is pale."""
+        alpha, across = self.canvas.stroke(p0, p1, lambda s: width * np.sin(np.pi * (0.12 + 0.88 * s)) ** 0.8)
+        light = np.where(across < 0, 1.05, 0.80) + 0.25 * np.exp(-(across / 0.12) ** 2)
+        return alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
 
+    def stalks(self, depth, *segments):
+        """Stalk segments end to end from the top, each (lean, length, azimuth offset, base and tip half-width)."""
+        base, layers = self.base(depth), []
+        for lean, length, offset, w0, w1 in segments:
+            tip = self.swing(base, lean, length, offset)
+            layers.append(self.stalk(base, tip, w0, w1, self.inst.fruit.top_colour))
+            base = tip
+        return layers
 
-def _stalk(canvas, p0, p1, w0, w1, colour):
-    window, alpha, across = canvas.stroke(p0, p1, _tapered(w0, w1), max(w0, w1))
-    return window, alpha, _cylinder(colour, across)
+    def stem(self):
+        return self.stalks(0.04, (self.inst.stem_lean, 0.16 + 0.04 * self.inst.half_height, 0.0, 0.026, 0.018))
 
+    def stem_leaf(self):
+        base = self.base(-0.1)
+        tip = (self.swing(base, 1.2, 0.32, 1.8)[0], base[1] - 0.12)  # the leaf sticks out sideways from the stem
+        return self.stem() + [self.blade(base, tip, 0.065, _LEAF_GREEN)]
 
-def _blade(canvas, p0, p1, width, colour):
-    window, alpha, across = canvas.stroke(p0, p1, _leaf_width(width), width)
-    return window, alpha, _leaf(colour, across)
+    def long_stem(self):  # cherry: a kink, so the stalk sways more at the tip than at the base
+        return self.stalks(0.03, (0.35, 0.22, 0.0, 0.017, 0.015), (0.7, 0.2, 0.3, 0.015, 0.014))
 
+    def nub(self):
+        return self.stalks(0.02, (self.inst.stem_lean, 0.05, 0.0, 0.035, 0.028))
 
-def _swing(inst, turn, lean, length, offset=0.0):
-    """Tip offset of a stalk leaning `lean` from the axis: it swings side to side as the fruit turns."""
-    azimuth = turn + inst.stem_azimuth + offset
-    return length * np.sin(lean) * np.sin(azimuth), -length * np.cos(lean)
+    def stump(self):  # carrot: the cut-off leaf stalks, a short stub nearly as wide as the shoulder
+        width = 0.45 * self.inst.half_width
+        return self.stalks(0.02, (0.2, 0.07, 0.0, width, 0.8 * width))
 
+    def pepper(self):  # a thick stalk rising from the cavity, then hooking over
+        return self.stalks(0.05, (0.15, 0.12, 0.0, 0.06, 0.045), (1.1, 0.08, 0.0, 0.045, 0.04))
 
-def _above(point, offset):
-    return point[0] + offset[0], point[1] + offset[1]
+    def banana(self):  # the stalk continues the bent axis beyond the top end
+        p0, p1 = ((float(_axis(self.inst, t, self.turn)), t * self.inst.half_height) for t in (-0.82, -1.08))
+        width = 0.3 * self.inst.half_width
+        return [self.stalk(p0, p1, width, 0.8 * width, self.inst.fruit.top_colour)]
 
+    def calyx(self):
+        """Sepals lying on the shoulders: each swings round with the fruit, those behind stay hidden."""
+        inst, fruit = self.inst, self.inst.fruit
+        length = {"strawberry": 0.75, "eggplant": 0.55}.get(fruit.shape, 0.35) * inst.half_width
+        droop = {"strawberry": 0.45, "eggplant": 0.5}.get(fruit.shape, 0.3)
+        base = self.base(0.03)
+        angles, layers = self.turn + inst.stem_azimuth + 2 * np.pi * np.arange(inst.sepals) / inst.sepals, []
+        for angle in sorted(angles, key=np.cos):  # back to front, so the nearer sepals overlap the farther
+            if np.cos(angle) >= -0.35:
+                tip = (base[0] + 0.95 * length * np.sin(angle),
+                       base[1] + length * droop * (0.4 + max(np.cos(angle), 0)))
+                layers.append(self.blade(base, tip, 0.3 * length, fruit.top_colour))
+        top = self.base()
+        tip = self.swing(top, 0.3, 0.1 if fruit.shape in ("strawberry", "eggplant") else 0.07)
+        return layers + [self.stalk(top, tip, 0.028, 0.02, np.asarray(fruit.top_colour) * 0.85)]
 
-def _top_point(inst, turn, depth=0.0):
-    """Where the stem leaves the body, `depth` (a share of the half-height) below the rim of the cavity."""
-    return float(_axis(inst, -1.0, turn)), -inst.half_height * (1 - inst.fruit.dent - depth)
-
-
-def _no_top(inst, canvas, turn):
-    return []
-
-
-def _stem(inst, canvas, turn):
-    base = _top_point(inst, turn, 0.04)
-    tip = _above(base, _swing(inst, turn, inst.stem_lean, 0.16 + 0.04 * inst.half_height))
-    return [_stalk(canvas, base, tip, 0.026, 0.018, inst.fruit.top_colour)]
-
-
-def _stem_leaf(inst, canvas, turn):
-    base = _top_point(inst, turn, -0.1)
-    dx, _ = _swing(inst, turn, 1.2, 0.32, offset=1.8)  # the leaf sticks out sideways from the stem
-    tip = (base[0] + dx, base[1] - 0.12)
-    return _stem(inst, canvas, turn) + [_blade(canvas, base, tip, 0.065, _LEAF_GREEN)]
-
-
-def _long_stem(inst, canvas, turn):
-    """Cherry: a long thin stalk with a kink, so it sways more at the tip than at the base."""
-    base = _top_point(inst, turn, 0.03)
-    mid = _above(base, _swing(inst, turn, 0.35, 0.22))
-    tip = _above(mid, _swing(inst, turn, 0.7, 0.2, offset=0.3))
-    colour = inst.fruit.top_colour
-    return [_stalk(canvas, base, mid, 0.017, 0.015, colour), _stalk(canvas, mid, tip, 0.015, 0.014, colour)]
-
-
-def _nub(inst, canvas, turn):
-    base = _top_point(inst, turn, 0.02)
-    tip = _above(base, _swing(inst, turn, inst.stem_lean, 0.05))
-    return [_stalk(canvas, base, tip, 0.035, 0.028, inst.fruit.top_colour)]
-
-
-def _calyx(inst, canvas, turn):
-    """Sepals lying on the shoulders: each swings round with the fruit, those behind stay hidden."""
-    fruit = inst.fruit
-    length = {"strawberry": 0.75, "eggplant": 0.55}.get(fruit.shape, 0.35) * inst.half_width
-    droop = {"strawberry": 0.45, "eggplant": 0.5}.get(fruit.shape, 0.3)
-    base = _top_point(inst, turn, 0.03)
-    angles = turn + inst.stem_azimuth + 2 * np.pi * np.arange(inst.sepals) / inst.sepals
-    layers = []
-    for angle in sorted(angles, key=np.cos):  # back to front
-        if np.cos(angle) < -0.35:
-            continue
-        tip = _above(base, (0.95 * length * np.sin(angle), length * droop * (0.4 + max(np.cos(angle), 0))))
-        layers.append(_blade(canvas, base, tip, 0.3 * length, fruit.top_colour))
-    top = _top_point(inst, turn)
-    tip = _above(top, _swing(inst, turn, 0.3, 0.1 if fruit.shape in ("strawberry", "eggplant") else 0.07))
-    return layers + [_stalk(canvas, top, tip, 0.028, 0.02, np.asarray(fruit.top_colour) * 0.85)]
-
-
-def _crown(inst, canvas, turn):
-    """Pomegranate: a short neck ending in pointed lobes that swing round with the fruit."""
-    colour = np.asarray(inst.body_colour) * 0.8
-    base = _top_point(inst, turn, 0.03)
-    neck_top = (base[0], base[1] - 0.09)
-    neck = 0.13 * inst.half_width
-    layers = [_stalk(canvas, base, neck_top, neck, 0.9 * neck, colour)]
-    angles = turn + inst.stem_azimuth + 2 * np.pi * np.arange(6) / 6
-    for angle in sorted(angles, key=np.cos):
-        side = np.sin(angle)
-        p0 = (neck_top[0] + 0.8 * neck * side, neck_top[1] + 0.01)
-        p1 = (neck_top[0] + 1.6 * neck * side, neck_top[1] - 0.08)
-        layers.append(_stalk(canvas, p0, p1, 0.03, 0.006, colour * (0.85 + 0.25 * max(np.cos(angle), 0))))
-    return layers
-
-
-def _stump(inst, canvas, turn):
-    """Carrot: the cut-off leaf stalks, a short green stub nearly as wide as the shoulder."""
-    base = _top_point(inst, turn, 0.02)
-    tip = _above(base, _swing(inst, turn, 0.2, 0.07))
-    width = 0.45 * inst.half_width
-    return [_stalk(canvas, base, tip, width, 0.8 * width, inst.fruit.top_colour)]
-
-
-def _pepper(inst, canvas, turn):
-    """Bell pepper: a thick stalk rising from the cavity, then hooking over."""
-    base = _top_point(inst, turn, 0.05)
-    mid = _above(base, _swing(inst, turn, 0.15, 0.12))
-    tip = _above(mid, _swing(inst, turn, 1.1, 0.08))
-    colour = inst.fruit.top_colour
-    return [_stalk(canvas, base, mid, 0.06, 0.045, colour), _stalk(canvas, mid, tip, 0.045, 0.04, colour)]
-
-
-def _banana(inst, canvas, turn):
-    """The stalk continues the banana's bent axis beyond its top end."""
-    h = inst.half_height
-    p0 = (float(_axis(inst, -0.82, turn)), -0.82 * h)
-    p1 = (float(_axis(inst, -1.08, turn)), -1.08 * h)
-    width = 0.3 * inst.half_width
-    return [_stalk(canvas, p0, p1, width, 0.8 * width, inst.fruit.top_colour)]
-
-
-_TOPS = {"stem": _stem, "stem_leaf": _stem_leaf, "long_stem": _long_stem, "nub": _nub, "calyx": _calyx,
-         "crown": _crown, "stump": _stump, "pepper": _pepper, "banana": _banana}
+    def crown(self):
+        """Pomegranate: a short neck ending in pointed lobes that swing round with the fruit."""
+        colour = np.asarray(self.inst.body_colour) * 0.8
+        base = self.base(0.03)
+        x, y = base[0], base[1] - 0.09
+        neck = 0.13 * self.inst.half_width
+        layers = [self.stalk(base, (x, y), neck, 0.9 * neck, colour)]
+        for angle in sorted(self.turn + self.inst.stem_azimuth + 2 * np.pi * np.arange(6) / 6, key=np.cos):
+            side = np.sin(angle)
+            p0, p1 = (x + 0.8 * neck * side, y + 0.01), (x + 1.6 * neck * side, y - 0.08)
+            layers.append(self.stalk(p0, p1, 0.03, 0.006, colour * (0.85 + 0.25 * max(np.cos(angle), 0))))
+        return layers
 
 
 # ----------------------------------------------------------------------------------------- splits
@@ -731,15 +625,12 @@ def builtin_fruit_splits(classes=len(CLASSES), cache_dir=None, limit=None, size=
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     arrays, image_names = {}, {}
     for split, per_class in (("train", TRAIN_PER_CLASS), ("test", TEST_PER_CLASS)):
-        key = fingerprint(VERSION, size, names, per_class, limit)
-
         def build(split=split, per_class=per_class):
             images, built_names = make_split(split, indices, per_class, limit, size)
             return images, {"names": built_names}
 
+        key = fingerprint(VERSION, size, names, per_class, limit)
         arrays[split], meta = cached_array(cache_dir, f"fruits-{split}", key, build)
         image_names[split] = meta["names"]
-    return ImageSplits(arrays["train"], arrays["test"], image_names["train"], image_names["test"],
-                       label=LABEL,
-                       fingerprint=fingerprint("fruits", VERSION, size, names, TRAIN_PER_CLASS,
-                                               TEST_PER_CLASS, limit))
+    return ImageSplits(arrays["train"], arrays["test"], image_names["train"], image_names["test"], label=LABEL,
+                       fingerprint=fingerprint("fruits", VERSION, size, names, TRAIN_PER_CLASS, TEST_PER_CLASS, limit))
