@@ -471,8 +471,8 @@ def met(ok):
     return "not measured" if ok is None else ("yes" if ok else "**no**")
 
 
-def share(rate, flops, r):  # of the matmul peak
-    return rate * flops / 1e9 / r["peak"]
+def share(images_per_s, flops, r):  # of the matmul peak
+    return images_per_s * flops / 1e9 / r["peak"]
 
 
 def blocks(*parts):
