@@ -1,4 +1,4 @@
-"""``python -m torchbearer_colorize.fidelity``: kept where it was; the notes live in :mod:`.report.fidelity`."""
+"""``python -m torchbearer_colorize.fidelity``: kept where it was; renders docs/fidelity.md from report/fidelity.md."""
 from .report.fidelity import main
 
 if __name__ == "__main__":

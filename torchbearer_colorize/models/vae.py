@@ -29,7 +29,7 @@ class VAELatent(nn.Module):
                                      nn.ConvTranspose2d(32, 3, 4, 1, 2))
 
     def encode(self, x):
-        # flatten, not the report's .view: .view fails on channels-last tensors (notes, pitfall 9)
+        # flatten, not the report's .view: .view fails on channels-last tensors
         h = self.encoder(x).relu().flatten(1)
         return self.mu(h), self.logvar(h)
 
