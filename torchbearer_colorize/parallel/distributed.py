@@ -22,15 +22,10 @@ from torch.utils.data import DataLoader, Sampler
 from callbacks import AcrossRanks
 
 from ..errors import UserError
-from ..training.trial import is_main, several_processes as active
+from ..training.trial import is_main, launched, several_processes as active
 
 TIMEOUT_ENV = "TORCHBEARER_COLORIZE_DDP_TIMEOUT"
 DEFAULT_TIMEOUT_S = 1800
-
-
-def launched():
-    """True when started by torchrun (or any launcher that sets ``WORLD_SIZE``) with more than one process."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def rank():

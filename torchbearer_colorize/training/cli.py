@@ -9,6 +9,7 @@ import torch
 
 from ..data.cache import CACHE_ENV, default_cache_dir
 from ..errors import UserError
+from .trial import launched
 
 QUICK_IMAGES, QUICK_EPOCHS, QUICK_BATCH = 8, 1, 4
 
@@ -103,7 +104,8 @@ def experiment_parser(name, description):
                         help="fail on unreadable image files instead of skipping them with a warning")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {QUICK_IMAGES} train + {QUICK_IMAGES} test images, {QUICK_EPOCHS} epoch, "
-                             f"batch {QUICK_BATCH} (unless given explicitly); outputs go under RUNS_DIR/quick/ unless --out is given")
+                             f"batch {QUICK_BATCH} (unless given explicitly); outputs go under RUNS_DIR/quick/ "
+                             "unless --out is given")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="progress bars: 0 none, 1 per epoch (default), 2 per batch")
     parser.add_argument("--compile", action="store_true",
@@ -120,12 +122,11 @@ def finish_args(args, argv=None):
     torchrun's process group when launched by it (``--device`` then names this process's device).
     ``argv`` (default ``sys.argv[1:]``) is kept for ``--devices``, whose workers rerun the command."""
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1  # by torchrun, with more than one process
-    if args.devices and launched:
+    if args.devices and launched():
         raise UserError("--devices spreads runs over devices itself; under torchrun give --device cuda (or cpu)")
     if args.devices and len(args.devices) == 1:
         args.device, args.devices = args.devices[0], None
-    if launched:
+    if launched():
         from ..parallel import distributed
         args.device = distributed.setup(args.device)
         if not distributed.is_main():

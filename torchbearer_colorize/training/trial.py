@@ -64,6 +64,11 @@ class TaskData:
     baseline: str = None
 
 
+def launched():
+    """True when started by torchrun (or any launcher that sets ``WORLD_SIZE``) with more than one process."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def several_processes():
     """Whether this process is one of several trained together (torchrun's process group exists)."""
     return dist.is_available() and dist.is_initialized()
