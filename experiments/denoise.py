@@ -1,12 +1,13 @@
 """Report question 5, salt-and-pepper denoising: the small architecture with 3 input channels maps a
-noisy colour painting to the clean one; MSE, Adam, lr 0.001, 10 epochs. Each image gets its own noise
-amount, drawn from U(0.02, 0.3); training noise is fresh every epoch, the test split's is fixed.
+noisy colour painting to the clean one; MSE, Adam, lr 0.001, 10 epochs. The noise is the report's black
+and white dots (whole pixels), each image with its own amount drawn from U(0.02, 0.3); training noise
+is fresh every epoch, the test split's is fixed.
 The report's table cells are empty ("not reported").
 """
 from torchbearer_colorize.training import RunSpec, TaskData, build_trial
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
-from torchbearer_colorize.data.noise import AMOUNT, SaltPepperDataset
+from torchbearer_colorize.data.noise import AMOUNT, NOISE_KIND, SaltPepperDataset
 from torchbearer_colorize.training.experiment import experiment_main, paintings
 
 SPECS = [RunSpec("denoise", model="small", model_kwargs={"in_channels": 3}, optimizer="adam", lr=1e-3, epochs=10)]
@@ -15,7 +16,7 @@ SPECS = [RunSpec("denoise", model="small", model_kwargs={"in_channels": 3}, opti
 def noisy_data(args):
     splits = paintings(args)
     return TaskData(SaltPepperDataset(splits.train, seed=args.seed), SaltPepperDataset(splits.test, fixed=True),
-                    label=splits.label, fingerprint=fingerprint(splits.fingerprint, "s&p", AMOUNT),
+                    label=splits.label, fingerprint=fingerprint(splits.fingerprint, NOISE_KIND, AMOUNT),
                     task="denoise", row_labels=("noisy input", "denoised", "clean"),
                     baseline="noisy input (baseline)")
 

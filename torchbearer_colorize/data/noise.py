@@ -5,16 +5,18 @@ from torch.utils.data import Dataset
 
 from .paintings import to_nchw
 
-AMOUNT = (0.02, 0.3)  # each image's share of corrupted values, drawn uniformly (the report: "a random amount")
+AMOUNT = (0.02, 0.3)  # each image's share of corrupted pixels, drawn uniformly (the report: "a random amount")
+NOISE_KIND = "s&p whole pixels"  # part of the data fingerprint: runs made with per-value noise are not reused
 TEST_NOISE_SEED = 0  # the test split's noise is fixed, so test losses compare between runs and seeds
 
 
 class SaltPepperDataset(Dataset):
     """Items ``(noisy colour, clean colour)``, both 3 x H x W floats in [0, 1].
 
-    The noise is ``skimage.util.random_noise(mode='s&p')``'s, value for value (same generator calls,
-    tested against it), with an amount drawn per image; done here in float32 without skimage's float64
-    copy and clip, it takes about half the time, and the denoiser's data loading is on its critical path.
+    The report's noise is "black and white dots": whole pixels turn white (1, 1, 1) or black (0, 0, 0),
+    one mask per pixel shared by the three channels, with an amount drawn per image. (skimage's
+    ``random_noise(mode='s&p')`` on an RGB array flips each value on its own, so most corrupted pixels
+    become coloured specks instead.)
     Training noise is drawn afresh each epoch from ``(seed, epoch, index)`` (``set_epoch`` is called
     by the ``EpochSeed`` callback); with ``fixed=True`` (the test split) it depends on the index only.
     """
@@ -36,9 +38,11 @@ class SaltPepperDataset(Dataset):
 
 
 def salt_and_pepper(image, rng):
-    """``random_noise(image, mode='s&p', amount=rng.uniform(*AMOUNT), rng=rng)`` for a float tensor
-    in [0, 1]: each value flipped with probability ``amount``, to 1 or 0 with equal odds."""
+    """A C x H x W float tensor in [0, 1] with each pixel, with probability ``amount`` drawn from
+    ``AMOUNT``, set to white or black (equal odds) in every channel at once."""
     amount = rng.uniform(*AMOUNT)
-    flipped = rng.random(image.shape) <= amount
-    salted = rng.random(image.shape) <= 0.5
-    return torch.from_numpy(np.where(flipped, salted, image.numpy()).astype(np.float32, copy=False))
+    pixels = image.shape[1:]
+    flipped = rng.random(pixels) <= amount
+    salted = rng.random(pixels) <= 0.5
+    noisy = np.where(flipped, salted, image.numpy())  # the H x W masks broadcast over the channels
+    return torch.from_numpy(noisy.astype(np.float32, copy=False))
