@@ -34,13 +34,14 @@ from torchbearer_colorize.training.trial import is_main
 
 NAME = "color_classes"
 TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "
-         "vs MSE regression; small colorizer blocks, Adam, lr 0.001, 5 epochs")
+         "vs MSE regression; small colorizer blocks")
 # The lr sweep's "lr 0.001" run: same settings, so training.train reuses it when stored.
 MSE_SPEC = RunSpec("MSE regression (small, lr 0.001)", model="small", optimizer="adam", lr=1e-3, epochs=5)
 CLASSES_RUN = "classification (annealed mean)"
 ORACLE = "true 64 x 64 ab + input's L (ceiling)"
 COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
-           "test_mse", "test_psnr", "test_ssim", "colourfulness", "test_loss", "train_loss", "status")
+           "test_mse", "test_psnr", "test_ssim", "colourfulness", "test_loss", "train_loss", "status",
+           "best_test_loss", "best_epoch", "unstable")
 
 
 def classes_spec():
@@ -84,10 +85,9 @@ def model_row(result, loss, scores):
 
 
 def reference_row(label, scores, result, truth=False):
-    blank = dict.fromkeys(COLUMNS, "—")
-    cells = {"test_mse": scores["mse"], "test_psnr": scores["psnr"], "test_ssim": scores["ssim"]}
-    return {**blank, **({} if truth else cells), "run": label, "data": result["data"], "n_train": result["n_train"],
-            "n_test": result["n_test"], "colourfulness": scores["colourfulness"]}
+    """tables.reference_row with this table's columns: MSE under test_mse; the truth row shows colourfulness only."""
+    row = {**tables.reference_row(label, scores, result, COLUMNS), "test_loss": "—", "test_mse": scores["mse"]}
+    return {**row, **dict.fromkeys(("test_mse", "test_psnr", "test_ssim"), "—")} if truth else row
 
 
 def comparison_figure(path, test, mse_model, class_model, caption):
@@ -119,8 +119,8 @@ def compare(args, colour, classes, class_result):
         Path(args.runs_dir) / "references" / f"{NAME}-{fingerprint(classes.fingerprint)}.json",
         lambda: {"gray": metrics.evaluate(metrics.copy_input, test),
                  "oracle": metrics.evaluate(lambda inputs: cc.decode_ab(*inputs), OracleInputs(test, classes.test)),
-                 "truth": {"colourfulness": sum(float(metrics.colourfulness(target[None])[0]) for _, target in test)
-                           / len(test), "mse": 0.0, "psnr": float("inf"), "ssim": 1.0}})
+                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(test))},
+        lambda value: all(map(metrics.complete, value.values())))
     rows = [model_row(mse_result, "MSE", mse_scores),
             model_row(class_result, "rebalanced soft-encoded cross-entropy", class_scores),
             reference_row(GRAY_COPY, references["gray"], class_result),
@@ -146,7 +146,8 @@ def compare(args, colour, classes, class_result):
         "the MSE row is the lr sweep's \"lr 0.001\" run (the same stored run when present)",
         "fidelity notes (docs/fidelity.md): " + "; ".join(note.topic for note in fidelity.notes_for(NAME)),
     )
-    markdown = tables.write_table(args.out, TITLE, rows, notes, COLUMNS)
+    title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
+    markdown = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
     caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}"
     comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",

@@ -12,7 +12,7 @@ SPECS = [RunSpec("deep", model="deep", optimizer="adam", lr=1e-3, epochs=10)]
 @user_errors_exit
 def main(argv=None):
     return experiment_main(argv, trial=build_trial, name="deep", doc=__doc__, specs=lambda args: SPECS,
-                           title="Deep colorizer: 5 + 5 layers, Adam, lr 0.001, 10 epochs")
+                           title="Deep colorizer: 5 + 5 layers")
 
 
 if __name__ == "__main__":

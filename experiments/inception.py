@@ -55,7 +55,7 @@ def feature_data(args):
 def main(argv=None):
     return experiment_main(argv, trial=build_trial, name="inception", doc=__doc__, specs=lambda args: SPECS, data=feature_data,
                            add_options=options,
-                           title="Frozen inception_v3 encoder + 6-layer decoder, Adam, lr 0.001, 10 epochs")
+                           title="Frozen inception_v3 encoder + 6-layer decoder")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def options(parser):
 @user_errors_exit
 def main(argv=None):
     return experiment_main(argv, trial=build_trial, name="lr_sweep", doc=__doc__, specs=specs, add_options=options,
-                           title="Learning-rate sweep: small colorizer, Adam, 5 epochs")
+                           title="Learning-rate sweep: small colorizer")
 
 
 if __name__ == "__main__":

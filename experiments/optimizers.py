@@ -23,7 +23,7 @@ def options(parser):
 @user_errors_exit
 def main(argv=None):
     return experiment_main(argv, trial=build_trial, name="optimizers", doc=__doc__, specs=specs, add_options=options,
-                           title="Optimizer comparison: small colorizer, lr 0.001, 5 epochs")
+                           title="Optimizer comparison: small colorizer")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ SPECS = [RunSpec("unet", model="unet", optimizer="adam", lr=1e-3, epochs=5)]
 @user_errors_exit
 def main(argv=None):
     return experiment_main(argv, trial=build_trial, name="unet", doc=__doc__, specs=lambda args: SPECS,
-                           title="U-net colorizer: small net + additive skips, Adam, lr 0.001, 5 epochs")
+                           title="U-net colorizer: small net + additive skips")
 
 
 if __name__ == "__main__":

@@ -97,8 +97,9 @@ def specs(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data, add_options=options,
-                           title="beta-VAE (latent 5), Adam, lr 0.0005, 10 epochs (beta: see its column)",
+    return experiment_main(argv, trial=build_trial, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data,
+                           add_options=options, title="beta-VAE (latent 5)",
+                           data_help="Fruits-360 folder holding Training/ and Test/; default: the built-in fruit set",
                            columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"),
                            curves=CURVES, run_figures=latent_figures,
                            notes=("losses: MSE summed over a batch of 32 plus beta x KL summed over the batch, "

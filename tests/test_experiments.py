@@ -46,8 +46,12 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         name = row["run"].replace(" ", "_")
         assert (out / f"{name}_loss.png").exists() and (out / f"{name}_samples.png").exists()
         assert json.loads((out / "results" / f"{name}.json").read_text()) == result
+        assert row["best_epoch"] == "1" and row["unstable"] == "False"  # one epoch: the best, nothing after it
+        assert float(row["best_test_loss"]) == stored[float(row["lr"])]["history"][0]["test_loss"]
     assert rows[1]["report_test_loss"] == "0.0028" and rows[2]["report_train_loss"] == "0.0444"
     assert "built-in sample set, not the report's paintings" in (out / "table.md").read_text()
+    title = (out / "table.md").read_text().splitlines()[0]
+    assert title == "# Learning-rate sweep: small colorizer (Adam, lr 0.0001/0.001/0.01/0.1, 1 epoch, batch 4)"
 
 
 @pytest.mark.slow
@@ -106,8 +110,9 @@ def test_unwritable_out_is_a_clear_error(dirs, tmp_path, capsys):
                                                   ("denoise", "denoise", "not reported")])
 def test_other_colorization_experiments_quick_end_to_end(dirs, module, run, report):
     import importlib
-    importlib.import_module(f"experiments.{module}").main(cli(dirs, "--quick"))
+    importlib.import_module(f"experiments.{module}").main(cli(dirs, "--quick", "--epochs", "2"))
     rows = read_table(dirs["out"])
+    assert ", 2 epochs, batch 4)" in (dirs["out"] / "table.md").read_text().splitlines()[0]  # what ran, not 10
     baseline = "noisy input (baseline)" if module == "denoise" else GRAY_COPY
     assert [r["run"] for r in rows] == [run, baseline, TRUTH] and math.isfinite(float(rows[0]["test_loss"]))
     assert (dirs["out"] / f"{run}_samples.png").exists() and (dirs["out"] / f"{run}_loss.png").exists()

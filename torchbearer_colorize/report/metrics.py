@@ -1,4 +1,5 @@
-"""Colour metrics of predicted images against their targets: MSE, PSNR, SSIM and colourfulness.
+"""Colour metrics of predicted images against their targets: MSE, PSNR, SSIM, colourfulness, and the
+Lab measures the report's claims about images are checked with (chroma, mean a* and b*, sharpness).
 
 Images are float arrays in [0, 1], N x 3 x H x W (what the models output). Every metric is computed
 per image and averaged over the images; predictions are clipped to [0, 1] first.
@@ -8,6 +9,9 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
 - Colourfulness: Hasler & Suesstrunk (2003), "Measuring colourfulness in natural images", on 0-255
   RGB with *signed* opponents rg = R - G and yb = (R + G) / 2 - B:
   ``sqrt(sd(rg)^2 + sd(yb)^2) + 0.3 * sqrt(mean(rg)^2 + mean(yb)^2)``. A gray image scores 0.
+- In CIE Lab (D65, as ``skimage.color.rgb2lab``): ``chroma``, the mean of sqrt(a*^2 + b*^2) over the
+  pixels; ``lab_a``/``lab_b``, the mean a* and b* (their angle is the image's mean hue, weighted by
+  chroma); ``sharpness``, the mean gradient magnitude of L (finite differences, L units per pixel).
 """
 import warnings
 
@@ -16,7 +20,14 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch.utils.data import DataLoader, Dataset
 
-METRICS = ("mse", "psnr", "ssim", "colourfulness")
+from ..losses import rgb_to_lab
+
+METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_a", "lab_b", "sharpness")
+
+
+def complete(scores):
+    """Whether stored ``scores`` hold every metric (older stored ones lack the Lab measures)."""
+    return all(key in scores for key in METRICS)
 
 
 def colourfulness(images):
@@ -28,6 +39,15 @@ def colourfulness(images):
     spread = np.sqrt(rg.std(axis=axes) ** 2 + yb.std(axis=axes) ** 2)
     mean = np.sqrt(rg.mean(axis=axes) ** 2 + yb.mean(axis=axes) ** 2)
     return spread + 0.3 * mean
+
+
+def lab_measures(images):
+    """``{chroma, lab_a, lab_b, sharpness}``, each an N-vector, of N x 3 x H x W images in [0, 1]."""
+    lab = rgb_to_lab(torch.from_numpy(np.asarray(images, dtype=np.float64))).numpy()
+    lightness, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
+    dx, dy = np.diff(lightness, axis=2)[:, :-1, :], np.diff(lightness, axis=1)[:, :, :-1]
+    return {"chroma": np.hypot(a, b).mean(axis=(1, 2)), "lab_a": a.mean(axis=(1, 2)), "lab_b": b.mean(axis=(1, 2)),
+            "sharpness": np.hypot(dx, dy).mean(axis=(1, 2))}
 
 
 def per_image(predictions, targets):
@@ -42,7 +62,8 @@ def per_image(predictions, targets):
         psnr = np.array([peak_signal_noise_ratio(t, p, data_range=1.0) for p, t in zip(predictions, targets)])
     ssim = np.array([structural_similarity(t, p, data_range=1.0, channel_axis=0)
                      for p, t in zip(predictions, targets)])
-    return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions)}
+    return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions),
+            **lab_measures(predictions)}
 
 
 class MetricSums:

@@ -2,12 +2,38 @@
 import csv
 import io
 import math
+import statistics
 
 from ..atomic import write_text
 
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "adadelta": "Adadelta"}
 COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
-           "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status")
+           "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status",
+           "best_test_loss", "best_epoch", "unstable")
+UNSTABLE_FACTOR = 3  # unstable: a test loss after the best epoch's above 3x the best (a blow-up, not noise)
+STABILITY_NOTE = (f"best_test_loss, best_epoch: the lowest test loss over the epochs and when; unstable: a later "
+                  f"epoch's test loss exceeds {UNSTABLE_FACTOR}x the best (or is not finite)")
+
+
+def stability(history):
+    """``(best_test_loss, best_epoch, unstable)`` of a run's per-epoch history (None, None, False when empty)."""
+    finite = [(h["test_loss"], h["epoch"]) for h in history if math.isfinite(h.get("test_loss", math.nan))]
+    if not finite:
+        return None, None, bool(history)
+    best, epoch = min(finite)
+    later = [h.get("test_loss", math.nan) for h in history if h["epoch"] > epoch]
+    return best, epoch, any(not math.isfinite(x) or x > UNSTABLE_FACTOR * best for x in later)
+
+
+def settings_text(settings):
+    """What ran, read from runs' settings: "Adam, lr 0.001, 10 epochs, batch 32" (values that differ
+    between the runs joined by "/"), so a title never states settings other than the ones used."""
+    def values(key, show=str):
+        return "/".join(dict.fromkeys(show(s[key]) for s in settings if s.get(key) is not None))
+    epochs = values("epochs")
+    parts = [values("optimizer", lambda name: OPTIMIZER_NAMES.get(name, name)), f"lr {values('lr', fmt)}",
+             f"{epochs} epoch{'' if epochs == '1' else 's'}", f"batch {values('batch_size')}"]
+    return ", ".join(parts + ([f"beta {values('beta', fmt)}"] if values("beta") else []))
 
 
 def row(result, reported=None):
@@ -17,15 +43,17 @@ def row(result, reported=None):
     for tables that ask for them."""
     s = result["settings"]
     last = result["history"][-1] if result["history"] else {}
+    best, best_epoch, unstable = stability(result["history"])
     return {
         **{k: v for k, v in last.items() if k != "epoch"}, "beta": s.get("beta"),
         "run": result["run"], "model": s["model"],
         "optimizer": OPTIMIZER_NAMES.get(s["optimizer"], s["optimizer"]), "lr": s["lr"],
         "epochs": s["epochs"], "batch_size": s["batch_size"], "data": result["data"],
         "n_train": result["n_train"], "n_test": result["n_test"],
-        "report_test_loss": reported.test_loss if reported else None,
-        "report_train_loss": reported.train_loss if reported else None,
+        "report_test_loss": reported.test if reported else None,  # the report's digits, as printed
+        "report_train_loss": reported.train if reported else None,
         "test_loss": result["test_loss"], "train_loss": result["train_loss"], "status": result["status"],
+        "best_test_loss": best, "best_epoch": best_epoch, "unstable": unstable,
     }
 
 
@@ -34,9 +62,9 @@ def metric_cells(scores):
     return {"test_psnr": scores["psnr"], "test_ssim": scores["ssim"], "colourfulness": scores["colourfulness"]}
 
 
-def reference_row(label, scores, result):
+def reference_row(label, scores, result, columns=COLUMNS):
     """A row that is no trained model (the baseline, the ground truth): metrics only, on ``result``'s data."""
-    blank = dict.fromkeys(COLUMNS, "—")
+    blank = dict.fromkeys(columns, "—")
     return {**blank, "run": label, "data": result["data"], "n_train": result["n_train"],
             "n_test": result["n_test"], "test_loss": scores["mse"], **metric_cells(scores), "beats_baseline": "—"}
 
@@ -80,3 +108,46 @@ def write_table(out_dir, title, rows, notes=(), columns=COLUMNS):
     write_text(out_dir / "table.md", md)
     write_text(out_dir / "table.csv", to_csv(rows, columns))
     return md
+
+
+MEASURES = ("test_loss", "train_loss", "best_test_loss", "test_mse", "test_psnr", "test_ssim", "colourfulness",
+            "test_reconstruction", "test_kl")  # per-seed numbers a multi-seed table gives as mean and `_std`
+
+
+def combine_seeds(tables):
+    """One table from the same experiment's ``table.csv`` texts of several seeds (``{seed: text}``), rows
+    matched by run: each of MEASURES as its mean plus a ``<name>_std`` column (sample standard deviation),
+    ``unstable`` and a differing ``beats_baseline`` as "k/n" seeds, other differing cells joined by "/".
+    Returns ``(columns, rows)``."""
+    parsed = {seed: list(csv.DictReader(io.StringIO(text))) for seed, text in tables.items()}
+    first = next(iter(parsed.values()))
+    header = list(first[0])
+    columns = ["run", "seeds"] + [c for name in header[1:] for c in ((name, f"{name}_std") if name in MEASURES
+                                                                      else (name,))]
+    rows = []
+    for i, base in enumerate(first):
+        cells = [rows_of[i] for rows_of in parsed.values()]
+        if any(r["run"] != base["run"] for r in cells):
+            raise ValueError(f"the seeds' tables list different runs: {[r['run'] for r in cells]}")
+        row = {"run": base["run"], "seeds": ",".join(map(str, parsed))}
+        for name in header[1:]:
+            values = [r[name] for r in cells]
+            numbers = [_number(v) for v in values]
+            if name in MEASURES and None not in numbers:
+                row[name], row[f"{name}_std"] = statistics.fmean(numbers), statistics.stdev(numbers)
+                continue
+            if set(values) <= {"True", "False"} and (name == "unstable" or len(set(values)) > 1):
+                row[name] = f"{values.count('True')}/{len(values)}"
+            else:
+                row[name] = values[0] if len(set(values)) == 1 else "/".join(values)
+            if name in MEASURES:
+                row[f"{name}_std"] = "—"
+        rows.append(row)
+    return columns, rows
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None

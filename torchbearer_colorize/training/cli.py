@@ -76,12 +76,14 @@ def devices(text):
     return tuple(names)
 
 
-def experiment_parser(name, description):
+PAINTINGS_HELP = "folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in sample set"
+
+
+def experiment_parser(name, description, data_help=PAINTINGS_HELP):
     """The shared parser; experiments add their own options (``--lr``, ``--lrs``, ...) to it."""
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-root", type=Path, default=None,
-                        help="folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in sample set")
+    parser.add_argument("--data-root", type=Path, default=None, help=data_help)
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="epochs for every run (default: the report's)")
     parser.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: 32, the report's)")

@@ -14,7 +14,7 @@ from ..data.cache import fingerprint
 from ..report import fidelity, figures, metrics, tables
 from ..report.figures import slug
 from ..report.reported import reported
-from .cli import experiment_parser, finish_args
+from .cli import PAINTINGS_HELP, experiment_parser, finish_args
 from .runs import load_model, run_dir, train, with_overrides
 from .trial import TaskData, build_trial, is_main
 
@@ -44,11 +44,11 @@ def colorization_data(args):
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY)
 
 
-def stored_json(path, compute):
-    """``path``'s JSON when present, else ``compute()`` written there atomically (a cache of results
-    that are expensive to recompute and cheap to store)."""
-    if path.exists():
-        return json.loads(path.read_text())
+def stored_json(path, compute, current=metrics.complete):
+    """``path``'s JSON when present and ``current``, else ``compute()`` written there atomically (a cache
+    of results that are expensive to recompute and cheap to store)."""
+    if path.exists() and current(value := json.loads(path.read_text())):
+        return value
     value = compute()
     write_json(path, value)
     return value
@@ -68,7 +68,7 @@ def reference_metrics(data, runs_dir):
         return {"baseline": metrics.evaluate(metrics.copy_input, images),
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
-                       compute)
+                       compute, lambda value: all(map(metrics.complete, value.values())))
 
 
 def sample_indices(n, k=8):
@@ -86,11 +86,12 @@ def sample_rows(model, dataset, device, labels):
     return rows + [(labels[2], targets.numpy())] if len(labels) > 2 else rows
 
 
-def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None, **outputs):
+def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None,
+                    data_help=PAINTINGS_HELP, **outputs):
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
     added by ``add_options(parser)``), build the data, then train ``specs(args)`` and write outputs
     (``outputs``, e.g. ``trial``, go to ``run_experiment``)."""
-    parser = experiment_parser(name, doc)
+    parser = experiment_parser(name, doc, data_help)
     if add_options:
         add_options(parser)
     args = finish_args(parser.parse_args(argv), argv)
@@ -144,10 +145,11 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
             run_figures(out, name, model, data, caption)
     if not main:
         return results
+    title = f"{title} ({tables.settings_text([r['settings'] for r in results])})"  # what ran, not what was meant
     figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}", f"test {curves[0][1]}")
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
-             f"seed {args.seed}",) + TABLE_NOTES + tuple(notes)
+             f"seed {args.seed}",) + TABLE_NOTES + (tables.STABILITY_NOTE,) + tuple(notes)
     if data.baseline:
         baseline = references["baseline"]
         for row, result in zip(rows, results):
