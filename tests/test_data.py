@@ -98,8 +98,8 @@ def test_builtin_crops_are_deterministic_and_test_comes_from_the_held_out_strip(
     np.testing.assert_array_equal(a, b)
     assert a.shape == (256, 256, 3) and name.startswith(builtin.SOURCES[5])
     for source in builtin.SOURCES:
-        photo = builtin._photo(source)
-        train, test = builtin._region(photo, "train"), builtin._region(photo, "test")
+        photo = builtin.source_photo(source)
+        train, test = builtin.source_region(photo, "train"), builtin.source_region(photo, "test")
         long_axis = 1 if photo.shape[1] >= photo.shape[0] else 0
         assert train.shape[long_axis] + test.shape[long_axis] == photo.shape[long_axis]
         assert test.shape[long_axis] >= round(photo.shape[long_axis] * builtin.HELD_OUT) - 1

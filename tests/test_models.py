@@ -77,8 +77,8 @@ def test_frozen_encoder_is_unchanged_by_a_training_step(random_encoder):
 
 
 def test_encoder_weights_load_from_a_state_dict_file(random_encoder, tmp_path):
-    from torchbearer_colorize.models.inception import _bare_inception
-    net = _bare_inception()
+    from torchbearer_colorize.models.inception import bare_inception
+    net = bare_inception()
     torch.manual_seed(1)
     for p in net.parameters():
         nn.init.normal_(p, std=0.01)

@@ -56,3 +56,12 @@ def test_readme_results_are_the_committed_report_headline():
     expected = [line.replace("](", "](figures/", 1) for line in headline.splitlines() if line.startswith("| [")]
     readme = README.read_text(encoding="utf-8").split("## Results", 1)[1].split("\n## ", 1)[0]
     assert expected and [line for line in readme.splitlines() if line.startswith("| [")] == expected
+
+
+def test_readme_verdicts_are_the_committed_reports():
+    """The README's one-line verdicts are REPORT.md's, copied (computed there from the numbers), not typed."""
+    report = (ROOT / "figures" / "REPORT.md").read_text(encoding="utf-8")
+    headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
+    expected = [line for line in headline.splitlines() if line.startswith("- ")]
+    readme = README.read_text(encoding="utf-8").split("## Results", 1)[1].split("\n## ", 1)[0]
+    assert expected and [line for line in readme.splitlines() if line.startswith("- ")] == expected

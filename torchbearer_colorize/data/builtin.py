@@ -26,7 +26,8 @@ def default_sizes():
 
 
 @functools.lru_cache(maxsize=None)
-def _photo(name):
+def source_photo(name):
+    """One of ``SOURCES``, as an H x W x 3 uint8 array (from skimage's or matplotlib's sample data)."""
     if name == "grace_hopper":
         from matplotlib import cbook
         with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as img:
@@ -38,7 +39,7 @@ def _photo(name):
     return np.ascontiguousarray(photo[..., :3])
 
 
-def _region(photo, split):
+def source_region(photo, split):
     """The part of ``photo`` a split may crop from: test gets the last third of the long side."""
     h, w = photo.shape[:2]
     cut = round((w if w >= h else h) * (1 - HELD_OUT))
@@ -50,11 +51,11 @@ def _region(photo, split):
 def make_crop(split, index, size=256):
     """Crop number ``index`` of ``split`` ('train' or 'test'): a pure function of its arguments."""
     name = SOURCES[index % len(SOURCES)]
-    photo = _photo(name)
+    photo = source_photo(name)
     h, w = photo.shape[:2]
     # Both splits draw crop sides from the same range (set by the test strip), so their scales match.
     largest = min(round(max(h, w) * HELD_OUT), min(h, w))
-    region = _region(photo, split)
+    region = source_region(photo, split)
     rng = np.random.default_rng([VERSION, 0 if split == "train" else 1, index])
     side = int(rng.integers(round(0.6 * largest), largest + 1))
     top = int(rng.integers(0, region.shape[0] - side + 1))

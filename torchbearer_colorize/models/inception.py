@@ -90,8 +90,9 @@ def calibrate_batchnorm(encoder, gray_images, batch_size=32):
     return encoder
 
 
-def _bare_inception():
-    # The pretrained checkpoint's architecture (aux head included, so its state dict loads strictly).
+def bare_inception():
+    """An untrained inception_v3 with the pretrained checkpoint's architecture (aux head included, so
+    its state dict loads strictly): the shape a ``--weights`` file must have."""
     return inception_v3(weights=None, aux_logits=True, transform_input=True, init_weights=False)
 
 
@@ -102,7 +103,7 @@ def load_encoder(weights="pretrained", seed=0):
         torch.manual_seed(seed)
         net = inception_v3(weights=None, aux_logits=True, transform_input=True, init_weights=True)
         return InceptionEncoder(net, f"random-seed{seed}")
-    net = _bare_inception()
+    net = bare_inception()
     if weights == "pretrained":
         try:
             state = PRETRAINED.get_state_dict(progress=True, check_hash=True)
