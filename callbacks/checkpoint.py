@@ -1,9 +1,14 @@
+import contextlib
+import importlib
 import os
+import pickle
+import re
 from pathlib import Path
 
 import torch
 import torchbearer
 from torchbearer.callbacks import Callback, CallbackList
+from torchbearer.state import StateKey
 
 
 class AtomicCheckpoint(Callback):
@@ -25,22 +30,52 @@ class AtomicCheckpoint(Callback):
         os.replace(tmp, self.path)
 
 
-def load_checkpoint(trial, path):
-    """Restore ``trial`` from ``path``. The file holds torchbearer state keys, which torch>=2.6's
-    ``weights_only`` loader refuses; it is always one this package wrote itself.
+class CheckpointRefused(Exception):
+    """A checkpoint that holds more than tensors, plain data and the allowed classes; ``what`` says what."""
+
+    def __init__(self, path, what):
+        super().__init__(f"{path} holds {what}, which is not allowed in a checkpoint")
+        self.path, self.what = path, what
+
+
+def load_checkpoint(trial, path, allowed=()):
+    """Restore ``trial`` from ``path``, unpickled by torch's ``weights_only`` loader, which builds nothing but
+    tensors, plain data and the allowlisted classes: torchbearer's ``StateKey``, the classes of ``trial``'s
+    callbacks, this package's callback classes and ``allowed``. Anything else (a file that would run code
+    when loaded) raises :class:`CheckpointRefused`. torch<2.4 has no allowlist, so there every checkpoint is
+    refused (it holds state keys).
 
     torchbearer matches saved callbacks to the Trial's in order and fails (a bare ``StopIteration``)
     when the Trial has more. A Trial that only appends callbacks to the saved list (the ``AcrossRanks``
     one under torchrun) keeps their fresh state, so a run interrupted on one process resumes on
     several, and back (extra saved ones are ignored)."""
-    saved = torch.load(path, map_location="cpu", weights_only=False)
+    own = trial.state[torchbearer.CALLBACK_LIST].state_dict()
+    own_types, own_states = own[CallbackList.CALLBACK_TYPES], own[CallbackList.CALLBACK_STATES]
+    package = vars(importlib.import_module(__package__)).values()
+    ours = [value for value in package if isinstance(value, type) and issubclass(value, Callback)]
+    try:
+        with _allowing([StateKey, *own_types, *ours, *allowed]):
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r"(?:GLOBAL|class) ([\w.]+)", str(err))
+        what = f"the global {found.group(1)}" if found else f"something else ({str(err).splitlines()[-1]})"
+        if not hasattr(torch.serialization, "add_safe_globals"):
+            what += f" (torch {torch.__version__} cannot allowlist torchbearer's state keys; torch>=2.4 can)"
+        raise CheckpointRefused(path, what) from None
     callbacks = saved.get(torchbearer.CALLBACK_LIST)
     if callbacks is not None:
         types, states = callbacks[CallbackList.CALLBACK_TYPES], callbacks[CallbackList.CALLBACK_STATES]
-        own = trial.state[torchbearer.CALLBACK_LIST].state_dict()
-        own_types, own_states = own[CallbackList.CALLBACK_TYPES], own[CallbackList.CALLBACK_STATES]
         if len(types) < len(own_types) and own_types[:len(types)] == types:
             callbacks[CallbackList.CALLBACK_TYPES] = types + own_types[len(types):]
             callbacks[CallbackList.CALLBACK_STATES] = states + own_states[len(types):]
     trial.load_state_dict(saved)
     return trial
+
+
+def _allowing(classes):
+    """torch's allowlist for ``weights_only`` loads: a context on torch>=2.5, process-wide on 2.4, none before."""
+    if hasattr(torch.serialization, "safe_globals"):
+        return torch.serialization.safe_globals(classes)
+    if hasattr(torch.serialization, "add_safe_globals"):
+        torch.serialization.add_safe_globals(classes)
+    return contextlib.nullcontext()

@@ -16,9 +16,10 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
-from torchvision.datasets.utils import download_and_extract_archive
+from torchvision.datasets.utils import download_url
 
 from ..errors import UserError
+from .archives import extract
 from .cache import default_cache_dir, fingerprint
 from .images import IMAGE_EXTENSIONS
 from .paintings import PREPROCESS_VERSION, ImageSplits, decode_cached, pixels_key, report_skipped
@@ -38,8 +39,8 @@ FRUITS360_URL = ("https://github.com/Horea94/Fruit-Images-Dataset/archive/"
                  "8f127c5043b29237313f87268f16106b16cbd8c6.zip")
 
 # What a failed download or extraction raises: network and HTTP errors (URLError and HTTPError are
-# OSErrors), a broken connection mid-body, torchvision's own RuntimeErrors (unknown archive suffix),
-# too many redirects, a malformed URL, and a truncated or non-archive body.
+# OSErrors), a broken connection mid-body, torchvision's own RuntimeErrors, too many redirects, a
+# malformed URL, and a truncated or non-archive body.
 _FETCH_ERRORS = (OSError, http.client.HTTPException, RuntimeError, RecursionError, ValueError, EOFError,
                  zipfile.BadZipFile, tarfile.TarError)
 
@@ -139,12 +140,13 @@ def download_fruits360(data_root, url=FRUITS360_URL, log=print):
     """Download the Fruits-360 archive at ``url`` and extract it into ``data_root``; return ``find_root``.
 
     Nothing is fetched when ``data_root`` already holds the data set (``find_root`` succeeds).
-    torchvision's ``download_and_extract_archive`` does the work and shows a progress bar; ``md5``
-    is None because no checksum is published for the archive. Download and extraction happen in a
-    hidden staging folder inside ``data_root`` that is always removed afterwards, so an interrupted
-    or failed attempt leaves neither a partial archive (which torchvision, without a checksum, would
-    take as complete next time) nor a half-extracted tree behind. The archive itself is deleted after
-    extraction: it would double the disk use. Failures raise a ``UserError`` naming ``url``.
+    torchvision's ``download_url`` fetches it with a progress bar; ``md5`` is None because no checksum
+    is published for the archive. :func:`.archives.extract` refuses the whole archive, before writing
+    anything, when any member could land outside its folder (``../``, absolute paths, escaping links,
+    device files). Download and extraction happen in a hidden staging folder inside ``data_root`` that
+    is always removed afterwards, so an interrupted, failed or refused attempt leaves neither a partial
+    archive nor a half-extracted tree behind; the extracted folders are moved into ``data_root`` only
+    once all are there. Failures raise a ``UserError`` naming ``url``.
     """
     data_root = Path(data_root).expanduser()
     try:
@@ -164,18 +166,22 @@ def download_fruits360(data_root, url=FRUITS360_URL, log=print):
     filename = Path(urllib.parse.urlsplit(url).path).name or "fruits360.zip"
     log(f"downloading Fruits-360 from {url} into {data_root} (no checksum is published for it)")
     try:
+        tree = staging / "tree"
         try:
-            download_and_extract_archive(url, staging, filename=filename, md5=None, remove_finished=True)
+            download_url(url, staging / "archive", filename=filename, md5=None)
+            tree.mkdir()
+            extract(staging / "archive" / filename, tree, url)
         except _FETCH_ERRORS as err:
             raise UserError(f"could not download and extract {url} ({type(err).__name__}: {err}): check the address "
                             "and the connection, pass another archive with --url, or download and extract "
                             f"Fruits-360 by hand into --data-root {data_root}") from None
-        for item in staging.iterdir():
-            target = data_root / item.name
-            if target.exists():
+        items = sorted(tree.iterdir())
+        for target in (data_root / item.name for item in items):
+            if target.exists() or target.is_symlink():
                 raise UserError(f"{target} already exists but is not a Fruits-360 folder: move it away "
                                 "or choose another --data-root")
-            os.replace(item, target)
+        for item in items:
+            os.replace(item, data_root / item.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     try:

@@ -25,11 +25,12 @@ import torch
 import torchbearer
 import torchvision
 
-from callbacks.checkpoint import load_checkpoint
+from callbacks.checkpoint import CheckpointRefused, load_checkpoint
 
 from .. import __version__
 from ..atomic import atomic_path, write_json
 from ..data.cache import fingerprint
+from ..errors import UserError
 from ..models import build_model
 from .trial import build_trial, several_processes
 
@@ -112,7 +113,12 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
                              channels_last=channels_last, compile=compile, autocast=autocast)
         resumed_from = 0
         if resume:
-            load_checkpoint(trial, checkpoint)
+            try:
+                load_checkpoint(trial, checkpoint)
+            except CheckpointRefused as err:
+                raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
+                                "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
+                                "classes are, so loading it could run code); delete it or pass --force") from None
             resumed_from = len(trial.state[torchbearer.HISTORY])
             log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
         world = ranks.world_size() if ranks else 1
