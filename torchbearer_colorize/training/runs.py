@@ -69,12 +69,13 @@ def versions():
 
 
 def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
-          compile=False, autocast=False, log=print, trial=build_trial):
+          compile=False, autocast=False, log=print, trial=build_trial, tensorboard=None):
     """Train ``spec`` on ``data`` with the torchbearer Trial that ``trial`` builds (default:
     :func:`.trial.build_trial`), or reuse the stored run, and return its result dict.
 
     ``compile`` runs the model through ``torch.compile`` (not part of the identity, see
-    :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on).
+    :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on);
+    ``tensorboard`` (a folder) logs the training to ``tensorboard/<run folder>`` (not part of the identity).
 
     Under torchrun all ranks train the run together and rank 0 alone decides (reuse, resume) and
     writes; the others return once rank 0's files are complete. The global batch size is the run's,
@@ -109,7 +110,7 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         directory.mkdir(parents=True, exist_ok=True)
 
         trial, model = trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
-                             channels_last=channels_last, compile=compile, autocast=autocast)
+                             channels_last=channels_last, compile=compile, autocast=autocast, tensorboard=tensorboard)
         resumed_from = 0
         if resume:
             load_checkpoint(trial, checkpoint)
