@@ -1,0 +1,39 @@
+"""The bundled U-net colorizer (package data)."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from matplotlib import cbook
+from PIL import Image
+from skimage.color import rgb2lab
+from torch.nn import functional as F
+from torch.utils.data import DataLoader
+
+from torchbearer_colorize.data import ColorizationDataset, load_paintings
+from torchbearer_colorize.pretrained import load_bundled
+from torchbearer_colorize.tools.colorize import load_colorizer, main
+
+def test_the_bundled_weights_reproduce_their_test_loss(tmp_path):
+    model, info = load_bundled()
+    assert not model.training and info["settings"]["model"] == "unet"
+    splits = load_paintings(None, tmp_path, info["limit"])
+    assert splits.fingerprint == info["settings"]["data"] and len(splits.test) == info["n_test"]
+    loader = DataLoader(ColorizationDataset(splits.test), batch_size=info["settings"]["batch_size"])
+    with torch.no_grad():  # torchbearer's test loss: the mean over batches of each batch's mean squared error
+        losses = [F.mse_loss(model(inputs), targets).item() for inputs, targets in loader]
+    assert math.isclose(sum(losses) / len(losses), info["test_loss"], rel_tol=1e-6)
+
+
+def test_colorize_without_a_checkpoint_uses_the_bundled_model(tmp_path, capsys):
+    source = tmp_path / "photo.jpg"
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as img:
+        img.resize((301, 233)).save(source)
+    [written] = main([str(source), "--out", str(tmp_path / "out")])
+    assert "the bundled U-net colorizer" in capsys.readouterr().out
+    original, colorized = Image.open(source), Image.open(written)
+    assert colorized.size == original.size and colorized.mode == original.mode == "RGB"
+    chroma = np.hypot(*rgb2lab(np.asarray(colorized))[..., 1:].transpose(2, 0, 1))
+    assert chroma.mean() > 2  # Lab chroma: a gray image has 0
+    assert np.array_equal(load_colorizer()(np.asarray(original)), np.asarray(colorized))
+
