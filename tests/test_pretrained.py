@@ -1,5 +1,7 @@
-"""The bundled U-net colorizer (package data)."""
+"""The bundled U-net colorizer (package data) and the torch.hub entry points."""
+import importlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +13,13 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from torchbearer_colorize.data import ColorizationDataset, load_paintings
-from torchbearer_colorize.pretrained import load_bundled
+from torchbearer_colorize.pretrained import WEIGHTS, load_bundled
 from torchbearer_colorize.tools.colorize import load_colorizer, main
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTRY_POINTS = {"small_colorizer": "SmallColorizer", "deep_colorizer": "DeepColorizer",
+                "unet_colorizer": "UNetColorizer", "beta_vae": "VAELatent"}
+
 
 def test_the_bundled_weights_reproduce_their_test_loss(tmp_path):
     model, info = load_bundled()
@@ -37,3 +44,15 @@ def test_colorize_without_a_checkpoint_uses_the_bundled_model(tmp_path, capsys):
     assert chroma.mean() > 2  # Lab chroma: a gray image has 0
     assert np.array_equal(load_colorizer()(np.asarray(original)), np.asarray(colorized))
 
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_torch_hub_entry_points(name):
+    model = torch.hub.load(str(ROOT), name, source="local")
+    assert type(model).__name__ == ENTRY_POINTS[name] and getattr(importlib.import_module("hubconf"), name).__doc__
+    if name == "unet_colorizer":
+        model = torch.hub.load(str(ROOT), name, source="local", pretrained=True)
+        saved = torch.load(WEIGHTS, weights_only=True)["state_dict"]
+        assert not model.training and all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())
+    else:
+        with pytest.raises(ValueError, match="unet_colorizer"):
+            torch.hub.load(str(ROOT), name, source="local", pretrained=True)
