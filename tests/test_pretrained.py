@@ -1,5 +1,6 @@
 """The bundled U-net colorizer (package data) and the torch.hub entry points."""
 import importlib
+import json
 import math
 from pathlib import Path
 
@@ -56,3 +57,19 @@ def test_torch_hub_entry_points(name):
     else:
         with pytest.raises(ValueError, match="unet_colorizer"):
             torch.hub.load(str(ROOT), name, source="local", pretrained=True)
+
+
+def test_export_writes_the_bundled_files_from_a_run_folder(tmp_path):
+    """The bundled files are what ``pretrained.export`` writes from the run they came from."""
+    from torchbearer_colorize.atomic import write_json
+    from torchbearer_colorize.pretrained import INFO
+    from torchbearer_colorize.pretrained.export import main as export
+    info, run = json.loads(INFO.read_text()), tmp_path / "runs" / "colorize-unet-run"
+    run.mkdir(parents=True)
+    (run / "model.pt").write_bytes(WEIGHTS.read_bytes())
+    write_json(run / "metrics.json", info["metrics"])
+    write_json(run / "result.json", {"status": "finished", **{key: info[key] for key in (
+        "settings", "data", "n_train", "n_test", "test_loss", "train_loss", "versions", "finished_at")}})
+    export([str(run), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])
+    assert (tmp_path / "out" / "unet_colorizer.pt").read_bytes() == WEIGHTS.read_bytes()
+    assert json.loads((tmp_path / "out" / "unet_colorizer.json").read_text()) == {**info, "run": run.name}
