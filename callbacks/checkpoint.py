@@ -46,9 +46,10 @@ def load_checkpoint(trial, path, allowed=()):
     refused (it holds state keys).
 
     torchbearer matches saved callbacks to the Trial's in order and fails (a bare ``StopIteration``)
-    when the Trial has more. A Trial that only appends callbacks to the saved list (the ``AcrossRanks``
-    one under torchrun) keeps their fresh state, so a run interrupted on one process resumes on
-    several, and back (extra saved ones are ignored)."""
+    when the Trial has more. Here each of the Trial's callbacks takes the next saved state of its own type and
+    keeps its fresh state when there is none, so callbacks that a Trial adds or leaves out (``AcrossRanks``
+    under torchrun, TensorBoard) do not stop a run from resuming: one interrupted on one process resumes
+    on several, with or without ``--tensorboard``, and back."""
     own = trial.state[torchbearer.CALLBACK_LIST].state_dict()
     own_types, own_states = own[CallbackList.CALLBACK_TYPES], own[CallbackList.CALLBACK_STATES]
     package = vars(importlib.import_module(__package__)).values()
@@ -65,9 +66,14 @@ def load_checkpoint(trial, path, allowed=()):
     callbacks = saved.get(torchbearer.CALLBACK_LIST)
     if callbacks is not None:
         types, states = callbacks[CallbackList.CALLBACK_TYPES], callbacks[CallbackList.CALLBACK_STATES]
-        if len(types) < len(own_types) and own_types[:len(types)] == types:
-            callbacks[CallbackList.CALLBACK_TYPES] = types + own_types[len(types):]
-            callbacks[CallbackList.CALLBACK_STATES] = states + own_states[len(types):]
+        aligned, start = [], 0
+        for own_type, own_state in zip(own_types, own_states):
+            match = next((i for i in range(start, len(types)) if types[i] == own_type), None)
+            if match is not None:
+                own_state, start = states[match], match + 1
+            aligned.append(own_state)
+        callbacks[CallbackList.CALLBACK_TYPES] = own_types
+        callbacks[CallbackList.CALLBACK_STATES] = aligned
     trial.load_state_dict(saved)
     return trial
 

@@ -82,6 +82,8 @@ def parser():
     p.add_argument("--quick", action="store_true",
                    help="smoke test: every experiment with --quick; outputs under RUNS_DIR/quick/report unless --out")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="progress bars: 0, 1 or 2")
+    p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                   help="log every run trained to DIR/<run folder> with torchbearer's TensorBoard callbacks")
     return p
 
 
@@ -101,6 +103,7 @@ def experiment_argv(name, root_kind, args, seed, out, random_encoder):
             "--cache-dir", str(args.cache_dir), "--device", args.device, "--verbose", str(args.verbose)]
     argv += ["--devices", ",".join(args.devices)] if args.devices else []
     argv += ["--data-root", str(root)] if root is not None else []
+    argv += ["--tensorboard", str(args.tensorboard)] if args.tensorboard else []
     argv += [flag for flag, on in (("--quick", args.quick), ("--force", args.force), ("--strict", args.strict)) if on]
     if name == "inception" and random_encoder:
         argv.append("--no-pretrained")

@@ -70,7 +70,7 @@ def work(args, specs, data, trial):
         if run_locked(directory):
             continue  # another worker trains it; the parent reuses it afterwards
         train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force,
-              verbose=args.verbose, compile=args.compile, autocast=args.bf16, trial=trial,
+              verbose=args.verbose, compile=args.compile, autocast=args.bf16, trial=trial, tensorboard=args.tensorboard,
               log=lambda message: print(f"[worker {args.worker_index}, {args.device}] {message}", flush=True))
 
 

@@ -1,6 +1,6 @@
 """Colorize your own photos with a trained colorizer.
 
-    python -m torchbearer_colorize.colorize PHOTO... --checkpoint runs/<run>/model.pt [--out DIR]
+    python -m torchbearer_colorize.colorize PHOTO... [--checkpoint runs/<run>/model.pt] [--out DIR]
 
 Any size, any image mode: colour photos are made gray first (``skimage.color.rgb2gray``, as in
 training). The model sees the photo at 256 x 256; its colour (the Lab ab channels of its prediction)
@@ -8,7 +8,9 @@ is upsampled to the photo's size and put onto the photo's own full-resolution li
 detail of the original is kept. Outputs are ``<stem>_colorized.png`` in ``--out``, written
 atomically; an input is never overwritten.
 
-Checkpoints are the ``model.pt`` files every experiment saves per run (it prints their paths):
+Without ``--checkpoint`` the U-net colorizer that ships with the package is used (trained on the built-in
+sample set: muted, sepia-leaning colour). Checkpoints are the ``model.pt`` files every experiment saves per
+run (it prints their paths):
 the small, deep and U-net colorizers and the colour-classification model. The denoiser, the VAE and
 the inception decoder (whose frozen encoder is not stored) are not colorizers and are refused.
 """
@@ -29,6 +31,7 @@ from ..training.cli import user_errors_exit, writable_folder
 from ..data.images import to_rgb
 from ..errors import UserError
 from ..models import build_model
+from ..pretrained import bundled_info, describe, load_bundled
 from ..training.runs import resolve_device
 
 MODEL_SIZE = 256
@@ -60,8 +63,11 @@ class Colorizer:
         return (colour * 255 + 0.5).clip(0, 255).astype(np.uint8)
 
 
-def load_colorizer(path, device="cpu"):
-    """The :class:`Colorizer` stored in an experiment's ``model.pt``; a clear error for anything else."""
+def load_colorizer(path=None, device="cpu"):
+    """The :class:`Colorizer` stored in an experiment's ``model.pt`` (None: the bundled U-net colorizer,
+    :mod:`..pretrained`); a clear error for anything else."""
+    if path is None:
+        return Colorizer(load_bundled()[0], device)
     path = Path(path)
     if not path.is_file():
         raise UserError(f"--checkpoint {path} does not exist: give a model.pt that an experiment saved "
@@ -108,7 +114,8 @@ def parser():
     p = argparse.ArgumentParser(prog="python -m torchbearer_colorize.colorize", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image files (colour ones are made gray)")
-    p.add_argument("--checkpoint", type=Path, required=True, help="a model.pt saved by an experiment")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="a model.pt saved by an experiment (default: the bundled U-net colorizer)")
     p.add_argument("--out", type=Path, default=Path("colorized"), help="output folder (default: colorized/)")
     p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     return p
@@ -129,6 +136,7 @@ def main(argv=None):
         raise UserError("two photos share a file name stem, so their outputs would collide: colorize them "
                         "into different --out folders")
     colorizer = load_colorizer(args.checkpoint, resolve_device(args.device))
+    print(f"colorizing with {args.checkpoint or describe(bundled_info())}")
     writable_folder("--out", args.out)
     for path, target in zip(args.photos, targets):
         with atomic_path(target) as tmp:

@@ -115,6 +115,9 @@ def experiment_parser(name, description, data_help=PAINTINGS_HELP):
                              "compile, tens of seconds); not part of a run's identity")
     parser.add_argument("--bf16", action="store_true",
                         help="bf16 autocast, CUDA only (changes the numbers, so it is part of a run's identity)")
+    parser.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                        help="also log every run trained to DIR/<run folder> with torchbearer's TensorBoard "
+                             "callbacks (see docs/options.md, TensorBoard); not part of a run's identity")
     parser.set_defaults(experiment=name)
     return parser
 
@@ -142,9 +145,21 @@ def finish_args(args, argv=None):
         raise UserError(f"--bf16 is offered on CUDA only; --device {args.device} runs on the CPU here")
     if args.out is None:
         args.out = (args.runs_dir / "quick" / args.experiment) if args.quick else Path("figures") / args.experiment
-    for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
-        writable_folder(option, folder)
+    if args.tensorboard:
+        require_tensorboard()
+    for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir), ("--tensorboard", args.tensorboard)):
+        if folder is not None:
+            writable_folder(option, folder)
     return args
+
+
+def require_tensorboard():
+    """A one-line error unless tensorboardX, which torchbearer's TensorBoard callbacks write with, is installed."""
+    try:
+        import tensorboardX  # noqa: F401
+    except ImportError:
+        raise UserError("--tensorboard needs tensorboardX and tensorboard: pip install tensorboardX tensorboard "
+                        "(or the package's extra: pip install 'torchbearer-colorize[tensorboard]')") from None
 
 
 def writable_folder(option, folder):

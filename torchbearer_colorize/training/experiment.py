@@ -123,7 +123,8 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose, compile=getattr(args, "compile", False),
-                       autocast=getattr(args, "bf16", False), trial=trial)
+                       autocast=getattr(args, "bf16", False), tensorboard=getattr(args, "tensorboard", None),
+                       trial=trial)
         results.append(result)
         if not main:
             continue
@@ -137,7 +138,7 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
         caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}"
         figures.loss_curve(out / f"{name}_loss.png", result, caption, curves)
         if data.display_model is not None:
-            model = data.display_model(model)
+            model = data.display_model(model).cpu()  # the inception encoder may be on the training device
         shown = data.display if data.display is not None else data.test
         rows = sample_rows(model, shown, "cpu", data.row_labels)
         figures.sample_grid(out / f"{name}_samples.png", rows, caption)

@@ -70,12 +70,13 @@ def versions():
 
 
 def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
-          compile=False, autocast=False, log=print, trial=build_trial):
+          compile=False, autocast=False, log=print, trial=build_trial, tensorboard=None):
     """Train ``spec`` on ``data`` with the torchbearer Trial that ``trial`` builds (default:
     :func:`.trial.build_trial`), or reuse the stored run, and return its result dict.
 
     ``compile`` runs the model through ``torch.compile`` (not part of the identity, see
-    :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on).
+    :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on);
+    ``tensorboard`` (a folder) logs the training to ``tensorboard/<run folder>`` (not part of the identity).
 
     Under torchrun all ranks train the run together and rank 0 alone decides (reuse, resume) and
     writes; the others return once rank 0's files are complete. The global batch size is the run's,
@@ -110,11 +111,11 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         directory.mkdir(parents=True, exist_ok=True)
 
         trial, model = trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
-                             channels_last=channels_last, compile=compile, autocast=autocast)
+                             channels_last=channels_last, compile=compile, autocast=autocast, tensorboard=tensorboard)
         resumed_from = 0
         if resume:
             try:
-                load_checkpoint(trial, checkpoint)
+                load_checkpoint(trial, checkpoint, allowed=tensorboard_classes())
             except CheckpointRefused as err:
                 raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
                                 "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
@@ -152,6 +153,16 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def tensorboard_classes():
+    """The TensorBoard callback's class where it can be imported: a checkpoint written with ``--tensorboard``
+    names it, and resumes without the flag too."""
+    try:
+        from .tensorboard import RunTensorBoard
+    except ImportError:  # no tensorboardX: such a checkpoint cannot be unpickled, and is refused
+        return ()
+    return (RunTensorBoard,)
 
 
 @contextlib.contextmanager

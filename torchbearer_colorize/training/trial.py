@@ -80,12 +80,14 @@ def is_main():
 
 
 def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, channels_last=True, compile=False,
-                autocast=False, callbacks=()):
+                autocast=False, callbacks=(), tensorboard=None):
     """The Trial that trains ``spec`` on ``data``, with its log and checkpoint in ``directory``.
 
     Returns ``(trial, model)``: ``model`` is the bare model (what ``runs.save_model`` stores); the Trial
     runs it through :class:`TrialModel` when ``compile`` or ``autocast`` (bf16, CUDA) is asked for, or
     when several processes train. ``callbacks`` go after the run's own (the benchmark's timers).
+    ``tensorboard`` (a folder): torchbearer's TensorBoard callback, last, writing to ``tensorboard/<run folder>``
+    on the process that writes (:mod:`.tensorboard`).
     ``channels_last`` stores the weights NHWC, which oneDNN convolves faster on the CPU; the arithmetic
     stays fp32, so it is not part of a run's identity.
     """
@@ -117,10 +119,13 @@ def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, chann
     if compile or autocast or wrap:
         trial_model = TrialModel(model, compile=compile, autocast_device=device.type if autocast else None, wrap=wrap)
     directory = Path(directory)
+    if tensorboard and writes:
+        from .tensorboard import RunTensorBoard
+        callbacks = [*callbacks, RunTensorBoard(Path(tensorboard) / directory.name, model, data, device)]
     trial = Trial(
         trial_model, optimizer, criterion, metrics=metrics, verbose=verbose,
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks (``across``, under
-        # torchrun, is appended last so a one-process checkpoint resumes on several processes and back).
+        # torchrun, and TensorBoard are appended last so a checkpoint resumes with or without them).
         callbacks=[*loss_terms, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
                    CSVLogger(str(directory / "log.csv") if writes else os.devnull, append=True),
                    AtomicCheckpoint(directory / "checkpoint.pt", enabled=writes), *across, *callbacks],

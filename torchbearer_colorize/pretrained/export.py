@@ -1,0 +1,61 @@
+"""Bundle a finished U-net run as the package's colorizer (maintainers; ``runs/<run>`` from ``experiments.unet``):
+
+    python -m torchbearer_colorize.pretrained.export runs/colorize-unet-... [--cache-dir DIR]
+
+Copies the run's ``model.pt`` unchanged to ``unet_colorizer.pt`` beside this module and writes
+``unet_colorizer.json`` from its ``result.json`` and ``metrics.json``. Only a run on the built-in sample set
+is taken, so that the tests can reproduce its test loss here.
+"""
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from ..atomic import atomic_path, write_json
+from ..data import load_paintings
+from ..errors import UserError
+from ..training.cli import user_errors_exit
+from ..training.runs import load_model
+from . import NAME
+
+
+def export(run, out=None, cache_dir=None):
+    """Write ``NAME.pt`` and ``NAME.json`` into ``out`` (default: this package) from the finished run ``run``."""
+    run, out = Path(run), Path(out) if out else Path(__file__).parent
+    if not (run / "result.json").is_file() or not (run / "model.pt").is_file():
+        raise UserError(f"{run} is not a finished run: it needs model.pt and result.json")
+    result = json.loads((run / "result.json").read_text())
+    settings = result["settings"]
+    if settings["model"] != "unet" or result["status"] != "finished":
+        raise UserError(f"{run} holds a {result['status']} {settings['model']!r} run, not a finished U-net one")
+    limit = max(result["n_train"], result["n_test"])  # reproduces both split sizes of the built-in set
+    if load_paintings(None, cache_dir, limit).fingerprint != settings["data"]:
+        raise UserError(f"{run} was not trained on the built-in sample set ({result['data']})")
+    model = load_model(run / "model.pt")
+    metrics = run / "metrics.json"
+    info = {"name": NAME, "run": run.name, "settings": settings, "data": result["data"], "limit": limit,
+            "n_train": result["n_train"], "n_test": result["n_test"], "test_loss": result["test_loss"],
+            "train_loss": result["train_loss"], "metrics": json.loads(metrics.read_text()) if metrics.is_file() else {},
+            "parameters": sum(p.numel() for p in model.parameters()), "versions": result["versions"],
+            "finished_at": result["finished_at"]}
+    weights, described = out / f"{NAME}.pt", out / f"{NAME}.json"
+    with atomic_path(weights) as tmp:
+        shutil.copyfile(run / "model.pt", tmp)
+    write_json(described, info)
+    return weights, described
+
+
+@user_errors_exit
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m torchbearer_colorize.pretrained.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path, help="a finished run folder of experiments.unet (runs/colorize-unet-...)")
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: the package's folder)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="preprocessed-image cache")
+    args = parser.parse_args(argv)
+    for path in export(args.run, args.out, args.cache_dir):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
