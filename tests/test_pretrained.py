@@ -22,6 +22,7 @@ ENTRY_POINTS = {"small_colorizer": "SmallColorizer", "deep_colorizer": "DeepColo
                 "unet_colorizer": "UNetColorizer", "beta_vae": "VAELatent"}
 
 
+@pytest.mark.slow  # builds the whole built-in set (2024 crops) in a fresh cache
 def test_the_bundled_weights_reproduce_their_test_loss(tmp_path):
     model, info = load_bundled()
     assert not model.training and info["settings"]["model"] == "unet"
@@ -44,6 +45,14 @@ def test_colorize_without_a_checkpoint_uses_the_bundled_model(tmp_path, capsys):
     chroma = np.hypot(*rgb2lab(np.asarray(colorized))[..., 1:].transpose(2, 0, 1))
     assert chroma.mean() > 2  # Lab chroma: a gray image has 0
     assert np.array_equal(load_colorizer()(np.asarray(original)), np.asarray(colorized))
+
+
+def test_a_transparent_photo_keeps_its_transparency(tmp_path):
+    source = cbook.get_sample_data("Minduka_Present_Blue_Pack.png", asfileobj=False)  # RGBA, not a training photo
+    [written] = main([str(source), "--out", str(tmp_path)])
+    original, colorized = Image.open(source), Image.open(written)
+    assert original.mode == colorized.mode == "RGBA" and colorized.size == original.size
+    assert np.array_equal(np.asarray(colorized.getchannel("A")), np.asarray(original.getchannel("A")))
 
 
 @pytest.mark.parametrize("name", ENTRY_POINTS)

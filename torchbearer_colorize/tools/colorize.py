@@ -139,8 +139,12 @@ def main(argv=None):
     print(f"colorizing with {args.checkpoint or describe(bundled_info())}")
     writable_folder("--out", args.out)
     for path, target in zip(args.photos, targets):
+        photo = read_photo(path)
+        colorized = Image.fromarray(colorizer(photo))
+        if "A" in photo.mode or "transparency" in photo.info:  # the photo's own transparency is kept
+            colorized.putalpha(photo.convert("RGBA").getchannel("A"))
         with atomic_path(target) as tmp:
-            Image.fromarray(colorizer(read_photo(path))).save(tmp, format="PNG")
+            colorized.save(tmp, format="PNG")
         print(f"{path} -> {target}")
     return targets
 
