@@ -92,8 +92,10 @@ def test_image_claims_are_measured_on_the_predictions_not_the_loss():
 
 def test_brown_cast_needs_a_brown_hue_and_far_less_chroma():
     assert image_verdicts(small={"lab_a": 4.0, "lab_b": 9.0, "chroma": 15.0})[BROWN_CLAIM] == "agrees"  # 66 deg, 50 %
-    assert image_verdicts(small={"lab_a": -4.0, "lab_b": 9.0, "chroma": 15.0})[BROWN_CLAIM] == "disagrees"  # 114 deg
-    assert image_verdicts(small={"lab_a": 4.0, "lab_b": 9.0, "chroma": 25.0})[BROWN_CLAIM] == "disagrees"  # 83 %
+    assert image_verdicts(small={"lab_a": -4.0, "lab_b": 9.0, "chroma": 15.0})[BROWN_CLAIM] == \
+        "disagrees: hue above the range"  # 114 degrees: yellow-green
+    assert image_verdicts(small={"lab_a": 4.0, "lab_b": 9.0, "chroma": 25.0})[BROWN_CLAIM] == \
+        "disagrees: chroma 83% of the truth's, not below 67%"
 
 
 def test_classification_saturation_is_lab_chroma():
