@@ -33,11 +33,13 @@ def table_csv(rows):
 def test_combine_seeds_gives_mean_std_and_counts():
     seed0 = [{"run": "a", "lr": 0.1, "test_loss": 0.5, "status": "finished", "unstable": False,
               "beats_baseline": True},
-             {"run": "gray", "lr": "—", "test_loss": 0.7, "status": "—", "unstable": "—", "beats_baseline": "—"}]
-    seed1 = [dict(seed0[0], test_loss=0.7, status="diverged", unstable=True, beats_baseline=False), seed0[1]]
+             {"run": "gray", "lr": "—", "test_loss": 0.7, "status": "—", "unstable": "—", "beats_baseline": "—"},
+             {"run": "truth", "lr": "—", "test_loss": math.inf, "status": "—", "unstable": "—", "beats_baseline": "—"}]
+    seed1 = [dict(seed0[0], test_loss=0.7, status="diverged", unstable=True, beats_baseline=False), *seed0[1:]]
     columns, rows = tables.combine_seeds({0: table_csv(seed0), 1: table_csv(seed1)})
     assert columns == ["run", "seeds", "lr", "test_loss", "test_loss_std", "status", "unstable", "beats_baseline"]
-    a, gray = rows
+    a, gray, truth = rows
+    assert truth["test_loss"] == math.inf and truth["test_loss_std"] == 0  # an infinite PSNR in every seed
     assert a["seeds"] == "0,1" and a["lr"] == "0.1" and math.isclose(a["test_loss"], 0.6)
     assert math.isclose(a["test_loss_std"], math.sqrt(0.02))
     assert (a["status"], a["unstable"], a["beats_baseline"]) == ("finished/diverged", "1/2", "1/2")

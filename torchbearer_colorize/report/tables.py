@@ -134,7 +134,7 @@ def combine_seeds(tables):
             values = [r[name] for r in cells]
             numbers = [_number(v) for v in values]
             if name in MEASURES and None not in numbers:
-                row[name], row[f"{name}_std"] = statistics.fmean(numbers), statistics.stdev(numbers)
+                row[name], row[f"{name}_std"] = statistics.fmean(numbers), spread(numbers)
                 continue
             if set(values) <= {"True", "False"} and (name == "unstable" or len(set(values)) > 1):
                 row[name] = f"{values.count('True')}/{len(values)}"
@@ -144,6 +144,14 @@ def combine_seeds(tables):
                 row[f"{name}_std"] = "—"
         rows.append(row)
     return columns, rows
+
+
+def spread(numbers):
+    """Sample standard deviation; 0 when all are equal (the truth row's infinite PSNR), nan when an
+    infinity differs from the rest."""
+    if len(set(numbers)) == 1:
+        return 0.0
+    return statistics.stdev(numbers) if all(map(math.isfinite, numbers)) else math.nan
 
 
 def _number(text):
