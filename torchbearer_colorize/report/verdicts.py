@@ -259,9 +259,9 @@ def deep_is_blurrier(summary):
                             "is very small)", ("deep", "deep"), SMALL, [("sharpness", SHARPNESS, "below")], report)
 
 
-def hue(result_or_scores):
+def hue(scores):
     """The mean hue angle (degrees) of a metrics dict's mean a*, b*."""
-    return math.degrees(math.atan2(result_or_scores["lab_b"], result_or_scores["lab_a"]))
+    return math.degrees(math.atan2(scores["lab_b"], scores["lab_a"]))
 
 
 def brown_cast(summary):
