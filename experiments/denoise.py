@@ -23,7 +23,8 @@ def noisy_data(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="denoise", doc=__doc__, specs=lambda args: SPECS, data=noisy_data,
+    return experiment_main(argv, trial=build_trial, name="denoise", doc=__doc__, specs=lambda args: SPECS,
+                           data=noisy_data,
                            title="Salt-and-pepper denoising: small net, 3 channels in")
 
 

@@ -27,7 +27,7 @@ CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-no
 def options(parser):
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument("--weights", type=Path, default=None,
-                         help="a state-dict file of torchvision's inception_v3 (default: torchvision's ImageNet weights)")
+                         help="a state-dict file of torchvision's inception_v3 (default: its ImageNet weights)")
     weights.add_argument("--no-pretrained", action="store_true",
                          help=f"use a randomly initialised frozen encoder, its batch-norm statistics set on "
                               f"{CALIBRATION_IMAGES} training images ({NOT_PRETRAINED})")
@@ -53,7 +53,8 @@ def feature_data(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="inception", doc=__doc__, specs=lambda args: SPECS, data=feature_data,
+    return experiment_main(argv, trial=build_trial, name="inception", doc=__doc__, specs=lambda args: SPECS,
+                           data=feature_data,
                            add_options=options,
                            title="Frozen inception_v3 encoder + 6-layer decoder")
 

@@ -17,7 +17,7 @@ def specs(args):
 
 
 def options(parser):
-    parser.add_argument("--lr", type=positive_float, default=LR, help="learning rate of every optimizer (default 0.001)")
+    parser.add_argument("--lr", type=positive_float, default=LR, help="every optimizer's lr (default 0.001)")
 
 
 @user_errors_exit

@@ -30,11 +30,13 @@ def table_csv(rows):
     return tables.to_csv(rows, ("run", "lr", "test_loss", "status", "unstable", "beats_baseline"))
 
 
+REFERENCE = {"lr": "—", "status": "—", "unstable": "—", "beats_baseline": "—"}  # a row that is no model
+
+
 def test_combine_seeds_gives_mean_std_and_counts():
     seed0 = [{"run": "a", "lr": 0.1, "test_loss": 0.5, "status": "finished", "unstable": False,
               "beats_baseline": True},
-             {"run": "gray", "lr": "—", "test_loss": 0.7, "status": "—", "unstable": "—", "beats_baseline": "—"},
-             {"run": "truth", "lr": "—", "test_loss": math.inf, "status": "—", "unstable": "—", "beats_baseline": "—"}]
+             dict(REFERENCE, run="gray", test_loss=0.7), dict(REFERENCE, run="truth", test_loss=math.inf)]
     seed1 = [dict(seed0[0], test_loss=0.7, status="diverged", unstable=True, beats_baseline=False), *seed0[1:]]
     columns, rows = tables.combine_seeds({0: table_csv(seed0), 1: table_csv(seed1)})
     assert columns == ["run", "seeds", "lr", "test_loss", "test_loss_std", "status", "unstable", "beats_baseline"]
