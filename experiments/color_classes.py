@@ -120,7 +120,7 @@ def compare(args, colour, classes, class_result):
         lambda: {"gray": metrics.evaluate(metrics.copy_input, test),
                  "oracle": metrics.evaluate(lambda inputs: cc.decode_ab(*inputs), OracleInputs(test, classes.test)),
                  "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(test))},
-        lambda value: all(map(metrics.complete, value.values())))
+        metrics.all_complete)
     rows = [model_row(mse_result, "MSE", mse_scores),
             model_row(class_result, "rebalanced soft-encoded cross-entropy", class_scores),
             reference_row(GRAY_COPY, references["gray"], class_result),

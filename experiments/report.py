@@ -138,8 +138,8 @@ def run_all(args):
 def combine_tables(folder, seeds):
     """Replace ``folder``'s table.md/.csv (the first seed's, moved to ``seed<N>/``) by one over all seeds."""
     first = folder / f"seed{seeds[0]}"
+    first.mkdir(exist_ok=True)
     for name in ("table.md", "table.csv"):
-        first.mkdir(exist_ok=True)
         os.replace(folder / name, first / name)
     texts = {seed: (folder / f"seed{seed}" / "table.csv").read_text() for seed in seeds}
     title, _, rest = (first / "table.md").read_text().split("\n\n", 2)

@@ -57,8 +57,8 @@ def overlay(path, results, title, ylabel="test MSE loss"):
     """The test-loss curves of all runs of an experiment on one plot."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for result in results:
-        ax.plot([e["epoch"] for e in result["history"]], [e["test_loss"] for e in result["history"]],
-                "o-", label=f"{result['run']} ({result['status']})" if result["status"] != "finished" else result["run"])
+        label = result["run"] if result["status"] == "finished" else f"{result['run']} ({result['status']})"
+        ax.plot([e["epoch"] for e in result["history"]], [e["test_loss"] for e in result["history"]], "o-", label=label)
     _epoch_axes(ax, title, ylabel)
     ax.legend(fontsize=8)
     _save(fig, path)

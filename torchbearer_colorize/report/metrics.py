@@ -30,6 +30,11 @@ def complete(scores):
     return all(key in scores for key in METRICS)
 
 
+def all_complete(named_scores):
+    """``complete`` for each of a dict of stored scores ({"baseline": ..., "truth": ...})."""
+    return all(map(complete, named_scores.values()))
+
+
 def colourfulness(images):
     """Hasler-Suesstrunk colourfulness of each N x 3 x H x W image in [0, 1] (an N-vector)."""
     rgb = np.asarray(images, dtype=np.float64) * 255.0

@@ -23,7 +23,8 @@ REPORTED = {
     "lr_sweep": {
         "lr 0.0001": Reported("0.0038", "0.0043"),
         "lr 0.001": Reported("0.0028", "0.0035", "the report's best, sharpest pictures"),
-        "lr 0.01": Reported("0.0438", "0.0444", "printed as lr 0.001, a repeat of run 2; the sweep's pattern says 0.01"),
+        "lr 0.01": Reported("0.0438", "0.0444",
+                            "printed as lr 0.001, a repeat of run 2; the sweep's pattern says 0.01"),
         "lr 0.1": Reported("0.1148", "0.1225", "the report: one brown/black colour everywhere"),
     },
     "optimizers": {

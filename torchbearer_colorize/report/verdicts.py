@@ -218,12 +218,15 @@ def adam_beats_the_others(summary):
     return Verdict(claim, report, ours, verdict, runs=tuple(("optimizers", n) for n in names))
 
 
+def share_of_truth(run, key):
+    """``key`` of a run's test predictions as a share of the ground truth's, over seeds."""
+    return Stat([r["metrics"][key] / r["references"]["truth"][key] for r in run.results])
+
+
 def image_measure(run, key):
     """``key`` of a run's test predictions over seeds ("sharpness" as a share of the truth's)."""
     stat = run.stat(f"metrics.{key}")
-    if stat is None or key != "sharpness":
-        return stat
-    return Stat([r["metrics"][key] / r["references"]["truth"][key] for r in run.results])
+    return share_of_truth(run, key) if stat is not None and key == "sharpness" else stat
 
 
 def image_comparison(summary, claim, a, b, measures, report):
@@ -274,16 +277,17 @@ def brown_cast(summary):
     if run is None or run.stat("metrics.chroma") is None:
         return Verdict(claim, "", "", "not run", measure)
     hues = Stat([hue(r["metrics"]) for r in run.results])
-    share = Stat([r["metrics"]["chroma"] / r["references"]["truth"]["chroma"] for r in run.results])
+    share = share_of_truth(run, "chroma")
     truth = run.first["references"]["truth"]
-    found = [versus(hues, low), versus(hues, high), versus(share, CHROMA_SHARE)]
+    found, expected = [versus(hues, low), versus(hues, high), versus(share, CHROMA_SHARE)], ["above", "below", "below"]
     ours = (f"lr 0.001's predictions: hue {hues} degrees, chroma {run.stat('metrics.chroma')} "
-            f"({percent(share)} of the truth's); the truth: hue {hue(truth):.1f} degrees, chroma {fmt(truth['chroma'])}")
-    verdict = verdict_of(found, ["above", "below", "below"])
+            f"({percent(share)} of the truth's); the truth: hue {hue(truth):.1f} degrees, "
+            f"chroma {fmt(truth['chroma'])}")
+    verdict = verdict_of(found, expected)
     if verdict == "disagrees":
         failed = [part for part, f, e in zip(("hue below the range", "hue above the range",
                                               f"chroma {percent(share)} of the truth's, not below {CHROMA_SHARE:.0%}"),
-                                             found, ["above", "below", "below"]) if f not in (e, "within noise")]
+                                             found, expected) if f not in (e, "within noise")]
         verdict += ": " + "; ".join(failed)
     return Verdict(claim, "stated in words", ours, verdict, measure, (SMALL,))
 
@@ -456,8 +460,8 @@ def figures_block(out, experiment, runs):
 
 def headline_table(summary):
     """One row per run of every experiment: the report's test loss beside ours, colour metrics, wall time."""
-    header = ["experiment", "run", "epochs", "report test", "report train", "our test", "our train", "best test (epoch)",
-              "unstable",
+    header = ["experiment", "run", "epochs", "report test", "report train", "our test", "our train",
+              "best test (epoch)", "unstable",
               "PSNR (dB)", "SSIM", "colourfulness", "beats baseline", "wall time (min)"]
     rows = []
     for (experiment, name), run in summary.runs.items():
@@ -516,7 +520,8 @@ def render_report(summary, *, out, command, seeds, notes, quick=False):
         *data_lines(summary),
         "",
         f"Seeds: {seed_text} ({spread})"
-        f"{'; trained at the first seed only: ' + ', '.join(fewer) if fewer else ''}. Library versions: {versions}. Training time of the "
+        f"{'; trained at the first seed only: ' + ', '.join(fewer) if fewer else ''}. "
+        f"Library versions: {versions}. Training time of the "
         f"{summary.n_runs} distinct runs: {summary.training_seconds() / 60:.1f} min (wall time per run below).",
         "",
         "## Headline",

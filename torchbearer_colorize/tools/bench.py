@@ -605,7 +605,8 @@ and per-epoch cost):""", markdown_table(("small colorizer, report's epoch of bui
 Share of the training pass spent waiting for the next batch after the first epoch (images are in memory then; the \
 project's DataLoader loads in the main process, no workers):""", markdown_table(
         ("model", "data wait, share of the training pass"), [(x["model"], pct(x["wait"])) for x in r["models"]]), """\
-The denoising data set draws salt-and-pepper noise per image on the fly (black and white pixels, `data.noise`); the same Trial \
+The denoising data set draws salt-and-pepper noise per image on the fly (black and white pixels, `data.noise`); \
+the same Trial \
 with one DataLoader worker process, interleaved:""", markdown_table(
         ("denoise, DataLoader", "Trial img/s", "data wait", "iterator start per epoch s",
          f"img/s over a report epoch ({PAINTINGS_TRAIN} images)"),

@@ -68,7 +68,7 @@ def reference_metrics(data, runs_dir):
         return {"baseline": metrics.evaluate(metrics.copy_input, images),
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
-                       compute, lambda value: all(map(metrics.complete, value.values())))
+                       compute, metrics.all_complete)
 
 
 def sample_indices(n, k=8):
