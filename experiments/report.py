@@ -18,7 +18,8 @@ from pathlib import Path
 from torchbearer_colorize.report import fidelity, tables
 from torchbearer_colorize.atomic import write_text
 from torchbearer_colorize.training.trial import is_main
-from torchbearer_colorize.training.cli import device, devices, non_negative_int, user_errors_exit, writable_folder
+from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, user_errors_exit,
+                                              writable_folder)
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.models import load_encoder
@@ -75,7 +76,8 @@ def parser():
                    help="spread each experiment's runs over these devices (e.g. cuda:0,cuda:1), one worker each")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for REPORT.md and one folder per experiment (default: figures/)")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="the run store (default: runs/)")
+    p.add_argument("--runs-dir", type=Path, default=None,
+                   help="the run store (default: runs/, committed with the repository; runs/quick/ with --quick)")
     p.add_argument("--cache-dir", type=Path, default=None, help="preprocessed-image cache")
     p.add_argument("--force", action="store_true", help="retrain every run even when a finished one is stored")
     p.add_argument("--strict", action="store_true", help="fail on unreadable image files instead of skipping them")
@@ -136,27 +138,27 @@ def run_all(args):
 
 
 def combine_tables(folder, seeds):
-    """Replace ``folder``'s table.md/.csv (the first seed's, moved to ``seed<N>/``) by one over all seeds."""
-    first = folder / f"seed{seeds[0]}"
-    first.mkdir(exist_ok=True)
-    for name in ("table.md", "table.csv"):
-        os.replace(folder / name, first / name)
-    texts = {seed: (folder / f"seed{seed}" / "table.csv").read_text() for seed in seeds}
-    title, _, rest = (first / "table.md").read_text().split("\n\n", 2)
+    """``folder``'s ``table_seeds.md``/``.csv``: its table over all ``seeds``. The first seed's own table and
+    figures stay where the experiment alone writes them (so rerunning it rewrites them byte for byte), the
+    other seeds' go to ``seed<N>/``."""
+    texts = {seed: (folder / (f"seed{seed}" if seed != seeds[0] else "") / "table.csv").read_text() for seed in seeds}
+    title, _, rest = (folder / "table.md").read_text().split("\n\n", 2)
     notes = [re.sub(r", seed \d+$", "", line[2:]) for line in rest.splitlines() if line.startswith("- ")]
     columns, rows = tables.combine_seeds(texts)
     seed_list = ", ".join(map(str, seeds))
     tables.write_table(folder, f"{title[2:]}, seeds {seed_list}", rows, [
         f"seeds {seed_list}: each measure is the mean over the seeds and its `_std` column the sample standard "
         "deviation; unstable (and beats_baseline where the seeds differ): in how many seeds; other cells that "
-        f"differ between seeds are joined by '/'; each seed's own table: seed<N>/table.md"] + notes, columns)
+        f"differ between seeds are joined by '/'; each seed's own table: table.md (seed {seeds[0]}) and "
+        "seed<N>/table.md"] + notes, columns, name="table_seeds")
 
 
 @user_errors_exit
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.out is None:
-        args.out = args.runs_dir / "quick" / "report" if args.quick else Path("figures")
+        args.out = default_runs_dir(args.runs_dir) / "quick" / "report" if args.quick else Path("figures")
+    args.runs_dir = default_runs_dir(args.runs_dir, args.quick)
     args.cache_dir = args.cache_dir or default_cache_dir()
     for option, root in (("--paintings-root", args.paintings_root), ("--fruits-root", args.fruits_root)):
         if root is not None and not root.is_dir():

@@ -16,7 +16,7 @@ def bundled_info():
 
 def load_bundled(device="cpu"):
     """``(model, info)``: the bundled U-net colorizer in eval mode, and :func:`bundled_info`."""
-    from ..training.runs import load_model
+    from ..training.store import load_model
     with as_file(WEIGHTS) as path:
         return load_model(path, device), bundled_info()
 

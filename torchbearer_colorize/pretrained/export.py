@@ -15,7 +15,7 @@ from ..atomic import atomic_path, write_json
 from ..data import load_paintings
 from ..errors import UserError
 from ..training.cli import user_errors_exit
-from ..training.runs import load_model
+from ..training.store import load_model
 from . import NAME
 
 

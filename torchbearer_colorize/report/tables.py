@@ -100,13 +100,13 @@ def to_csv(rows, columns=COLUMNS):
     return buffer.getvalue()
 
 
-def write_table(out_dir, title, rows, notes=(), columns=COLUMNS):
-    """``table.md`` (title, table, notes) and ``table.csv`` in ``out_dir``."""
+def write_table(out_dir, title, rows, notes=(), columns=COLUMNS, name="table"):
+    """``<name>.md`` (title, table, notes) and ``<name>.csv`` in ``out_dir``."""
     md = f"# {title}\n\n" + to_markdown(rows, columns)
     if notes:
         md += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-    write_text(out_dir / "table.md", md)
-    write_text(out_dir / "table.csv", to_csv(rows, columns))
+    write_text(out_dir / f"{name}.md", md)
+    write_text(out_dir / f"{name}.csv", to_csv(rows, columns))
     return md
 
 

@@ -96,8 +96,9 @@ def experiment_parser(name, description, data_help=PAINTINGS_HELP):
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of initialisation and shuffling")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"folder for tables, figures and result JSONs (default: figures/{name})")
-    parser.add_argument("--runs-dir", type=Path, default=Path("runs"),
-                        help="run store: checkpoints, logs, finished results (default: runs/)")
+    parser.add_argument("--runs-dir", type=Path, default=None,
+                        help="run store: checkpoints, logs, finished results (default: runs/, the committed "
+                             "store; runs/quick/ with --quick)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help=f"preprocessed-image cache (default: ${CACHE_ENV} or ~/.cache/torchbearer-colorize)")
     parser.add_argument("--force", action="store_true", help="retrain runs even when a finished one is stored")
@@ -144,13 +145,23 @@ def finish_args(args, argv=None):
     if args.bf16 and not (args.device.startswith("cuda") or (args.device == "auto" and torch.cuda.is_available())):
         raise UserError(f"--bf16 is offered on CUDA only; --device {args.device} runs on the CPU here")
     if args.out is None:
-        args.out = (args.runs_dir / "quick" / args.experiment) if args.quick else Path("figures") / args.experiment
+        args.out = default_runs_dir(args.runs_dir) / "quick" / args.experiment if args.quick else \
+            Path("figures") / args.experiment
+    args.runs_dir = default_runs_dir(args.runs_dir, args.quick)
     if args.tensorboard:
         require_tensorboard()
     for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir), ("--tensorboard", args.tensorboard)):
         if folder is not None:
             writable_folder(option, folder)
     return args
+
+
+def default_runs_dir(runs_dir, quick=False):
+    """``--runs-dir`` as given, else ``runs/`` (the store committed with the repository), or ``runs/quick``
+    with ``--quick``: smoke-test runs stay out of the committed store (and its ``git status``)."""
+    if runs_dir is not None:
+        return runs_dir
+    return Path("runs") / ("quick" if quick else "")
 
 
 def require_tensorboard():

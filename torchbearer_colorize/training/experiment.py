@@ -15,7 +15,8 @@ from ..report import fidelity, figures, metrics, tables
 from ..report.figures import slug
 from ..report.reported import reported
 from .cli import PAINTINGS_HELP, experiment_parser, finish_args
-from .runs import load_model, run_dir, train, with_overrides
+from .runs import run_dir, train, with_overrides
+from .store import load_model
 from .trial import TaskData, build_trial, is_main
 
 TABLE_NOTES = (

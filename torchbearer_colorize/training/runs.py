@@ -8,8 +8,8 @@ last epoch checkpoint.
 import contextlib
 import dataclasses
 import datetime
-import json
 import math
+import os
 import platform
 import shutil
 import time
@@ -31,7 +31,7 @@ from .. import __version__
 from ..atomic import atomic_path, write_json
 from ..data.cache import fingerprint
 from ..errors import UserError
-from ..models import build_model
+from .store import stored_result
 from .trial import build_trial, several_processes
 
 
@@ -107,7 +107,7 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         if finished:
             log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
             # The name labels a table row; the same run may be a row of several tables.
-            return {**json.loads(result_path.read_text()), "run": spec.name}
+            return {**stored_result(directory, settings), "run": spec.name}
         directory.mkdir(parents=True, exist_ok=True)
 
         trial, model = trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
@@ -141,7 +141,7 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
             "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
             "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
             "threads": torch.get_num_threads(), "channels_last": channels_last,
-            "compiled": bool(compile), "versions": versions(), "peak_rss_mb": peak_rss_mb(),
+            "compiled": bool(compile), "versions": versions(), "machine": machine(device), "peak_rss_mb": peak_rss_mb(),
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **({"processes": world} if world > 1 else {}),
         }
@@ -153,6 +153,17 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def machine(device):
+    """What trained a run, for the report (not part of its identity: a run is the same run on any machine)."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    gpu = {"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {}
+    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(terse=True), **gpu}
 
 
 def tensorboard_classes():
@@ -212,14 +223,6 @@ def save_model(path, spec, model):
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     with atomic_path(path) as tmp:
         torch.save({"model": spec.model, "model_kwargs": dict(spec.model_kwargs), "state_dict": state}, tmp)
-
-
-def load_model(path, device="cpu"):
-    """The trained model saved by :func:`save_model`, in eval mode."""
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(saved["model"], **saved["model_kwargs"])
-    model.load_state_dict(saved["state_dict"])
-    return model.to(device).eval()
 
 
 def with_overrides(spec, **overrides):
