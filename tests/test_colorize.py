@@ -9,7 +9,7 @@ from skimage.color import gray2rgb, rgb2gray, rgb2lab
 from torchbearer_colorize.tools.colorize import load_colorizer, main
 from torchbearer_colorize.models import SmallColorizer, VAELatent
 from torchbearer_colorize.training import RunSpec
-from torchbearer_colorize.training.runs import save_model
+from torchbearer_colorize.training.store import save_model
 
 
 @pytest.fixture

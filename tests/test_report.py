@@ -198,13 +198,13 @@ def test_report_with_two_seeds_combines_each_experiments_table(tmp_path):
     report_command.main(argv)
     for experiment in ("lr_sweep", "denoise"):
         folder = tmp_path / "out" / experiment
-        combined = folder / "table.md"
-        first_line = combined.read_text().splitlines()[0]
+        first_line = (folder / "table_seeds.md").read_text().splitlines()[0]
         assert first_line.endswith(", seeds 0, 1") and "1 epoch" in first_line
-        header = (folder / "table.csv").read_text().splitlines()[0].split(",")
+        header = (folder / "table_seeds.csv").read_text().splitlines()[0].split(",")
         assert {"seeds", "test_loss_std", "train_loss_std", "best_test_loss_std", "test_ssim_std"} <= set(header)
-        for seed in (0, 1):  # each seed's own table is kept beside the combined one
-            assert (folder / f"seed{seed}" / "table.csv").exists()
+        # each seed's own table: the first where the experiment alone writes it, the others in seed<N>/
+        assert "seeds" not in (folder / "table.csv").read_text().splitlines()[0].split(",")
+        assert (folder / "seed1" / "table.csv").exists() and not (folder / "seed0").exists()
     text = (tmp_path / "out" / "REPORT.md").read_text()
     assert "Seeds: 0, 1 (mean ± sample standard deviation over the seeds)" in text
     assert "/2 |" in text  # the unstable column counts seeds

@@ -128,3 +128,21 @@ def test_the_committed_store_is_whole():
     if not committed.is_dir():
         pytest.skip("no committed run store in this checkout")
     assert store.check(committed) >= 1
+
+
+def test_the_one_large_weight_is_stored_in_eight_bits_and_read_back_close(tmp_path):
+    from torchbearer_colorize.models import InceptionDecoder
+    torch.manual_seed(0)
+    decoder = InceptionDecoder()
+    store.save_model(tmp_path / "model.pt", RunSpec("inception", model="inception_decoder"), decoder)
+    assert (tmp_path / "model.pt").stat().st_size < 9 * 2 ** 20  # 32 MB in float32
+    back = store.load_model(tmp_path / "model.pt")
+    for (name, before), after in zip(decoder.state_dict().items(), back.state_dict().values()):
+        if before.numel() > store.EIGHT_BIT:  # off by at most half a step of its slice's scale
+            step = before.abs().flatten(1).amax(1) / 127
+            assert ((after - before).abs().flatten(1).amax(1) <= step / 2 + 1e-9).all()
+        else:
+            assert torch.equal(before, after), name
+    features = torch.rand(4, 2048)
+    with torch.no_grad():
+        assert torch.allclose(decoder.eval()(features), back(features), atol=1e-3)

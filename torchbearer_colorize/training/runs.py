@@ -28,10 +28,10 @@ import torchvision
 from callbacks.checkpoint import CheckpointRefused, load_checkpoint
 
 from .. import __version__
-from ..atomic import atomic_path, write_json
+from ..atomic import write_json
 from ..data.cache import fingerprint
 from ..errors import UserError
-from .store import stored_result
+from .store import save_model, stored_result
 from .trial import build_trial, several_processes
 
 
@@ -216,13 +216,6 @@ def epoch_record(epoch, metrics):
             continue
         record[f"test_{key[4:]}" if key.startswith("val_") else f"train_{key}"] = float(value)
     return record
-
-
-def save_model(path, spec, model):
-    """Weights plus what rebuilds the model; loadable with ``torch.load(weights_only=True)``."""
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:
-        torch.save({"model": spec.model, "model_kwargs": dict(spec.model_kwargs), "state_dict": state}, tmp)
 
 
 def with_overrides(spec, **overrides):

@@ -22,6 +22,7 @@ from ..atomic import atomic_path
 from ..errors import UserError
 from ..models import build_model
 
+EIGHT_BIT = 2 ** 20  # weight tensors above this many values are stored in 8 bits (see save_model)
 KEPT = ("model.pt", "metrics.json", "result.json")  # result.json last: its presence means complete
 REFERENCES = "references"  # the baseline and ground-truth measures, one file per data set
 
@@ -39,6 +40,37 @@ def plain(value):
     return json.loads(json.dumps(value))
 
 
+def save_model(path, spec, model):
+    """Weights plus what rebuilds the model; loadable with ``torch.load(weights_only=True)``.
+
+    A weight tensor of more than ``EIGHT_BIT`` values is stored in 8 bits with one scale per slice of its
+    first dimension: only the inception decoder's first layer (2048 x 64 x 8 x 8, 32 MB in float32) is that
+    large, and three seeds of it would not fit the committed store. Everything is measured from what is
+    stored, so the tables' measures are the stored model's (docs/run-store.md says how little it moves)."""
+    state, scales = {}, {}
+    for name, value in model.state_dict().items():
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.numel() > EIGHT_BIT:
+            scales[name] = value.abs().flatten(1).amax(1).clamp_min(1e-30) / 127
+            value = torch.round(value / slices(scales[name], value)).to(torch.int8)
+        state[name] = value
+    with atomic_path(path) as tmp:
+        torch.save({"model": spec.model, "model_kwargs": dict(spec.model_kwargs), "state_dict": state,
+                    **({"int8_scales": scales} if scales else {})}, tmp)
+
+
+def slices(scale, value):
+    return scale.view(-1, *(1,) * (value.dim() - 1))
+
+
+def weights(saved):
+    """The float state dict of what :func:`save_model` wrote."""
+    state = dict(saved["state_dict"])
+    for name, scale in saved.get("int8_scales", {}).items():
+        state[name] = state[name].float() * slices(scale, state[name])
+    return state
+
+
 def read_model(path):
     """``(saved, model)``: what ``path`` (a run's ``model.pt``) holds and the model it rebuilds;
     ``BrokenRun`` naming the file when it is missing, unreadable or holds weights of another shape."""
@@ -50,7 +82,7 @@ def read_model(path):
             warnings.simplefilter("ignore")
             saved = torch.load(path, map_location="cpu", weights_only=True)
         model = build_model(saved["model"], **saved["model_kwargs"])
-        model.load_state_dict(saved["state_dict"])
+        model.load_state_dict(weights(saved))
     except Exception as err:  # noqa: BLE001 - truncated, not a model file, or weights of another model
         reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         raise BrokenRun(f"{path}: not a model this package saved, or truncated ({reason}); {fix(path.parent)}") from None

@@ -1,0 +1,37 @@
+"""figures/ is what the committed run store gives: regenerated on a copy of runs/ without training, every
+file byte for byte (REPORT.md but its line that says when and how it was generated). A hand edit, a
+stale figure or a run missing from the store fails here."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATED = "Generated "  # the one line of REPORT.md that names the command and the date
+
+
+def files(folder):
+    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.slow
+def test_committed_figures_are_what_the_committed_runs_give(tmp_path):
+    if not (ROOT / "runs").is_dir():
+        pytest.skip("no committed run store in this checkout")
+    shutil.copytree(ROOT / "runs", tmp_path / "runs", ignore=shutil.ignore_patterns("quick", "checkpoint.pt", ".lock"))
+    done = subprocess.run([sys.executable, "-m", "experiments.report", "--verbose", "0", "--runs-dir",
+                           str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--out",
+                           str(tmp_path / "figures")], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "] 0 run(s) trained" in done.stdout  # everything came from the store
+    committed, regenerated = files(ROOT / "figures"), files(tmp_path / "figures")
+    assert sorted(committed) == sorted(regenerated)
+    for name, path in committed.items():
+        if name == "REPORT.md":
+            ours, theirs = (p.read_text().splitlines() for p in (path, regenerated[name]))
+            assert [line for line in ours if not line.startswith(GENERATED)] == \
+                [line for line in theirs if not line.startswith(GENERATED)]
+        else:
+            assert path.read_bytes() == regenerated[name].read_bytes(), f"figures/{name} is not what runs/ gives"
