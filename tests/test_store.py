@@ -146,3 +146,17 @@ def test_the_one_large_weight_is_stored_in_eight_bits_and_read_back_close(tmp_pa
     features = torch.rand(4, 2048)
     with torch.no_grad():
         assert torch.allclose(decoder.eval()(features), back(features), atol=1e-3)
+
+
+def test_the_vaes_large_layers_are_stored_in_float16(tmp_path):
+    from torchbearer_colorize.models import VAELatent
+    torch.manual_seed(0)
+    vae = VAELatent()
+    store.save_model(tmp_path / "model.pt", RunSpec("vae", model="vae"), vae)
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert sorted(saved["float16"]) == ["logvar.weight", "mu.weight", "upsample.weight"]
+    back = store.load_model(tmp_path / "model.pt")
+    for name, before in vae.state_dict().items():
+        after = back.state_dict()[name]
+        assert after.dtype == before.dtype
+        assert torch.allclose(before, after, rtol=1e-3, atol=1e-7) if name in saved["float16"] else torch.equal(before, after)

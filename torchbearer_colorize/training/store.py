@@ -22,7 +22,8 @@ from ..atomic import atomic_path
 from ..errors import UserError
 from ..models import build_model
 
-EIGHT_BIT = 2 ** 20  # weight tensors above this many values are stored in 8 bits (see save_model)
+# weight tensors above this many values are stored in float16, above the second in 8 bits (see save_model)
+HALF, EIGHT_BIT = 2 ** 17, 2 ** 20
 KEPT = ("model.pt", "metrics.json", "result.json")  # result.json last: its presence means complete
 REFERENCES = "references"  # the baseline and ground-truth measures, one file per data set
 
@@ -43,20 +44,24 @@ def plain(value):
 def save_model(path, spec, model):
     """Weights plus what rebuilds the model; loadable with ``torch.load(weights_only=True)``.
 
-    A weight tensor of more than ``EIGHT_BIT`` values is stored in 8 bits with one scale per slice of its
-    first dimension: only the inception decoder's first layer (2048 x 64 x 8 x 8, 32 MB in float32) is that
-    large, and three seeds of it would not fit the committed store. Everything is measured from what is
-    stored, so the tables' measures are the stored model's (docs/run-store.md says how little it moves)."""
-    state, scales = {}, {}
+    So that three seeds of every run fit the committed store, a weight tensor of more than ``EIGHT_BIT``
+    values is stored in 8 bits with one scale per slice of its first dimension (only the inception
+    decoder's first layer, 2048 x 64 x 8 x 8: 32 MB in float32, 8 MB so), one of more than ``HALF`` in
+    float16 (the VAE's three 200,000-value layers); the small colorizers keep float32. Every measure
+    and figure is computed from what is stored (docs/run-store.md says how little it moves)."""
+    state, scales, halves = {}, {}, []
     for name, value in model.state_dict().items():
         value = value.detach().cpu()
         if value.is_floating_point() and value.numel() > EIGHT_BIT:
             scales[name] = value.abs().flatten(1).amax(1).clamp_min(1e-30) / 127
             value = torch.round(value / slices(scales[name], value)).to(torch.int8)
+        elif value.is_floating_point() and value.numel() > HALF:
+            value = value.half()
+            halves.append(name)
         state[name] = value
     with atomic_path(path) as tmp:
         torch.save({"model": spec.model, "model_kwargs": dict(spec.model_kwargs), "state_dict": state,
-                    **({"int8_scales": scales} if scales else {})}, tmp)
+                    **({"int8_scales": scales} if scales else {}), **({"float16": halves} if halves else {})}, tmp)
 
 
 def slices(scale, value):
@@ -68,6 +73,8 @@ def weights(saved):
     state = dict(saved["state_dict"])
     for name, scale in saved.get("int8_scales", {}).items():
         state[name] = state[name].float() * slices(scale, state[name])
+    for name in saved.get("float16", ()):
+        state[name] = state[name].float()
     return state
 
 
