@@ -7,6 +7,7 @@ The encoder is frozen, so its features are computed once per data set and weight
 Trial trains the decoder on them. Weights come from torchvision's cache ($TORCH_HOME), or --weights
 FILE, or --no-pretrained (a random frozen encoder, said in every row and figure).
 """
+import functools
 from pathlib import Path
 
 from torchbearer_colorize.parallel import distributed
@@ -41,8 +42,8 @@ def feature_data(args):
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
     if args.no_pretrained:
         calibrate_batchnorm(encoder, pairs["train"].gray[:CALIBRATION_IMAGES])
-    features = {split: FeatureDataset(cached_features(encoder, dataset, splits.fingerprint, args.cache_dir,
-                                                      split, device), dataset)
+    features = {split: FeatureDataset(functools.partial(cached_features, encoder, dataset, splits.fingerprint,
+                                                        args.cache_dir, split, device), dataset)
                 for split, dataset in pairs.items()}
     label = splits.label + (f"; {NOT_PRETRAINED}" if args.no_pretrained else "")
     return TaskData(features["train"], features["test"], label=label,

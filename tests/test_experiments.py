@@ -134,6 +134,10 @@ def test_inception_quick_caches_features_and_says_not_pretrained(dirs, monkeypat
     calls.clear()
     inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
     assert sum(calls) == 8 + 8  # same data and weights: features come from the cache
+    calls.clear()
+    dirs["cache"] = dirs["cache"].parent / "fresh-cache"  # a fresh clone: the run stored, no features cached
+    inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
+    assert sum(calls) == 8 + 8  # a reused run encodes nothing but calibration and the sample grid
 
 
 def test_vae_fruits_quick_end_to_end(dirs):

@@ -37,13 +37,22 @@ def cached_features(encoder, dataset, data_fingerprint, cache_dir, split, device
 
 
 class FeatureDataset(Dataset):
-    """Items ``(feature vector, target)``: what the decoder trains on when the encoder is frozen."""
+    """Items ``(feature vector, target)``: what the decoder trains on when the encoder is frozen.
+
+    ``features`` is the N x F tensor, or a function that gives it, called when an item is first read: a
+    stored run that is reused never reads one, so a fresh clone regenerates the report without encoding."""
 
     def __init__(self, features, targets):
-        self.features, self.targets = features, targets
+        self._features, self.targets = features, targets
+
+    @property
+    def features(self):
+        if callable(self._features):
+            self._features = self._features()
+        return self._features
 
     def __len__(self):
-        return len(self.features)
+        return len(self.targets)
 
     def __getitem__(self, index):
         return self.features[index], self.targets[index][1]
