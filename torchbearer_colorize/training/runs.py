@@ -128,7 +128,13 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
             + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
-        history = trial.run(spec.epochs)
+        try:
+            history = trial.run(spec.epochs)
+        except KeyboardInterrupt:  # Ctrl-C: the checkpoint of the last finished epoch is where the rerun resumes
+            epoch = len(trial.state[torchbearer.HISTORY]) + 1
+            raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
+                                    f"command to resume from epoch {epoch} (finished runs are reused; this run is "
+                                    f"in {directory})") from None
         seconds = time.perf_counter() - start
 
         epochs = [epoch_record(i + 1, h) for i, h in enumerate(history)]
