@@ -152,3 +152,13 @@ def test_ctrl_c_in_any_command_is_one_line_and_exit_130(capsys, message, line):
     with pytest.raises(SystemExit) as exit_:
         command()
     assert exit_.value.code == 130 and capsys.readouterr().err == line + "\n"
+
+
+def test_a_reused_run_says_it_logs_nothing_to_tensorboard(tiny, tmp_path):
+    spec = RunSpec("tiny", epochs=1, batch_size=4)
+    train(spec, tiny, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    logs = []
+    train(spec, tiny, runs_dir=tmp_path, verbose=0, log=logs.append, tensorboard=tmp_path / "tb")
+    assert logs == [f"[tiny] reusing the finished run in {run_dir(tmp_path, run_settings(spec, tiny, 0))} (--force "
+                    f"retrains); nothing logged to --tensorboard {tmp_path / 'tb'}: it logs runs as they train"]
+    assert not (tmp_path / "tb").exists()

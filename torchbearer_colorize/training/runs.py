@@ -105,7 +105,9 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         if ranks:
             finished, resume = ranks.broadcast((finished, resume))
         if finished:
-            log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
+            nothing = (f"; nothing logged to --tensorboard {tensorboard}: it logs runs as they train"
+                       if tensorboard else "")
+            log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains){nothing}")
             # The name labels a table row; the same run may be a row of several tables.
             return {**json.loads(result_path.read_text()), "run": spec.name}
         directory.mkdir(parents=True, exist_ok=True)
