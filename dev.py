@@ -50,6 +50,10 @@ def install(stamp):
 
 
 def main(argv):
+    if sys.version_info < (3, 11):
+        print(f"dev.py needs Python 3.11 or newer, not {sys.version.split()[0]}: run it with a newer python3",
+              file=sys.stderr)
+        sys.exit(2)
     if not argv or argv[0] not in ("run", "test"):
         sys.exit(__doc__)
     try:
