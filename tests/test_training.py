@@ -142,7 +142,7 @@ def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken
 
 @pytest.mark.parametrize("message, line", [
     ("interrupted in [x] epoch 2 of 3: rerun ...", "interrupted in [x] epoch 2 of 3: rerun ..."),  # from train
-    ("", "interrupted: rerun the same command to go on (finished runs are reused)"),  # anywhere else
+    ("", "interrupted: rerun the same command to go on"),  # anywhere else (data, metrics, tbc-colorize)
 ])
 def test_ctrl_c_in_any_command_is_one_line_and_exit_130(capsys, message, line):
     @user_errors_exit

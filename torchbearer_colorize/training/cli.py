@@ -183,7 +183,6 @@ def user_errors_exit(main):
             print(f"error: {err}", file=sys.stderr)
             raise SystemExit(2) from None
         except KeyboardInterrupt as err:
-            print(str(err) or "interrupted: rerun the same command to go on (finished runs are reused)",
-                  file=sys.stderr)
+            print(str(err) or "interrupted: rerun the same command to go on", file=sys.stderr)
             raise SystemExit(130) from None
     return wrapper
