@@ -1,3 +1,4 @@
+import gc
 import json
 
 import numpy as np
@@ -122,6 +123,7 @@ def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken
     spec = RunSpec("tiny", epochs=3, batch_size=4)
     quiet = {"verbose": 0, "log": lambda *_: None}
     train(spec, tiny, runs_dir=tmp_path / "a", **quiet)
+
     def ctrl_c_in(epoch):  # the checkpoint names the callback's class, so the resumed Trial lists it too
         return lambda *a, **k: build_trial(*a, callbacks=[CtrlC(epoch)], **k)
 
@@ -138,6 +140,16 @@ def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken
         return [line.split(",")[:1] + line.split(",")[2:] for line in text.splitlines()]
     assert log.splitlines()[0] == "epoch,running_loss,loss,val_loss"
     assert rows(log) == rows((run_dir(tmp_path / "a", run_settings(spec, tiny, 0)) / "log.csv").read_text())
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_ctrl_c_ends_the_progress_bars_first_so_its_line_is_the_last(tiny, tmp_path, capsys, verbose):
+    with pytest.raises(KeyboardInterrupt):
+        train(RunSpec("tiny", epochs=3, batch_size=4), tiny, runs_dir=tmp_path, verbose=verbose, log=lambda *_: None,
+              trial=lambda *a, **k: build_trial(*a, callbacks=[CtrlC(2)], **k))
+    assert capsys.readouterr().err.endswith("\n")  # the bar's line is ended,
+    gc.collect()
+    assert capsys.readouterr().err == ""  # and not drawn again later, after the message
 
 
 @pytest.mark.parametrize("message, line", [

@@ -24,6 +24,7 @@ except ImportError:  # Windows
 import torch
 import torchbearer
 import torchvision
+from tqdm import tqdm
 
 from callbacks.checkpoint import CheckpointRefused, load_checkpoint
 
@@ -133,6 +134,8 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         try:
             history = trial.run(spec.epochs)
         except KeyboardInterrupt:  # Ctrl-C: the checkpoint of the last finished epoch is where the rerun resumes
+            for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
+                bar.close()
             epoch = len(trial.state[torchbearer.HISTORY]) + 1
             raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
                                     f"command to resume from epoch {epoch} (finished runs are reused; this run is "
