@@ -9,6 +9,7 @@ with the versions pinned in constraints.txt.
 """
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -49,16 +50,28 @@ def install(stamp):
 
 
 def main(argv):
+    if sys.version_info < (3, 11):
+        print(f"dev.py needs Python 3.11 or newer, not {sys.version.split()[0]}: run it with a newer python3",
+              file=sys.stderr)
+        sys.exit(2)
     if not argv or argv[0] not in ("run", "test"):
         sys.exit(__doc__)
-    setup()
+    try:
+        setup()
+    except KeyboardInterrupt:
+        print("interrupted while installing into .venv: rerun the same command to finish", file=sys.stderr)
+        sys.exit(130)
     if argv[0] == "test":
         command = [str(PYTHON), "-m", "pytest", *argv[1:]]
     else:
         experiment = argv[1] if len(argv) > 1 and not argv[1].startswith("-") else "lr_sweep"
         command = [str(PYTHON), "-m", f"experiments.{experiment}", *argv[2 if experiment in argv[1:2] else 1:]]
     print("+", " ".join(command[1:]), flush=True)
-    sys.exit(subprocess.run(command, cwd=ROOT).returncode)
+    # Ctrl-C reaches the job too, which says where a rerun resumes and exits 130: wait for it (a handler, not
+    # SIG_IGN, which the job would inherit)
+    signal.signal(signal.SIGINT, lambda *_: None)
+    code = subprocess.run(command, cwd=ROOT).returncode
+    sys.exit(code if code >= 0 else 128 - code)  # killed by signal N: 128 + N, as a shell says
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from torchbearer_colorize.atomic import write_json
 from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.training.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment,
-                                                      sample_indices, stored_json)
+                                                      sample_indices, smoke_test, stored_json)
 from torchbearer_colorize.models.classes import RGBPredictor
 from torchbearer_colorize.training import RunSpec, TaskData, build_trial, load_model, run_dir, train
 from torchbearer_colorize.training.runs import with_overrides
@@ -148,7 +148,7 @@ def compare(args, colour, classes, class_result):
     )
     title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
     markdown = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
-    caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}"
+    caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}{smoke_test(args)}"
     comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})

@@ -1,3 +1,6 @@
+import configparser
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -6,10 +9,12 @@ import torch
 from PIL import Image
 from skimage.color import gray2rgb, rgb2gray, rgb2lab
 
-from torchbearer_colorize.tools.colorize import load_colorizer, main
+from torchbearer_colorize.tools.colorize import load_colorizer, main, parser
 from torchbearer_colorize.models import SmallColorizer, VAELatent
 from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.store import save_model
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -28,7 +33,8 @@ def photo(path, size=(301, 173), mode="RGB"):
 
 def test_colorize_keeps_size_and_the_photos_own_lightness(tmp_path, checkpoint, capsys):
     colour, gray = photo(tmp_path / "colour.png"), photo(tmp_path / "gray.jpg", (64, 200), "L")
-    written = main([str(colour), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    main([str(colour), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    written = sorted((tmp_path / "out").iterdir())
     assert [p.name for p in written] == ["colour_colorized.png", "gray_colorized.png"]
     for source, result in zip((colour, gray), written):
         original, colorized = Image.open(source), Image.open(result)
@@ -44,8 +50,8 @@ def test_photos_are_colorized_upright(tmp_path, checkpoint):
     exif = Image.Exif()
     exif[0x0112] = 6  # EXIF orientation: shown rotated by 90 degrees
     Image.new("RGB", (30, 20), (200, 120, 40)).save(source, exif=exif)
-    [written] = main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
-    assert Image.open(written).size == (20, 30)
+    main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
+    assert Image.open(tmp_path / "phone_colorized.png").size == (20, 30)
 
 
 def test_load_colorizer_api(checkpoint):
@@ -88,6 +94,18 @@ def junk(tmp_path):
     return path
 
 
+def notes(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("just some notes\n")  # to torch.load, a pickle opcode whose memo key is b"ust " (KeyError)
+    return path
+
+
+def random_bytes(tmp_path):
+    path = tmp_path / "random.pt"
+    path.write_bytes(b"\x80\x04" + np.random.default_rng(0).bytes(4096))  # a pickle header: torch warns, then fails
+    return path
+
+
 def saved(obj):
     def make(tmp_path):
         path = tmp_path / "other.pt"
@@ -101,17 +119,23 @@ def saved(obj):
     (denoiser_checkpoint, "not a colorizer"),
     (inception_decoder_checkpoint, "encoder is not stored"),
     (junk, "is not a checkpoint"),
-    (saved({"state_dict": {}}), "expected the keys"),
+    (notes, "is not a checkpoint"),
+    (random_bytes, "is not a checkpoint"),
+    (saved({"state_dict": {}}), "is not a checkpoint"),
     (saved(Path("x")), "is not a checkpoint"),  # an object weights_only unpickling refuses
     (lambda tmp_path: tmp_path / "missing.pt", "does not exist"),
 ])
-def test_bad_checkpoints_are_named(tmp_path, capsys, make, message):
+def test_bad_checkpoints_are_named(tmp_path, capsys, recwarn, make, message):
     source = photo(tmp_path / "p.png")
     bad = make(tmp_path)
     with pytest.raises(SystemExit) as exit_:
         main([str(source), "--checkpoint", str(bad), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and message in err and str(bad) in err
+    assert len(err.splitlines()) == 1
+    if message == "is not a checkpoint":  # says what it expected, not cut off
+        assert err.rstrip().endswith("expected a model.pt that an experiment wrote (each prints their paths)")
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]  # no torch warning leaks
     assert not (tmp_path / "out" / "p_colorized.png").exists()
 
 
@@ -134,3 +158,35 @@ def test_bad_photos_and_overwriting_are_refused_before_any_work(tmp_path, checkp
     with pytest.raises(SystemExit):
         main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
     assert "would be overwritten" in capsys.readouterr().err
+
+
+def test_success_is_exit_status_0_as_the_console_script_runs_it(tmp_path):
+    """The console-script wrapper is ``sys.exit(main())``: main must return None (a list exits 1, printed)."""
+    source = photo(tmp_path / "p.png")
+    with pytest.raises(SystemExit) as exit_:
+        sys.exit(main([str(source), "--out", str(tmp_path / "out")]))
+    assert exit_.value.code is None and (tmp_path / "out" / "p_colorized.png").exists()
+
+
+@pytest.mark.slow
+def test_the_declared_console_script_exits_0(tmp_path):
+    """setup.cfg's tbc-colorize entry point run the way pip's wrapper runs it, on this checkout's code."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    [entry] = [line for line in config["options.entry_points"]["console_scripts"].splitlines() if line.strip()]
+    name, target = (part.strip() for part in entry.split("="))
+    module, function = target.split(":")
+    code = f"import sys; from {module} import {function}; sys.argv[0] = {name!r}; sys.exit({function}())"
+    source = photo(tmp_path / "p.png")
+    done = subprocess.run([sys.executable, "-c", code, str(source), "--out", str(tmp_path / "out")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert name == "tbc-colorize" and done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout.splitlines()[-1] == f"{source} -> {tmp_path / 'out' / 'p_colorized.png'}"
+
+
+def test_usage_names_the_console_script_as_the_readme_does():
+    usage = parser().format_usage()
+    assert usage.startswith("usage: tbc-colorize ")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "tbc-colorize photo.jpg" in readme and "python -m torchbearer_colorize.colorize" in readme
+    assert "tbc-colorize PHOTO" in parser().description  # the module's own usage line agrees

@@ -6,6 +6,7 @@ import pytest
 
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli
+from torchbearer_colorize.report import figures
 from torchbearer_colorize.training.experiment import GRAY_COPY, TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")
@@ -171,3 +172,23 @@ def test_same_seed_gives_the_same_loss_columns(tmp_path):
     assert tables[0] == tables[1]
     result = json.loads(next((tmp_path / "a" / "runs").glob("*/result.json")).read_text())
     assert {"lr", "epochs", "batch_size", "seed", "data", "optimizer", "model"} <= set(result["settings"])
+
+
+def test_quick_figures_say_they_are_a_smoke_test_and_one_epoch_is_points_from_0(dirs, monkeypatch, capsys):
+    drawn, save = {}, figures._save
+
+    def record(fig, path):
+        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+        epochs = [(ax.get_yscale(), ax.get_ylim()[0], list(ax.get_xticks())) for ax in fig.axes
+                  if ax.get_xlabel() == "epoch"]
+        drawn[path.name] = " ".join(titles), epochs
+        save(fig, path)
+    monkeypatch.setattr(figures, "_save", record)
+    lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001"))
+    assert sorted(drawn) == ["lr_0.001_loss.png", "lr_0.001_samples.png", "test_loss.png"]
+    for name, (titles, epochs) in drawn.items():
+        assert "--quick smoke test (1 epoch(s), at most 8 images a split): not a result" in titles, name
+        assert all(axis == ("linear", 0, [1]) for axis in epochs), name  # not log, not 0.96 to 1.04
+    start = capsys.readouterr().out.splitlines()[0]
+    assert start == (f"[lr_sweep] data: built-in sample set, not the report's paintings; tables and "
+                     f"figures go to {dirs['out']}/, runs to {dirs['runs']}/")

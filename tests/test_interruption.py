@@ -1,14 +1,20 @@
 """Kill a sweep with SIGKILL mid-run, run it again: nothing finished is retrained, the killed run
-resumes from its last epoch checkpoint, and the table equals an uninterrupted run's."""
+resumes from its last epoch checkpoint, and the table equals an uninterrupted run's. Ctrl-C says so in
+one line and exits 130, from the experiment and from dev.py."""
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ARGS = ["-m", "experiments.lr_sweep", "--lrs", "0.001,0.01", "--epochs", "3", "--limit", "32",
         "--batch-size", "4", "--verbose", "0"]
@@ -63,3 +69,34 @@ def test_sigkill_mid_sweep_then_rerun_equals_an_unbroken_sweep(tmp_path):
     assert "[lr 0.001] reusing" in again
     assert "[lr 0.01] resuming after epoch 1" in again
     assert losses(killed) == losses(unbroken)
+
+
+# dev.py as a user runs it, its set-up (the .venv) skipped: this interpreter is the environment
+DEV = "import sys, dev; dev.setup = lambda: None; dev.PYTHON = sys.executable; dev.main(sys.argv[1:])"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="process groups")
+@pytest.mark.parametrize("via_dev", [False, True], ids=["experiment", "dev.py"])
+def test_ctrl_c_is_one_line_exit_130_and_the_rerun_resumes(tmp_path, via_dev):
+    runs, command = sweep(tmp_path, "runs", tmp_path / "cache")
+    command[command.index("0.001,0.01")] = "0.001"
+    command[command.index("3")] = "5"  # --epochs: the Ctrl-C comes in the second epoch or a little later
+    started = ([sys.executable, "-c", DEV, "run", "lr_sweep", *command[3:]] if via_dev else command)
+    # a terminal's Ctrl-C goes to the whole foreground process group: dev.py and the job it started
+    process = subprocess.Popen(started, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(runs.glob("*/checkpoint.pt")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    [line] = err.splitlines()  # no traceback
+    [directory] = runs.glob("colorize-small-adam-lr0.001-*")
+    found = re.fullmatch(rf"interrupted in \[lr 0\.001\] epoch (\d) of 5: rerun the same command to resume from "
+                         rf"epoch \1 \(finished runs are reused; this run is in {re.escape(str(directory))}\)", line)
+    assert found, line
+    again = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600).stdout
+    assert f"[lr 0.001] resuming after epoch {int(found.group(1)) - 1}" in again
+    assert (directory / "log.csv").read_text().count("epoch,") == 1

@@ -1,7 +1,10 @@
 """The README is one page; the details live in docs/, and every link between them resolves.
 
 Fast: reads files only (no subprocess, no training)."""
+import ast
+import configparser
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +68,29 @@ def test_readme_verdicts_are_the_committed_reports():
     expected = [line for line in headline.splitlines() if line.startswith("- ")]
     readme = README.read_text(encoding="utf-8").split("## Results", 1)[1].split("\n## ", 1)[0]
     assert expected and [line for line in readme.splitlines() if line.startswith("- ")] == expected
+
+
+def test_the_quick_start_says_how_long_and_how_big_as_measured():
+    """The times are the committed report's (2 CPU cores), rounded; the size is the pinned CUDA wheels'."""
+    readme = README.read_text(encoding="utf-8")
+    start = readme.split("## Quick start", 1)[1].split("\n## Experiments", 1)[0]
+    report = (ROOT / "figures" / "REPORT.md").read_text(encoding="utf-8")
+    total = float(re.search(r"Training time of the \d+ distinct runs: ([\d.]+) min", report).group(1))
+    sweep = sum(float(line.rstrip(" |").rsplit("|", 1)[1]) for line in readme.splitlines()
+                if line.startswith("| [lr_sweep]"))
+    said = [int(minutes) for minutes in re.findall(r"about (\d+) min", start)]
+    assert len(said) == 2 and abs(said[0] - sweep) <= 1 and abs(said[1] - total) <= 5, (said, sweep, total)
+    assert "about 6 GB" in start and "download.pytorch.org/whl/cpu" in start
+    for module in ("report", "lr_sweep"):  # their --help says it too
+        doc = ast.get_docstring(ast.parse((ROOT / "experiments" / f"{module}.py").read_text(encoding="utf-8")))
+        assert f"about {said[1] if module == 'report' else said[0]} min" in doc, module
+
+
+def test_the_python_the_readme_names_is_the_one_required_and_tested():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    least = config["options"]["python_requires"].removeprefix(">=")
+    tested = re.search(r"python (\d+\.\d+\.\d+)", (ROOT / "figures" / "REPORT.md").read_text()).group(1)
+    assert f"Needs Python {least} or newer (tests run on {tested} only" in README.read_text(encoding="utf-8")
+    assert tested.startswith(least + ".") and sys.version_info >= tuple(map(int, least.split(".")))
+    assert f"sys.version_info < ({least.replace('.', ', ')})" in (ROOT / "dev.py").read_text()  # dev.py says so

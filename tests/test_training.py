@@ -1,3 +1,4 @@
+import gc
 import json
 
 import numpy as np
@@ -6,10 +7,12 @@ import torch
 import torchbearer
 from torch import nn
 from torchbearer import Trial
+from torchbearer.callbacks import Callback
 
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.models import SmallColorizer
-from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, run_settings, train
+from torchbearer_colorize.training import RunSpec, TaskData, build_trial, load_model, run_dir, run_settings, train
+from torchbearer_colorize.training.cli import user_errors_exit
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +106,71 @@ def test_batches_are_copied_to_the_device_by_the_loader(tiny):
     assert len(moved) == len(loader) and moved.dataset is tiny.train and moved.sampler is loader.sampler
     for (x, y), (x2, y2) in zip(loader, moved):
         assert torch.equal(x, x2) and torch.equal(y, y2) and x2.device.type == "cpu"
+
+
+class CtrlC(Callback):
+    """Ctrl-C at the first batch of epoch ``epoch`` (counted from 1)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_sample(self, state):
+        if state[torchbearer.EPOCH] + 1 == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken_ones(tiny, tmp_path):
+    spec = RunSpec("tiny", epochs=3, batch_size=4)
+    quiet = {"verbose": 0, "log": lambda *_: None}
+    train(spec, tiny, runs_dir=tmp_path / "a", **quiet)
+
+    def ctrl_c_in(epoch):  # the checkpoint names the callback's class, so the resumed Trial lists it too
+        return lambda *a, **k: build_trial(*a, callbacks=[CtrlC(epoch)], **k)
+
+    with pytest.raises(KeyboardInterrupt) as stop:
+        train(spec, tiny, runs_dir=tmp_path / "b", trial=ctrl_c_in(2), **quiet)
+    directory = run_dir(tmp_path / "b", run_settings(spec, tiny, 0))
+    assert str(stop.value) == (f"interrupted in [tiny] epoch 2 of 3: rerun the same command to resume from epoch 2 "
+                               f"(finished runs are reused; this run is in {directory})")
+    assert train(spec, tiny, runs_dir=tmp_path / "b", trial=ctrl_c_in(None), **quiet)["resumed_from_epoch"] == 1
+    log = (directory / "log.csv").read_text()
+    assert log.count("epoch,") == 1  # one header row, not one per resume
+
+    def rows(text):  # torchbearer's running_loss (a display mean of the last batches) restarts on resume
+        return [line.split(",")[:1] + line.split(",")[2:] for line in text.splitlines()]
+    assert log.splitlines()[0] == "epoch,running_loss,loss,val_loss"
+    assert rows(log) == rows((run_dir(tmp_path / "a", run_settings(spec, tiny, 0)) / "log.csv").read_text())
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_ctrl_c_ends_the_progress_bars_first_so_its_line_is_the_last(tiny, tmp_path, capsys, verbose):
+    with pytest.raises(KeyboardInterrupt):
+        train(RunSpec("tiny", epochs=3, batch_size=4), tiny, runs_dir=tmp_path, verbose=verbose, log=lambda *_: None,
+              trial=lambda *a, **k: build_trial(*a, callbacks=[CtrlC(2)], **k))
+    assert capsys.readouterr().err.endswith("\n")  # the bar's line is ended,
+    gc.collect()
+    assert capsys.readouterr().err == ""  # and not drawn again later, after the message
+
+
+@pytest.mark.parametrize("message, line", [
+    ("interrupted in [x] epoch 2 of 3: rerun ...", "interrupted in [x] epoch 2 of 3: rerun ..."),  # from train
+    ("", "interrupted: rerun the same command to go on"),  # anywhere else (data, metrics, tbc-colorize)
+])
+def test_ctrl_c_in_any_command_is_one_line_and_exit_130(capsys, message, line):
+    @user_errors_exit
+    def command():
+        raise KeyboardInterrupt(message)
+
+    with pytest.raises(SystemExit) as exit_:
+        command()
+    assert exit_.value.code == 130 and capsys.readouterr().err == line + "\n"
+
+
+def test_a_reused_run_says_it_logs_nothing_to_tensorboard(tiny, tmp_path):
+    spec = RunSpec("tiny", epochs=1, batch_size=4)
+    train(spec, tiny, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    logs = []
+    train(spec, tiny, runs_dir=tmp_path, verbose=0, log=logs.append, tensorboard=tmp_path / "tb")
+    assert logs == [f"[tiny] reusing the finished run in {run_dir(tmp_path, run_settings(spec, tiny, 0))} (--force "
+                    f"retrains); nothing logged to --tensorboard {tmp_path / 'tb'}: it logs runs as they train"]
+    assert not (tmp_path / "tb").exists()

@@ -19,10 +19,16 @@ def _save(fig, path):
 def _epoch_axes(ax, title, ylabel="MSE loss"):
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
-    ax.set_yscale("log")
+    epochs = sorted({x for line in ax.get_lines() for x in line.get_xdata()})
+    if len(epochs) > 1:
+        ax.set_yscale("log")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    else:  # one epoch (--quick): points on a linear axis from 0, not a curve on a log axis of +-4 % around them
+        heights = [y for line in ax.get_lines() for y in line.get_ydata() if np.isfinite(y)]
+        ax.set_ylim(0, 1.6 * max(heights, default=0) or 1)  # room for the legend
+        ax.set_xticks(epochs)
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.xaxis.get_major_locator().set_params(integer=True)
 
 
 def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),)):

@@ -1,6 +1,7 @@
 """Colorize your own photos with a trained colorizer.
 
-    python -m torchbearer_colorize.colorize PHOTO... [--checkpoint runs/<run>/model.pt] [--out DIR]
+    tbc-colorize PHOTO... [--checkpoint runs/<run>/model.pt] [--out DIR]
+    (the same: python -m torchbearer_colorize.colorize PHOTO...)
 
 Any size, any image mode: colour photos are made gray first (``skimage.color.rgb2gray``, as in
 training). The model sees the photo at 256 x 256; its colour (the Lab ab channels of its prediction)
@@ -15,8 +16,7 @@ the small, deep and U-net colorizers and the colour-classification model. The de
 the inception decoder (whose frozen encoder is not stored) are not colorizers and are refused.
 """
 import argparse
-import pickle
-import zipfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -72,15 +72,16 @@ def load_colorizer(path=None, device="cpu"):
     if not path.is_file():
         raise UserError(f"--checkpoint {path} does not exist: give a model.pt that an experiment saved "
                         "(each experiment prints its checkpoints' paths)")
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as err:
-        raise UserError(f"--checkpoint {path} is not a checkpoint saved by this package "
-                        f"({type(err).__name__}: {str(err)[:120]})") from None
+    try:  # any other file fails in torch.load in its own way (KeyError, IndexError, UnpicklingError, ...)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        saved = None
     if (not isinstance(saved, dict) or not {"model", "model_kwargs", "state_dict"} <= saved.keys()
             or not isinstance(saved["model_kwargs"], dict)):
-        raise UserError(f"--checkpoint {path} is not a checkpoint saved by this package "
-                        "(expected the keys model, model_kwargs, state_dict)")
+        raise UserError(f"--checkpoint {path} is not a checkpoint saved by this package: "
+                        "expected a model.pt that an experiment wrote (each prints their paths)")
     name, kwargs = saved["model"], saved["model_kwargs"]
     if name in NOT_COLORIZERS or kwargs.get("in_channels", 1) != 1:
         reason = NOT_COLORIZERS.get(name, "it takes colour images in (the denoiser), not gray ones")
@@ -111,7 +112,7 @@ def output_path(photo, out):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m torchbearer_colorize.colorize", description=__doc__,
+    p = argparse.ArgumentParser(prog="tbc-colorize", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image files (colour ones are made gray)")
     p.add_argument("--checkpoint", type=Path, default=None,
@@ -146,7 +147,6 @@ def main(argv=None):
         with atomic_path(target) as tmp:
             colorized.save(tmp, format="PNG")
         print(f"{path} -> {target}")
-    return targets
 
 
 if __name__ == "__main__":

@@ -184,7 +184,8 @@ def writable_folder(option, folder):
 
 
 def user_errors_exit(main):
-    """Print a ``UserError`` as one line and exit 2, like argparse does for bad options."""
+    """Print a ``UserError`` as one line and exit 2, like argparse does for bad options; Ctrl-C is one line
+    too (where a run was interrupted, from :func:`.runs.train`), exit 130 as a shell gives it."""
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
         try:
@@ -192,4 +193,7 @@ def user_errors_exit(main):
         except UserError as err:
             print(f"error: {err}", file=sys.stderr)
             raise SystemExit(2) from None
+        except KeyboardInterrupt as err:
+            print(str(err) or "interrupted: rerun the same command to go on", file=sys.stderr)
+            raise SystemExit(130) from None
     return wrapper

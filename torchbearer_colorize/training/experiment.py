@@ -55,6 +55,13 @@ def stored_json(path, compute, current=metrics.complete):
     return value
 
 
+def smoke_test(args):
+    """A caption line for ``--quick`` figures, so that their flat or noisy pictures are not read as results."""
+    if not getattr(args, "quick", False):
+        return ""
+    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result"
+
+
 def run_metrics(directory, model, data):
     """Colour metrics of a trained model on the test split, stored beside its run."""
     return stored_json(directory / "metrics.json", lambda: metrics.evaluate(metrics.model_predictor(model), data.test))
@@ -110,6 +117,9 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
 
     ``--devices``: the runs are first trained by one worker per device (:mod:`..parallel.devices`), then
     reused here. Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
+    if is_main() and not getattr(args, "worker", False):  # where the outputs go, before hours of training
+        print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
+              f"{args.runs_dir}/", flush=True)
     if getattr(args, "worker", False) or getattr(args, "devices", None):
         from ..parallel import devices
         if args.worker:
@@ -136,7 +146,7 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
             result["references"] = {"baseline_label": data.baseline, **references}
         name = slug(result["run"])
         write_json(out / "results" / f"{name}.json", result)
-        caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}"
+        caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}{smoke_test(args)}"
         figures.loss_curve(out / f"{name}_loss.png", result, caption, curves)
         if data.display_model is not None:
             model = data.display_model(model).cpu()  # the inception encoder may be on the training device
@@ -148,7 +158,7 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
     if not main:
         return results
     title = f"{title} ({tables.settings_text([r['settings'] for r in results])})"  # what ran, not what was meant
-    figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}", f"test {curves[0][1]}")
+    figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}{smoke_test(args)}", f"test {curves[0][1]}")
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
              f"seed {args.seed}",) + TABLE_NOTES + (tables.STABILITY_NOTE,) + tuple(notes)
@@ -167,6 +177,6 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
     markdown = tables.write_table(out, title, rows, notes, columns)
     print(markdown)
     print(f"tables, figures and result JSONs written to {out}/")
-    for result in results:  # reusable: python -m torchbearer_colorize.colorize PHOTO --checkpoint ...
+    for result in results:  # reusable: tbc-colorize PHOTO --checkpoint ...
         print(f"checkpoint of {result['run']}: {run_dir(args.runs_dir, result['settings']) / 'model.pt'}")
     return results

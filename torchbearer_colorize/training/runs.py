@@ -24,6 +24,7 @@ except ImportError:  # Windows
 import torch
 import torchbearer
 import torchvision
+from tqdm import tqdm
 
 from callbacks.checkpoint import CheckpointRefused, load_checkpoint
 
@@ -105,7 +106,9 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
         if ranks:
             finished, resume = ranks.broadcast((finished, resume))
         if finished:
-            log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains)")
+            nothing = (f"; nothing logged to --tensorboard {tensorboard}: it logs runs as they train"
+                       if tensorboard else "")
+            log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains){nothing}")
             # The name labels a table row; the same run may be a row of several tables.
             return {**stored_result(directory, settings), "run": spec.name}
         directory.mkdir(parents=True, exist_ok=True)
@@ -128,7 +131,15 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
             + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
-        history = trial.run(spec.epochs)
+        try:
+            history = trial.run(spec.epochs)
+        except KeyboardInterrupt:  # Ctrl-C: the checkpoint of the last finished epoch is where the rerun resumes
+            for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
+                bar.close()
+            epoch = len(trial.state[torchbearer.HISTORY]) + 1
+            raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
+                                    f"command to resume from epoch {epoch} (finished runs are reused; this run is "
+                                    f"in {directory})") from None
         seconds = time.perf_counter() - start
 
         epochs = [epoch_record(i + 1, h) for i, h in enumerate(history)]

@@ -127,7 +127,8 @@ def build_trial(spec, data, directory, *, seed=0, device="cpu", verbose=1, chann
         # The order is part of the checkpoint: a resumed Trial must list the same callbacks (``across``, under
         # torchrun, and TensorBoard are appended last so a checkpoint resumes with or without them).
         callbacks=[*loss_terms, EpochSeed(seed, sampler, data.train), StopOnNonFiniteLoss(),
-                   CSVLogger(str(directory / "log.csv") if writes else os.devnull, append=True),
+                   CSVLogger(str(directory / "log.csv") if writes else os.devnull, append=True,
+                             write_header=not (directory / "log.csv").exists()),  # a resumed run's has one
                    AtomicCheckpoint(directory / "checkpoint.pt", enabled=writes), *across, *callbacks],
     ).with_generators(train_loader, val_generator=test_loader).to(device)
     return trial, model
