@@ -13,7 +13,6 @@ line says where its outputs go; Ctrl-C stops, and the same command resumes.
 """
 import argparse
 import datetime
-import os
 import re
 import sys
 import time

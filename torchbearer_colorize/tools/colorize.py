@@ -28,6 +28,7 @@ from skimage.transform import resize
 from ..atomic import atomic_path
 from ..training.cli import device as device_arg
 from ..training.cli import user_errors_exit, writable_folder
+from ..training.store import weights
 from ..data.images import to_rgb
 from ..errors import UserError
 from ..models import build_model
@@ -88,7 +89,7 @@ def load_colorizer(path=None, device="cpu"):
         raise UserError(f"--checkpoint {path} holds a {name!r} model, not a colorizer: {reason}")
     try:
         model = build_model(name, **kwargs)
-        model.load_state_dict(saved["state_dict"])
+        model.load_state_dict(weights(saved))  # float16 and 8-bit tensors too (store.save_model)
     except (ValueError, RuntimeError, TypeError) as err:
         raise UserError(f"--checkpoint {path}: cannot rebuild its model ({str(err)[:200]})") from None
     return Colorizer(model, device)
