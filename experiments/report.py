@@ -27,7 +27,9 @@ from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.models import load_encoder
 from torchbearer_colorize.models.inception import NOT_PRETRAINED
-from torchbearer_colorize.report.verdicts import collect, render_report
+from torchbearer_colorize.report import figures as plots
+from torchbearer_colorize.report.page import render_checks, render_report, sync_readme
+from torchbearer_colorize.report.verdicts import collect, display_name
 
 from . import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
 
@@ -158,6 +160,40 @@ def combine_tables(folder, seeds):
         "seed<N>/table.md"] + notes, columns, name="table_seeds")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+# The comparison figure's rows: (experiment, run), in the report's order; the gray input and the truth
+# come from the first one's sample rows.
+COMPARED = (("lr_sweep", "lr 0.001", "small"), ("deep", "deep", "deep"), ("inception", "inception", "inception"),
+            ("unet", "unet", "U-net"), ("color_classes", "classification (annealed mean)", "classification"))
+
+
+def lr_figure(summary, out):
+    """lr_sweep/test_loss_vs_lr.png: each seed's final test loss against the learning rate, the mean joined."""
+    points = {run.first["settings"]["lr"]: [r["test_loss"] for r in run.results] for run in summary.of("lr_sweep")}
+    if len(points) > 1:
+        label = summary.of("lr_sweep")[0].first["data"]
+        plots.loss_vs_lr(out / "lr_sweep" / "test_loss_vs_lr.png", points,
+                         f"lr sweep: final test loss against the learning rate\n{label}")
+
+
+def comparison_figure(summary, out):
+    """comparison.png: the same test images through gray input, every colorizer and the truth (the first
+    seed's sample rows, kept in memory by the experiments), side by side."""
+    found = [(summary.get(e, r), label) for e, r, label in COMPARED]
+    found = [(run, label) for run, label in found if run is not None and "sample_rows" in run.first]
+    if len(found) < 2:
+        return
+    inputs, _, truth = found[0][0].first["sample_rows"]
+    rows = [("gray input", inputs[1])]
+    for run, label in found:
+        prediction = run.first["sample_rows"][1][1]
+        if prediction.shape[0] == inputs[1].shape[0]:
+            rows.append((label + (" (encoder NOT pretrained)" if display_name(run) != run.run else ""), prediction))
+    rows.append(("ground truth", truth[1]))
+    plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer\n"
+                                                    f"{found[0][0].first['data']}")
+
+
 @user_errors_exit
 def main(argv=None):
     args = parser().parse_args(argv)
@@ -177,9 +213,18 @@ def main(argv=None):
     summary = collect(results)
     trained = summary.trained_since(started)
     command = "python -m experiments.report " + " ".join(argv if argv is not None else sys.argv[1:])
+    lr_figure(summary, args.out)
+    comparison_figure(summary, args.out)
     report = render_report(summary, out=args.out, command=command.strip(), seeds=args.seeds, notes=fidelity.NOTES,
                            quick=args.quick)
     write_text(args.out / "REPORT.md", report)
+    write_text(args.out / "checks.md", render_checks(summary, command=command.strip()))
+    readme = ROOT / "README.md"
+    if args.out.resolve() == (ROOT / "figures").resolve() and readme.exists():  # the README copies the page
+        text = readme.read_text(encoding="utf-8")
+        if sync_readme(text, report) != text:
+            write_text(readme, sync_readme(text, report))
+            print(f"[report] {readme.name}: results copied from {args.out / 'REPORT.md'}")
     print(f"\n[report] {trained} run(s) trained, {summary.n_runs - trained} reused; "
           f"{time.perf_counter() - start:.0f} s; wrote {args.out / 'REPORT.md'}")
     return summary

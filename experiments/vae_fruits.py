@@ -39,8 +39,23 @@ def fruit_data(args):
     else:
         splits = load_fruits360(args.data_root, args.classes, limit=args.limit, cache_dir=args.cache_dir,
                                 strict=args.strict)
-    return TaskData(ReconstructionDataset(splits.train), ReconstructionDataset(splits.test), label=splits.label,
-                    fingerprint=splits.fingerprint, task="reconstruct", row_labels=("input", "reconstruction"))
+    train = ReconstructionDataset(splits.train)
+    mean = mean_image(train)
+    return TaskData(train, ReconstructionDataset(splits.test), label=splits.label,
+                    fingerprint=splits.fingerprint, task="reconstruct", row_labels=("input", "reconstruction"),
+                    baseline=MEAN_IMAGE, baseline_predict=lambda inputs: mean.expand(len(inputs), -1, -1, -1))
+
+
+MEAN_IMAGE = "training-set mean image (baseline)"  # what a model that learned nothing about each image predicts
+
+
+def mean_image(dataset, batch_size=256):
+    """The pixel-wise mean of ``dataset``'s targets, 1 x C x H x W."""
+    total, count = 0.0, 0
+    for start in range(0, len(dataset), batch_size):
+        batch = torch.stack([dataset[i][1] for i in range(start, min(start + batch_size, len(dataset)))]).double()
+        total, count = total + batch.sum(0), count + len(batch)
+    return (total / count).float()[None]
 
 
 def latent_codes(model, dataset, batch_size=256):
@@ -53,7 +68,9 @@ def latent_codes(model, dataset, batch_size=256):
 
 def latent_figures(out, name, model, data, caption):
     """Histograms of mu and logvar; fruits decoded from samples of the fitted latent distribution; test
-    codes with posterior noise added; a traversal of each latent dimension."""
+    codes with posterior noise added (its size in the title: when logvar is very negative the noise is tiny
+    and the rows look alike), and with noise as wide as mu's spread over the test set; a traversal of each
+    latent dimension."""
     mu, logvar, images = latent_codes(model, data.test)
     figures.histograms(out / f"{name}_latent_histograms.png",
                        [("mu", mu.numpy()), ("logvar", logvar.numpy())], f"latent codes of the test set\n{caption}")
@@ -68,11 +85,15 @@ def latent_figures(out, name, model, data, caption):
                             f"fruits decoded from z ~ N(mean of mu, sd of mu), the fitted latent distribution\n"
                             f"{caption}")
         pick = torch.as_tensor(np.linspace(0, len(mu) - 1, min(N_SAMPLES, len(mu))).round().astype(int))
-        noisy = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * (0.5 * logvar[pick]).exp()
+        sd = (0.5 * logvar[pick]).exp()
+        noisy = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * sd
+        wide = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * spread
         figures.sample_grid(out / f"{name}_noisy_codes.png",
                             [("test input", images[pick].numpy()), ("decoded mu", decode(mu[pick])),
-                             ("mu + noise", decode(noisy))],
-                            f"test codes with noise from q(z|x) added\n{caption}")
+                             ("mu + noise from q(z|x)", decode(noisy)), ("mu + noise, sd of mu", decode(wide))],
+                            f"test codes with noise added: from q(z|x), median sd {sd.median():.2g} "
+                            f"(median logvar {logvar[pick].median():.3g}), beside the spread of mu over the test "
+                            f"set (median sd {spread.median():.2g})\n{caption}")
         steps = torch.linspace(-2.5, 2.5, 9)
         rows = []
         for d in range(mu.shape[1]):

@@ -43,3 +43,54 @@ def test_evaluate_averages_per_image_and_gray_copy_baseline():
     assert means["mse"] == pytest.approx((0 + 0.01 + 0.04) / 3)
     assert means["colourfulness"] == pytest.approx(0)
     assert means["psnr"] == np.inf  # one exact copy: honest, not capped
+
+
+# ---- the Lab measures the verdicts use, on synthetic images that must go each way ----------------
+
+def photo(size=64):
+    """A colourful test picture (scikit-image's astronaut), N x 3 x H x W in [0, 1]."""
+    from skimage import data, transform
+    image = transform.resize(data.astronaut(), (size, size), anti_aliasing=True)
+    return image.transpose(2, 0, 1)[None].astype(np.float64)
+
+
+def blurred(images, sigma=1.5):
+    from scipy.ndimage import gaussian_filter
+    return np.stack([gaussian_filter(image, sigma=(0, sigma, sigma)) for image in images])
+
+
+def checkerboard(images, amount=0.06):
+    """``images`` plus a pattern that repeats every 2 pixels (a stride-2 transposed convolution's artefact)."""
+    h, w = images.shape[2:]
+    pattern = np.indices((h, w)).sum(axis=0) % 2 * 2.0 - 1.0
+    return np.clip(images + amount * pattern, 0, 1)
+
+
+def scores(images):
+    return evaluate(lambda x: x, TensorDataset(torch.from_numpy(images), torch.from_numpy(images)))
+
+
+def test_sharpness_half_falls_with_blur_and_ignores_a_checkerboard():
+    truth = photo()
+    sharp, blur, checker = scores(truth), scores(blurred(truth)), scores(checkerboard(blurred(truth)))
+    assert blur["sharpness_half"] < 0.8 * sharp["sharpness_half"]  # blur lowers it
+    assert blur["sharpness"] < sharp["sharpness"]
+    assert checker["sharpness"] > sharp["sharpness"]  # the full-resolution gradient counts the checkerboard ...
+    assert checker["sharpness_half"] == pytest.approx(blur["sharpness_half"], rel=0.05)  # ... half resolution not
+
+
+def test_hue_spread_and_lab_spread_tell_one_colour_from_the_truths_colours():
+    truth = np.concatenate([photo(), photo()[:, ::-1]])  # two images of different colours
+    sepia = np.empty_like(truth)
+    sepia[:] = np.array([0.55, 0.38, 0.25])[None, :, None, None]  # one brown everywhere...
+    sepia = np.clip(sepia * truth.mean(axis=1, keepdims=True) / 0.4, 0, 1)  # ...with the truth's light and dark
+    t, s = scores(truth), scores(sepia)
+    assert s["hue_spread"] < 0.2 * t["hue_spread"]  # one hue everywhere, whatever its chroma
+    assert s["lab_spread"] > 0.5 * t["lab_spread"]  # but not flat: the lightness varies
+    assert scores(truth.copy())["hue_spread"] == pytest.approx(t["hue_spread"])  # predictions equal to the truth
+    flat = np.empty_like(truth)
+    flat[:] = np.array([1.0, 0.0, 0.0])[None, :, None, None]  # one flat pure red
+    f = scores(flat)
+    assert f["lab_spread"] == pytest.approx(0, abs=1e-5) and f["hue_spread"] == pytest.approx(0, abs=1e-3)
+    assert 39 < np.degrees(np.arctan2(f["lab_b"], f["lab_a"])) < 41  # pure red's hue: 40 degrees
+    assert np.isnan(scores(np.full_like(truth, 0.5))["hue_spread"])  # gray has no hue

@@ -1,10 +1,12 @@
 import re
+from pathlib import Path
 
 import pytest
 
 from experiments import report as report_command
 from torchbearer_colorize.report.reported import REPORTED
-from torchbearer_colorize.report.verdicts import Stat, collect, relation, render_report, verdicts
+from torchbearer_colorize.report.page import readme_block, render_checks, render_report, sync_readme
+from torchbearer_colorize.report.verdicts import Stat, collect, relation, verdicts
 
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
 
@@ -22,7 +24,8 @@ def sweep(losses, seed=0):
 
 
 def by_claim(summary):
-    return {v.claim: v.verdict for v in verdicts(summary)}
+    """{claim: verdict}, the one-seed mark left off (``test_one_seed_is_said_in_every_verdict`` checks it)."""
+    return {v.claim: v.verdict.removesuffix(" (one seed)") for v in verdicts(summary)}
 
 
 def test_relation_uses_one_std_only_with_several_seeds():
@@ -52,7 +55,7 @@ def test_other_verdicts():
     found = by_claim(collect(results))
     assert found["the deep net's test loss is above the small net's"] == "disagrees"
     assert found["the frozen-inception net's test loss is above the small net's"].startswith("not comparable")
-    assert found["the beta-VAE's test loss is within a factor of 10 of the report's"] == "disagrees"
+    assert found[VAE_SCALE] == "disagrees"
     assert found["Adam beats SGD and Adadelta at 5 epochs (lr 1e-3)"] == "not run"
     assert found[UNET_CLAIM] == "not run"  # no U-net and no image measures
 
@@ -60,18 +63,28 @@ def test_other_verdicts():
 UNET_CLAIM = ("the U-net's pictures are clearer and sharper than the small net's "
               "(the skips carry the detail the bottleneck loses)")
 DEEP_CLAIM = "the deep net's pictures are blurrier than the small net's (its latent is very small)"
-BROWN_CLAIM = "MSE paints everything brown: the small net's predictions are brown and far less colourful than the truth"
+BROWN_CLAIM = "MSE paints everything brown: one brownish colour everywhere, whatever the truth's colour"
 CLASSES_CLAIM = "colour classification gives brighter, more saturated colour than MSE"
-TRUTH = {"mse": 0.0, "psnr": float("inf"), "ssim": 1.0, "colourfulness": 40.0, "chroma": 30.0, "lab_a": 5.0,
-         "lab_b": 12.0, "sharpness": 10.0}
+FLAT_CLAIM = "lr 1e-1 learns nothing: one brown/black colour everywhere"
+SLOW_CLAIM = "lr 1e-4 learns slowly and needs more epochs"
+SGD_CLAIM = "SGD would learn with more epochs (its curve still falls)"
+DENOISE_CLAIM = "the denoiser is fairly good but not sharp"
+VAE_SCALE = "scale check: the beta-VAE's test loss is within a factor of 10 of the report's"
+VAE_CLAIM = "the beta-VAE reconstructs the fruits acceptably"
+# the truth's measures; its mean hue (40 degrees) lies in the brown window, like the built-in photos'
+TRUTH = {"mse": 0.0, "psnr": float("inf"), "ssim": 1.0, "colourfulness": 40.0, "chroma": 30.0, "lab_l": 50.0,
+         "lab_a": 12.0, "lab_b": 10.0, "sharpness": 10.0, "sharpness_half": 8.0, "hue_spread": 40.0,
+         "lab_spread": 35.0}
 
 
 def with_images(result, **scores):
     """``result`` with measured test predictions (``metrics``) and the truth's (``references``)."""
     base = {"mse": result["test_loss"], "psnr": 20.0, "ssim": 0.6, "colourfulness": 30.0, "chroma": 15.0,
-            "lab_a": 4.0, "lab_b": 9.0, "sharpness": 6.0}
+            "lab_l": 48.0, "lab_a": 10.0, "lab_b": 9.0, "sharpness": 6.0, "sharpness_half": 6.0, "hue_spread": 30.0,
+            "lab_spread": 25.0}
     return {**result, "metrics": {**base, **scores},
-            "references": {"baseline_label": "gray copy (baseline)", "truth": TRUTH, "baseline": dict(TRUTH, mse=0.02)}}
+            "references": {"baseline_label": "gray copy (baseline)", "truth": TRUTH,
+                           "baseline": dict(TRUTH, mse=0.02, psnr=15.0)}}
 
 
 def image_verdicts(small=None, unet=None, deep=None, seeds=(0,)):
@@ -84,18 +97,84 @@ def image_verdicts(small=None, unet=None, deep=None, seeds=(0,)):
 
 
 def test_image_claims_are_measured_on_the_predictions_not_the_loss():
-    found = image_verdicts(unet={"ssim": 0.7, "sharpness": 8.0}, deep={"sharpness": 4.0})
+    found = image_verdicts(unet={"ssim": 0.7, "sharpness_half": 7.0}, deep={"sharpness_half": 4.0})
     assert found[UNET_CLAIM] == "agrees" and found[DEEP_CLAIM] == "agrees"
-    found = image_verdicts(unet={"ssim": 0.7, "sharpness": 5.0}, deep={"sharpness": 7.0})
+    found = image_verdicts(unet={"ssim": 0.7, "sharpness_half": 5.0}, deep={"sharpness_half": 7.0})
     assert found[UNET_CLAIM] == "disagrees" and found[DEEP_CLAIM] == "disagrees"  # blurrier U-net, sharper deep
 
 
-def test_brown_cast_needs_a_brown_hue_and_far_less_chroma():
-    assert image_verdicts(small={"lab_a": 4.0, "lab_b": 9.0, "chroma": 15.0})[BROWN_CLAIM] == "agrees"  # 66 deg, 50 %
-    assert image_verdicts(small={"lab_a": -4.0, "lab_b": 9.0, "chroma": 15.0})[BROWN_CLAIM] == \
-        "disagrees: hue above the range"  # 114 degrees: yellow-green
-    assert image_verdicts(small={"lab_a": 4.0, "lab_b": 9.0, "chroma": 25.0})[BROWN_CLAIM] == \
-        "disagrees: chroma 83% of the truth's, not below 67%"
+def test_sharpness_is_the_half_resolution_one_not_the_checkerboard_counting_one():
+    """A deep net whose checkerboard doubles its full-resolution gradient but which is blurrier at half
+    resolution is blurrier: the verdict reads ``sharpness_half`` only."""
+    found = image_verdicts(deep={"sharpness": 20.0, "sharpness_half": 3.0})
+    assert found[DEEP_CLAIM] == "agrees"
+
+
+def test_brown_cast_is_sameness_and_a_brown_hue():
+    # one hue everywhere (spread a quarter of the truth's), mean hue 42 degrees: brown everywhere
+    assert image_verdicts(small={"hue_spread": 10.0})[BROWN_CLAIM] == "agrees"
+    # predictions with the truth's own variety of colour: the same mean hue, but not one colour
+    assert image_verdicts(small={"hue_spread": 38.0})[BROWN_CLAIM] == \
+        "disagrees: hue spread 95% of the truth's, not below 50%"
+    # one colour everywhere, but blue-green (a* -4, b* -9: 246 degrees)
+    assert image_verdicts(small={"hue_spread": 5.0, "lab_a": -4.0, "lab_b": -9.0})[BROWN_CLAIM].startswith(
+        "disagrees: mean hue")
+    # predictions equal to the truth: as varied as the truth
+    assert image_verdicts(small=TRUTH)[BROWN_CLAIM].startswith("disagrees: hue spread 100%")
+
+
+def flat(**scores):
+    return image_verdicts(small=scores)[FLAT_CLAIM]
+
+
+def test_one_flat_colour_is_measured_and_named():
+    red = {"lab_spread": 0.5, "lab_l": 53.2, "lab_a": 80.1, "lab_b": 67.2}  # pure red everywhere
+    assert flat(**red) == "partly: one flat colour, as the report says, but red, not brown/black"
+    assert flat(lab_spread=0.5, lab_l=2.0, lab_a=0.5, lab_b=0.5) == "agrees"  # black everywhere
+    assert flat(lab_spread=1.0, lab_l=44.0, lab_a=22.0, lab_b=39.0) == "agrees"  # brown everywhere
+    assert flat(**dict(red, lab_spread=20.0)) == "disagrees: not one flat colour (Lab spread 57% of the truth's)"
+
+
+def curve(*losses):
+    return [{"epoch": i + 1, "test_loss": x} for i, x in enumerate(losses)]
+
+
+def test_still_falling_needs_the_last_epoch_to_lower_the_test_loss():
+    runs = sweep([0.02, 0.01, 0.03, 0.2])
+    runs[0]["history"] = curve(0.05, 0.03, 0.022, 0.02)  # lr 1e-4: -9 % in the last epoch, above lr 1e-3
+    sgd = fake("SGD", 0.1, optimizer="sgd")
+    sgd["history"] = curve(0.12, 0.11, 0.1)
+    found = by_claim(collect({"lr_sweep": {0: runs}, "optimizers": {0: [sgd]}}))
+    assert found[SLOW_CLAIM] == "agrees" and found[SGD_CLAIM] == "agrees"
+    runs[0]["history"] = curve(0.05, 0.03, 0.02, 0.0199)  # flat at the end (-0.5 %)
+    sgd["history"] = curve(0.1, 0.09, 0.1)  # rising
+    found = by_claim(collect({"lr_sweep": {0: runs}, "optimizers": {0: [sgd]}}))
+    assert found[SLOW_CLAIM] == "disagrees" and found[SGD_CLAIM] == "disagrees"
+    fast = sweep([0.005, 0.01, 0.03, 0.2])  # lr 1e-4 falling but already below lr 1e-3: not slow
+    fast[0]["history"] = curve(0.01, 0.006, 0.005)
+    assert by_claim(collect({"lr_sweep": {0: fast}}))[SLOW_CLAIM] == "disagrees"
+
+
+def test_denoiser_fairly_good_but_not_sharp():
+    def verdict(**scores):
+        run = with_images(fake("denoise", 0.003), **scores)
+        run["references"]["baseline_label"] = "noisy input (baseline)"
+        return by_claim(collect({"denoise": {0: [run]}}))[DENOISE_CLAIM]
+    assert verdict(psnr=26.0, sharpness_half=5.0) == "agrees"  # +11 dB over the noisy input, 62 % of the sharpness
+    assert verdict(psnr=16.0, sharpness_half=5.0) == "disagrees"  # +1 dB: not fairly good
+    assert verdict(psnr=26.0, sharpness_half=7.9) == "disagrees"  # as sharp as the truth
+
+
+def test_vae_scale_check_and_acceptable_reconstructions():
+    def found(test_loss, mse):
+        run = fake("beta-VAE", test_loss)
+        run.update(metrics={**TRUTH, "mse": mse, "ssim": 0.8},
+                   references={"baseline_label": "training-set mean image (baseline)",
+                               "baseline": dict(TRUTH, mse=0.06, ssim=0.4), "truth": TRUTH})
+        return by_claim(collect({"vae_fruits": {0: [run]}}))
+    assert found(20000.0, 0.01)[VAE_CLAIM] == "agrees"  # 83 % of the variance around the mean image explained
+    assert found(20000.0, 0.04)[VAE_CLAIM] == "disagrees"  # 33 %
+    assert found(20000.0, 0.01)[VAE_SCALE] == "agrees" and found(250000.0, 0.01)[VAE_SCALE] == "disagrees"
 
 
 def test_classification_saturation_is_lab_chroma():
@@ -104,11 +183,13 @@ def test_classification_saturation_is_lab_chroma():
     assert by_claim(collect({"color_classes": {0: runs}}))[CLASSES_CLAIM] == "agrees"
     runs[1] = with_images(runs[1], chroma=10.0)
     assert by_claim(collect({"color_classes": {0: runs}}))[CLASSES_CLAIM] == "disagrees"
+    measure = next(v.measure for v in verdicts(collect({"color_classes": {0: runs}})) if v.claim == CLASSES_CLAIM)
+    assert "the MSE net predicts its own" in measure  # not "lightness is the input's in both"
 
 
 def test_the_reports_own_numbers_pass_every_rule_on_losses():
     """A rule that fails its own source is wrong: fed the report's printed test losses, every verdict
-    that rests on losses agrees (the rules on pictures have no numbers from the report to run on)."""
+    that rests on losses agrees (the rules on pictures and curves have no numbers from the report)."""
     results = {}
     for experiment, runs in REPORTED.items():
         rows = [fake(run, numbers.test_loss) for run, numbers in runs.items() if numbers.test_loss is not None]
@@ -117,8 +198,19 @@ def test_the_reports_own_numbers_pass_every_rule_on_losses():
     found = verdicts(collect(results))
     on_losses = [v for v in found if v.verdict != "not run"]
     assert len(on_losses) >= 6
-    assert {v.claim: v.verdict for v in on_losses if v.verdict != "agrees"} == {}
-    assert {v.claim for v in found if v.verdict == "not run"} == {UNET_CLAIM, DEEP_CLAIM, BROWN_CLAIM, CLASSES_CLAIM}
+    assert {v.claim: v.verdict for v in on_losses if not v.verdict.startswith("agrees")} == {}
+    assert {v.claim for v in found if v.verdict == "not run"} == {
+        UNET_CLAIM, DEEP_CLAIM, BROWN_CLAIM, CLASSES_CLAIM, FLAT_CLAIM, SLOW_CLAIM, SGD_CLAIM, DENOISE_CLAIM,
+        VAE_CLAIM}
+
+
+def test_one_seed_is_said_in_every_verdict_and_no_std_is_claimed():
+    found = verdicts(collect({"lr_sweep": {0: sweep([0.02, 0.01, 0.03, 0.2])}}))
+    ran = [v for v in found if v.verdict != "not run"]
+    assert ran and all(v.verdict.endswith("(one seed)") for v in ran)
+    assert all("beyond one std" not in v.measure for v in ran)
+    two = verdicts(collect({"lr_sweep": {0: sweep([0.02, 0.01, 0.03, 0.2]), 1: sweep([0.02, 0.01, 0.03, 0.2], 1)}}))
+    assert not any("one seed" in v.verdict for v in two)
 
 
 def test_instability_is_said_beside_the_verdict():
@@ -133,16 +225,83 @@ def test_instability_is_said_beside_the_verdict():
 def test_render_report_means_and_stds(tmp_path):
     summary = collect({"lr_sweep": {0: sweep([0.02, 0.01, 0.03, 0.2]), 1: sweep([0.022, 0.012, 0.03, 0.2], 1)}})
     text = render_report(summary, out=tmp_path, command="python -m experiments.report", seeds=(0, 1), notes=())
-    assert "| lr 0.001 | 0.0028 | 0.0035 | 0.011 ± 0.0014 |" in text  # the report's numbers beside ours
+    assert "| lr 0.001 | 0.0028 | 0.011 ± 0.0014 |" in text  # the report's number beside ours
     assert "Not run in this invocation" in text  # the experiments --only left out
+    assert "mean ± sample std over the seeds" in text
+
+
+def full_summary(seeds=(0,), machine=None):
+    """Every experiment, made up, with image measures: what a whole report run collects."""
+    results = {}
+    for seed in seeds:
+        def run(name, loss, **settings):
+            result = with_images(fake(name, loss, seed, **settings))
+            result["history"] = curve(loss * 1.5, loss * 1.1, loss)
+            result["threads"] = 2
+            del result["settings"]["run"]  # a run's identity is its settings: Adam is the lr 0.001 run
+            if machine:
+                result["machine"] = machine
+            return result
+        results.setdefault("lr_sweep", {})[seed] = [run(f"lr {lr:g}", x, lr=lr) for lr, x in
+                                                     zip((1e-4, 1e-3, 1e-2, 1e-1), (0.02, 0.01, 0.03, 0.2))]
+        results.setdefault("optimizers", {})[seed] = [run("SGD", 0.1, optimizer="sgd"),
+                                                       run("Adadelta", 0.11, optimizer="adadelta"),
+                                                       run("Adam", 0.01, lr=1e-3)]
+        for name, loss in (("deep", 0.015), ("unet", 0.009), ("denoise", 0.003)):
+            results.setdefault(name, {})[seed] = [run(name, loss, model=name)]
+        inception = run("inception", 0.05, model="inception_decoder")
+        inception["data"] = "x; encoder NOT pretrained (random frozen weights)"
+        results.setdefault("inception", {})[seed] = [inception]
+        results.setdefault("vae_fruits", {})[seed] = [run("beta-VAE", 20000.0, model="vae")]
+    results["color_classes"] = {seeds[0]: [run("MSE regression (small, lr 0.001)", 0.01, lr=1e-3),
+                                           run("classification (annealed mean)", 2.0, model="small_classes")]}
+    return collect(results)
+
+
+def test_the_page_is_short_links_its_tables_and_does_not_copy_the_fidelity_table(tmp_path):
+    from torchbearer_colorize.report.fidelity import NOTES
+    summary = full_summary()
+    text = render_report(summary, out=tmp_path, command="python -m experiments.report", seeds=(0,), notes=NOTES)
+    assert len(text) <= 15_000, len(text)
+    for experiment in report_command.NAMES:
+        assert f"({experiment}/table.md)" in text
+    assert "(checks.md)" in text and "(../docs/fidelity.md)" in text
+    assert "| topic | the report says |" not in text  # linked, not copied
+    assert text.index("## What we found") < text.index("## Headline")
+    for line in text.splitlines():  # wherever inception's number appears, the line says it was not pretrained
+        if "inception" in line.lower() and "0.05" in line:
+            assert "NOT pretrained" in line, line
+    assert "8 of the 11 distinct models" not in text  # Adam and the MSE row are lr 0.001: counted once
+    assert "distinct models beat their baseline" in text
+    checks = render_checks(summary, command="python -m experiments.report")
+    assert checks.count("| lr_sweep: lr 0.001 vs") == 1 and "optimizers: Adam vs" not in checks
+
+
+def test_each_seed_says_which_machine_and_versions_trained_it():
+    text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
+    assert "seed 0 trained on cpu, 2 threads; torch x" in text  # no machine record: device and threads
+    machine = {"cpu": "AMD EPYC", "cores": 2, "platform": "Linux-6"}
+    text = render_report(full_summary((0, 1), machine), out=Path("/nonexistent"), command="c", seeds=(0, 1),
+                         notes=())
+    assert "seeds 0, 1 trained on AMD EPYC, 2 cores, Linux-6; torch x" in text
+
+
+def test_the_readme_block_is_the_pages_conclusions_and_headline():
+    text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
+    block = readme_block(text)
+    assert "](figures/lr_sweep/table.md)" in block and "- lr 1e-3 has the lowest test loss" in block
+    readme = "intro\n## Results\n<!-- results: copied from figures/REPORT.md -->\nold\n<!-- end of results -->\nmore"
+    synced = sync_readme(readme, text)
+    assert "old" not in synced and block in synced and synced.endswith("more")
+    assert readme_block("# an older page without the sections") is None
 
 
 # ---- the command, end to end ---------------------------------------------------------------------
 
-SECTIONS = ("## The report's conclusions, checked", "### Question 4: learning-rate sweep",
-            "### Question 4: optimizers", "### Question 4: a deeper net", "### Question 4: frozen inception_v3 encoder",
-            "### Question 4: U-net", "### Question 5: salt-and-pepper denoising",
-            "## Exercise 2: beta-VAE on Fruits-360", "## Settings of every run", "## Fidelity notes")
+SECTIONS = ("## What we found", "## Headline", "### Learning-rate sweep (question 4)", "### Optimizers (question 4)",
+            "### A deeper net (question 4)", "### Frozen inception_v3 encoder (question 4)", "### U-net (question 4)",
+            "### Salt-and-pepper denoising (question 5)", "### beta-VAE on fruits (exercise 2)",
+            "## Choices that change how the results read")
 
 
 @pytest.mark.slow
@@ -157,9 +316,13 @@ def test_report_quick_end_to_end_then_reuses_everything(tmp_path, monkeypatch, c
     text = (tmp_path / "out" / "REPORT.md").read_text()
     for section in SECTIONS:
         assert section in text, section
-    verdict_rows = re.findall(r"^\| .+ \| \*\*(.+)\*\* \|$", text, flags=re.M)
-    assert len(verdict_rows) >= 8 + 7  # the report's conclusions + one baseline check per colorizer
+    assert len(text) <= 15_000
+    assert len(re.findall(r"^- .+: \*\*.+\*\*", text, flags=re.M)) >= 15  # one line per conclusion
+    checks = (tmp_path / "out" / "checks.md").read_text()
+    assert len(re.findall(r"^\| .+ \| \*\*(.+)\*\* \|$", checks, flags=re.M)) >= 15 + 7
     assert "not comparable: the encoder was not pretrained" in text
+    assert (tmp_path / "out" / "comparison.png").exists() and (tmp_path / "out" / "lr_sweep" / "test_loss_vs_lr.png").exists()
+    assert not (tmp_path / "out" / "deep" / "test_loss.png").exists()  # one run: no single-line overlay
     for experiment in report_command.NAMES:
         assert (tmp_path / "out" / experiment / "table.md").exists()
     for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):

@@ -1,11 +1,14 @@
 """Loss curves and sample grids, written atomically as PNG."""
+import math
 import re
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 from ..atomic import atomic_path  # noqa: E402
 
@@ -16,12 +19,29 @@ def _save(fig, path):
     plt.close(fig)
 
 
-def _epoch_axes(ax, title, ylabel="MSE loss"):
+PLAIN = ticker.FuncFormatter(lambda value, _: f"{value:.3g}")  # 0.015, 2.1: no "2.125x10^0"
+
+
+def _plain_log_ticks(axis, values):
+    """Plain-number labels on a log ``axis``; within less than two decades the in-between ticks (2, 3, 5
+    times a power of ten) are labelled too, so a narrow range still has several labelled ticks."""
+    axis.set_major_formatter(PLAIN)
+    finite = [x for x in values if x > 0 and math.isfinite(x)]
+    if finite and math.log10(max(finite) / min(finite)) < 2:
+        axis.set_minor_locator(ticker.LogLocator(subs=(2, 3, 5)))
+        axis.set_minor_formatter(PLAIN)
+    else:
+        axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _epoch_axes(ax, title, ylabel="MSE loss", values=()):
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     epochs = sorted({x for line in ax.get_lines() for x in line.get_xdata()})
     if len(epochs) > 1:
         ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis, values)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.xaxis.get_major_locator().set_params(integer=True)
     else:  # one epoch (--quick): points on a linear axis from 0, not a curve on a log axis of +-4 % around them
         heights = [y for line in ax.get_lines() for y in line.get_ydata() if np.isfinite(y)]
@@ -31,29 +51,38 @@ def _epoch_axes(ax, title, ylabel="MSE loss"):
     ax.grid(True, which="both", alpha=0.3)
 
 
+STYLES = [dict(marker=m, linestyle=ls, markersize=ms, markerfacecolor=face)
+          for m, ls, ms, face in (("o", "-", 7, None), ("s", "--", 9, "none"), ("^", ":", 6, None),
+                                  ("D", "-.", 8, "none"), ("v", "-", 6, None), ("x", "--", 8, None))]
+
+
 def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),)):
     """Train and test curves per epoch of one run: one panel per ``(metric, axis label)``."""
     history = result["history"]
     epochs = [e["epoch"] for e in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     for ax, (metric, label) in zip(axes[0], metrics):
-        ax.plot(epochs, [e[f"train_{metric}"] for e in history], "o-", label="train (epoch mean)")
-        ax.plot(epochs, [e[f"test_{metric}"] for e in history], "s-", label="test (after the epoch)")
-        _epoch_axes(ax, title if len(metrics) == 1 else f"{label}\n{title}", label)
+        train, test = [e[f"train_{metric}"] for e in history], [e[f"test_{metric}"] for e in history]
+        ax.plot(epochs, train, "o-", label="train (epoch mean)")
+        ax.plot(epochs, test, "s-", label="test (after the epoch)")
+        _epoch_axes(ax, title if len(metrics) == 1 else f"{label}\n{title}", label, train + test)
         ax.legend()
     fig.tight_layout()
     _save(fig, path)
 
 
 def histograms(path, panels, title):
-    """``panels`` is a list of ``(name, values N x D)``: one row of D per-dimension histograms each."""
+    """``panels`` is a list of ``(name, values N x D)``: one row of D per-dimension histograms each, the
+    x axis labelled with the panel's name (the value), the first column's y axis with the count."""
     dims = panels[0][1].shape[1]
     fig, axes = plt.subplots(len(panels), dims, figsize=(2.4 * dims, 2.2 * len(panels)), squeeze=False)
     for r, (name, values) in enumerate(panels):
         for d in range(dims):
             axes[r][d].hist(values[:, d], bins=30, color=f"C{r}")
             axes[r][d].set_title(f"{name}[{d}]", fontsize=9)
+            axes[r][d].set_xlabel(f"{name} value", fontsize=8)
             axes[r][d].tick_params(labelsize=7)
+        axes[r][0].set_ylabel("test images", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path)
@@ -62,10 +91,38 @@ def histograms(path, panels, title):
 def overlay(path, results, title, ylabel="test MSE loss"):
     """The test-loss curves of all runs of an experiment on one plot."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for result in results:
+    values = []
+    for result, style in zip(results, STYLES * len(results)):  # markers and dashes: a line under another shows
         label = result["run"] if result["status"] == "finished" else f"{result['run']} ({result['status']})"
-        ax.plot([e["epoch"] for e in result["history"]], [e["test_loss"] for e in result["history"]], "o-", label=label)
-    _epoch_axes(ax, title, ylabel)
+        losses = [e["test_loss"] for e in result["history"]]
+        values += losses
+        ax.plot([e["epoch"] for e in result["history"]], losses, label=label, **style)
+    _epoch_axes(ax, title, ylabel, values)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def loss_vs_lr(path, points, title, ylabel="final test MSE loss"):
+    """``points`` maps each learning rate to its final test losses, one per seed: every seed's point is
+    drawn (the spread shows), their mean joined by a line; log-log."""
+    lrs = sorted(points)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for i, lr in enumerate(lrs):
+        ax.scatter([lr] * len(points[lr]), points[lr], color="C0", alpha=0.6, s=28,
+                   label="each seed" if i == 0 else None, zorder=3)
+    ax.plot(lrs, [float(np.mean(points[lr])) for lr in lrs], "k-", marker="_", markersize=14,
+            label=f"mean over {max(map(len, points.values()))} seed(s)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(lrs)
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    _plain_log_ticks(ax.yaxis, [x for losses in points.values() for x in losses])
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)
 
@@ -81,8 +138,8 @@ def sample_grid(path, rows, title):
             ax.imshow(img[..., 0] if img.shape[2] == 1 else img, cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(label, fontsize=9)
+            if c == 0:  # wrapped, so long labels do not run into the next row's
+                ax.set_ylabel("\n".join(textwrap.wrap(label, 16, break_long_words=False)) or label, fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path)

@@ -10,9 +10,18 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   RGB with *signed* opponents rg = R - G and yb = (R + G) / 2 - B:
   ``sqrt(sd(rg)^2 + sd(yb)^2) + 0.3 * sqrt(mean(rg)^2 + mean(yb)^2)``. A gray image scores 0.
 - In CIE Lab (D65, as ``skimage.color.rgb2lab``): ``chroma``, the mean of sqrt(a*^2 + b*^2) over the
-  pixels; ``lab_a``/``lab_b``, the mean a* and b* (their angle is the image's mean hue, weighted by
-  chroma); ``sharpness``, the mean gradient magnitude of L (finite differences, L units per pixel).
+  pixels; ``lab_l``/``lab_a``/``lab_b``, the mean L*, a* and b* (the angle of a*, b* is the mean hue,
+  weighted by chroma); ``sharpness``, the mean gradient magnitude of L (finite differences, L units per
+  pixel), which a transposed convolution's checkerboard raises; ``sharpness_half``, the same after
+  averaging L over 2 x 2 blocks: blur lowers it, and any pattern that repeats every 2 pixels (the
+  stride-2 checkerboard) averages out of it exactly; ``ab_sq``/``lab_sq``, the mean a*^2 + b*^2 and
+  L*^2, from which ``means`` derives two measures over all pixels of all images together:
+  ``hue_spread``, the chroma-weighted circular standard deviation of the hue in degrees,
+  sqrt(-2 ln R) with R = |mean (a*, b*)| / mean chroma (0 when one hue is everywhere, whatever its
+  chroma; gray images, mean chroma below GRAY_CHROMA, have no hue: nan), and ``lab_spread`` = sqrt(var L* + var a* + var b*)
+  (0 for one flat colour everywhere, lightness included).
 """
+import math
 import warnings
 
 import numpy as np
@@ -22,7 +31,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..losses import rgb_to_lab
 
-METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_a", "lab_b", "sharpness")
+METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
+           "sharpness_half", "ab_sq", "lab_sq", "hue_spread", "lab_spread")
+DERIVED = ("hue_spread", "lab_spread")  # computed from the means of the others over all images, not per image
+GRAY_CHROMA = 0.5  # mean chroma below this (a fifth of a just-noticeable Lab difference) is gray: no hue
 
 
 def complete(scores):
@@ -46,13 +58,36 @@ def colourfulness(images):
     return spread + 0.3 * mean
 
 
+def gradient(lightness):
+    """Mean gradient magnitude (finite differences) of each of N x H x W lightness images (an N-vector)."""
+    dx, dy = np.diff(lightness, axis=2)[:, :-1, :], np.diff(lightness, axis=1)[:, :, :-1]
+    return np.hypot(dx, dy).mean(axis=(1, 2))
+
+
+def half_resolution(lightness):
+    """N x H x W images averaged over 2 x 2 blocks (an odd last row or column dropped)."""
+    n, h, w = lightness.shape
+    blocks = lightness[:, :h - h % 2, :w - w % 2].reshape(n, h // 2, 2, w // 2, 2)
+    return blocks.mean(axis=(2, 4))
+
+
 def lab_measures(images):
-    """``{chroma, lab_a, lab_b, sharpness}``, each an N-vector, of N x 3 x H x W images in [0, 1]."""
+    """The Lab measures (module docstring), each an N-vector, of N x 3 x H x W images in [0, 1]."""
     lab = rgb_to_lab(torch.from_numpy(np.asarray(images, dtype=np.float64))).numpy()
     lightness, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
-    dx, dy = np.diff(lightness, axis=2)[:, :-1, :], np.diff(lightness, axis=1)[:, :, :-1]
-    return {"chroma": np.hypot(a, b).mean(axis=(1, 2)), "lab_a": a.mean(axis=(1, 2)), "lab_b": b.mean(axis=(1, 2)),
-            "sharpness": np.hypot(dx, dy).mean(axis=(1, 2))}
+    mean = lambda x: x.mean(axis=(1, 2))  # noqa: E731
+    return {"chroma": mean(np.hypot(a, b)), "lab_l": mean(lightness), "lab_a": mean(a), "lab_b": mean(b),
+            "sharpness": gradient(lightness), "sharpness_half": gradient(half_resolution(lightness)),
+            "ab_sq": mean(a ** 2 + b ** 2), "lab_sq": mean(lightness ** 2)}
+
+
+def spreads(means):
+    """``hue_spread`` and ``lab_spread`` (module docstring) from the means over images of the per-image
+    measures: every image has the same pixel count, so the mean over images is the mean over all pixels."""
+    resultant = math.hypot(means["lab_a"], means["lab_b"]) / means["chroma"] if means["chroma"] > GRAY_CHROMA else None
+    hue = math.nan if resultant is None else math.degrees(math.sqrt(-2 * math.log(min(max(resultant, 1e-12), 1.0))))
+    var = means["ab_sq"] - means["lab_a"] ** 2 - means["lab_b"] ** 2 + means["lab_sq"] - means["lab_l"] ** 2
+    return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0))}
 
 
 def per_image(predictions, targets):
@@ -75,7 +110,7 @@ class MetricSums:
     """Running per-image sums, so a test set is scored batch by batch."""
 
     def __init__(self):
-        self.sums = dict.fromkeys(METRICS, 0.0)
+        self.sums = dict.fromkeys((key for key in METRICS if key not in DERIVED), 0.0)
         self.count = 0
 
     def add(self, predictions, targets):
@@ -86,7 +121,8 @@ class MetricSums:
     def means(self):
         if not self.count:
             raise ValueError("no images were scored")
-        return {key: total / self.count for key, total in self.sums.items()}
+        means = {key: total / self.count for key, total in self.sums.items()}
+        return {**means, **spreads(means)}
 
 
 def as_rgb(images):

@@ -30,7 +30,7 @@ METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
 METRICS_NOTE = ("test_psnr, test_ssim, colourfulness: per test image, averaged (PSNR in dB; colourfulness: "
                 "Hasler-Suesstrunk, signed opponents, 0-255 RGB, gray = 0); test_loss is torchbearer's batch mean, "
                 "the metrics' MSE a per-image mean; beats_baseline: the model's test MSE is below the "
-                "{baseline} row's (the input itself taken as the prediction)")
+                "{baseline} row's")
 
 
 def paintings(args):
@@ -68,12 +68,12 @@ def run_metrics(directory, model, data):
 
 
 def reference_metrics(data, runs_dir):
-    """Metrics of the baseline (the input as the prediction) and of the ground truth itself, once per
-    data set (stored in the run store under ``references/``)."""
+    """Metrics of the baseline (``data.baseline_predict``, by default the input as the prediction) and of
+    the ground truth itself, once per data set (stored in the run store under ``references/``)."""
     images = data.display if data.display is not None else data.test
 
     def compute():
-        return {"baseline": metrics.evaluate(metrics.copy_input, images),
+        return {"baseline": metrics.evaluate(data.baseline_predict or metrics.copy_input, images),
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
                        compute, metrics.all_complete)
@@ -153,12 +153,17 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
         shown = data.display if data.display is not None else data.test
         rows = sample_rows(model, shown, "cpu", data.row_labels)
         figures.sample_grid(out / f"{name}_samples.png", rows, caption)
+        result["sample_rows"] = rows  # in memory only (the JSON is written): the report's comparison figure
         if run_figures:
             run_figures(out, name, model, data, caption)
     if not main:
         return results
     title = f"{title} ({tables.settings_text([r['settings'] for r in results])})"  # what ran, not what was meant
-    figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}{smoke_test(args)}", f"test {curves[0][1]}")
+    if len(results) > 1:  # one run's test curve is already in its own loss figure
+        figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}{smoke_test(args)}",
+                        f"test {curves[0][1]}")
+    else:
+        (out / "test_loss.png").unlink(missing_ok=True)  # a single-line plot left by an older version
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
              f"seed {args.seed}",) + TABLE_NOTES + (tables.STABILITY_NOTE,) + tuple(notes)
@@ -167,9 +172,13 @@ def run_experiment(experiment, title, specs, data, args, notes=(), columns=table
         for row, result in zip(rows, results):
             beats = result["metrics"]["mse"] < baseline["mse"]
             row.update(tables.metric_cells(result["metrics"]), beats_baseline=beats)
-        rows += [tables.reference_row(data.baseline, baseline, results[0]),
-                 tables.reference_row(TRUTH, references["truth"], results[0])]
         columns = tuple(columns) + METRIC_COLUMNS
+        references_rows = [tables.reference_row(data.baseline, baseline, results[0], columns),
+                           tables.reference_row(TRUTH, references["truth"], results[0], columns)]
+        if results[0]["settings"].get("loss", "mse") != "mse":  # the VAE's summed loss: no per-pixel MSE beside it
+            for row in references_rows:
+                row["test_loss"] = "—"
+        rows += references_rows
         notes += (METRICS_NOTE.format(baseline=data.baseline),)
     topics = "; ".join(note.topic for note in fidelity.notes_for(experiment))
     if topics:

@@ -59,9 +59,10 @@ class TaskData:
     # A task whose loss depends on the data (class-rebalancing weights) supplies its criterion, which then
     # replaces ``LOSSES[spec.loss]`` (``spec.loss`` still names it in the run identity).
     criterion: object = None
-    # Tasks whose targets are images get colour metrics and a baseline row: the input itself taken as
-    # the prediction, named here (None: no metrics, e.g. the VAE).
+    # Tasks whose targets are images get colour metrics and a baseline row, named here (None: no metrics):
+    # ``baseline_predict(inputs)`` (default: the input itself taken as the prediction, gray copied to RGB).
     baseline: str = None
+    baseline_predict: Callable = None
 
 
 def launched():

@@ -1,0 +1,378 @@
+"""REPORT.md, a page a student reads in five minutes, and checks.md beside it (every check with its
+measure, threshold and numbers; every run's settings), from a :class:`.verdicts.Summary`.
+
+Every number on the page comes from the runs; every sentence that states a direction (above, below,
+flat, sharper) is computed from them. The report's own numbers appear only in its column, with its
+digits. The experiments' full tables are linked (``<experiment>/table.md``), as are the fidelity notes.
+"""
+import re
+
+from ..models.inception import NOT_PRETRAINED
+from . import verdicts as v
+from .figures import slug
+from .reported import reported
+from .tables import UNSTABLE_FACTOR, fmt, markdown_table, settings_text
+
+FIDELITY_LINK = "../docs/fidelity.md"  # from figures/REPORT.md
+CHECKS = "checks.md"
+# The fidelity notes that change how the results read, summarised on the page (the rest are linked).
+KEY_CHOICES = ("paintings data set", "random (not pretrained) encoder", "learning-rate sweep, run 3",
+               "small architecture", "VAE loss", "beta, epochs, batch size of the VAE")
+MEASURES = (
+    "PSNR (dB) and SSIM: each test prediction against its truth (scikit-image, data range 1), averaged over "
+    "the test images; colourfulness: Hasler-Suesstrunk (gray scores 0); **sharpness**: the mean gradient of "
+    "the Lab lightness after averaging 2 x 2 blocks (blur lowers it, a stride-2 checkerboard averages out of "
+    "it), as a share of the truth's; **hue spread**: the chroma-weighted circular standard deviation of the "
+    "hue over all test pixels (0: one hue everywhere); **Lab spread**: the standard deviation of L*, a*, b* "
+    "over all test pixels (0: one flat colour); **beats its baseline**: test MSE below the input copied as "
+    f"the prediction (for the VAE, the training-set mean image). Thresholds: [{CHECKS}]({CHECKS}).")
+
+SECTIONS = (  # (heading, experiment, what ran, in words); each is followed by its settings read from the runs
+    ("### Learning-rate sweep (question 4)", "lr_sweep", "The small colorizer at four learning rates."),
+    ("### Optimizers (question 4)", "optimizers", "SGD and Adadelta beside Adam."),
+    ("### A deeper net (question 4)", "deep", "5 + 5 layers down to a 64 x 8 x 8 bottleneck."),
+    ("### Frozen inception_v3 encoder (question 4)", "inception",
+     "The pooled 2048-value features of a frozen inception_v3, a 6-layer decoder."),
+    ("### U-net (question 4)", "unet", "The small colorizer with two additive skips."),
+    ("### Salt-and-pepper denoising (question 5)", "denoise",
+     "Noisy colour image (black and white dots) in, clean one out; the small net with 3 input channels."),
+    ("### Colour classification (question 2, not built in the report)", "color_classes",
+     "Per-pixel classification over quantized ab colours (Zhang, Isola & Efros 2016) on the small net's blocks."),
+    ("### beta-VAE on fruits (exercise 2)", "vae_fruits", "Latent size 5; the KL term added by a torchbearer callback."),
+)
+
+
+def share_text(run, key):
+    return v.percent(v.share_of_truth(run, key))
+
+
+def word(relation, below, above):
+    """``below``/``above`` for a ``verdicts.relation``; "within noise of" otherwise."""
+    return {"below": below, "above": above}.get(relation, "within noise of")
+
+
+def has(run, key):
+    return v.has_measure(run, key)
+
+
+# ---- what each section's pictures show (computed) -------------------------------------------------
+
+def describe_lr_sweep(summary, runs):
+    sentences = []
+    measured = [r for r in runs if has(r, "lab_spread")]
+    if measured:
+        flattest = min(measured, key=lambda r: v.share_of_truth(r, "lab_spread").mean)
+        share = v.share_of_truth(flattest, "lab_spread")
+        name, rgb = v.mean_colour(flattest.first["metrics"])
+        flat = "one flat colour" if v.versus(share, v.FLAT_SHARE) == "below" else "not flat"
+        sentences.append(f"{flattest.run}'s predictions are {flat}: Lab spread {v.percent(share)} of the truth's, "
+                         f"mean colour {name} ({rgb}).")
+        sharp = [(r, v.share_of_truth(r, "sharpness_half")) for r in measured if r is not flattest]
+        if sharp:
+            blurriest = min(sharp, key=lambda pair: pair[1].mean)[0]
+            sentences.append("Sharpness: " + ", ".join(f"{r.run} {v.percent(s)}" for r, s in sharp)
+                             + f" of the truth's; the blurriest is {blurriest.run}.")
+    return " ".join(sentences)
+
+
+def describe_optimizers(summary, runs):
+    if not all(has(r, "chroma") for r in runs):
+        return ""
+    truth = runs[0].first["references"]["truth"]["chroma"]
+    parts = ", ".join(f"{r.run} {r.stat('metrics.chroma')}" for r in runs)
+    beaten = [r.run for r in runs if v.baseline_cell(r) != "yes"]
+    return (f"Mean chroma: {parts} (the truth's {fmt(truth)})."
+            + (f" {' and '.join(beaten)} do{'es' if len(beaten) == 1 else ''} not beat the gray copy: their "
+               "pictures are what 5 epochs at this rate give." if beaten else ""))
+
+
+def describe_pair(run, small, label):
+    if not (has(run, "sharpness_half") and has(small, "sharpness_half")):
+        return ""
+    a, b = v.share_of_truth(run, "sharpness_half"), v.share_of_truth(small, "sharpness_half")
+    return (f"{label}'s pictures are {word(v.relation(a, b), 'blurrier than', 'sharper than')} the small net's: "
+            f"sharpness {v.percent(a)} vs {v.percent(b)} of the truth's.")
+
+
+def describe_deep(summary, runs):
+    return describe_pair(runs[0], summary.get(*v.SMALL), "The deep net")
+
+
+def describe_unet(summary, runs):
+    small = summary.get(*v.SMALL)
+    text = describe_pair(runs[0], small, "The U-net")
+    if text and has(small, "ssim"):
+        text += f" SSIM {runs[0].stat('metrics.ssim')} vs {small.stat('metrics.ssim')}."
+    return text
+
+
+def describe_inception(summary, runs):
+    run = runs[0]
+    text = ("The encoder is NOT pretrained (random frozen weights): the decoder colours from random features, "
+            "so this says nothing about ImageNet features. " if NOT_PRETRAINED in run.first["data"] else "")
+    if has(run, "mse"):
+        text += (f"Test MSE {run.stat('metrics.mse')} vs the gray copy's {run.reference('baseline', 'mse')}: it "
+                 f"{'beats' if v.baseline_cell(run) == 'yes' else 'does not beat'} it.")
+    return text
+
+
+def describe_denoise(summary, runs):
+    run = runs[0]
+    if not has(run, "sharpness_half"):
+        return ""
+    gain = run.stat("metrics.psnr").mean - run.reference("baseline", "psnr").mean
+    return (f"The dots are {'removed' if gain > 0 else 'not removed'} (PSNR {gain:+.1f} dB over the noisy input); "
+            f"sharpness {share_text(run, 'sharpness_half')} of the clean image's.")
+
+
+def describe_color_classes(summary, runs):
+    if len(runs) != 2 or not all(has(r, "chroma") for r in runs):
+        return ""
+    mse, classes = runs
+    a, b = classes.stat("metrics.chroma"), mse.stat("metrics.chroma")
+    return (f"Classification's colours are {word(v.relation(a, b), 'duller', 'more saturated')} than MSE's "
+            f"(mean chroma {a} vs {b}; the truth's {fmt(mse.first['references']['truth']['chroma'])}).")
+
+
+def describe_vae_fruits(summary, runs):
+    run = runs[0]
+    if not has(run, "mse"):
+        return ""
+    explained = v.Stat([1 - r["metrics"]["mse"] / r["references"]["baseline"]["mse"] for r in run.results])
+    return (f"Reconstructions explain {v.percent(explained)} of the pixel variance around the training-set mean "
+            "image. The noisy-codes figure states the size of the noise it adds (from the encoder's logvar).")
+
+
+DESCRIBE = {"lr_sweep": describe_lr_sweep, "optimizers": describe_optimizers, "deep": describe_deep,
+            "inception": describe_inception, "unet": describe_unet, "denoise": describe_denoise,
+            "color_classes": describe_color_classes, "vae_fruits": describe_vae_fruits}
+
+
+# ---- blocks ---------------------------------------------------------------------------------------
+
+def baseline_name(run):
+    return run.first["references"]["baseline_label"].replace(" (baseline)", "")
+
+
+def first_names(summary):
+    """{run key: (experiment, run name)} of each distinct run's first appearance."""
+    found = {}
+    for (experiment, name), run in summary.runs.items():
+        found.setdefault(v.run_key(run.first), (experiment, name))
+    return found
+
+
+def headline_table(summary):
+    """One row per run: the report's test loss beside ours and whether it beats its baseline."""
+    first = first_names(summary)
+    rows = []
+    for (experiment, name), run in summary.runs.items():
+        numbers = reported(experiment, name)
+        shown = v.display_name(run)
+        original = first[v.run_key(run.first)]
+        if original != (experiment, name):
+            shown += f" (= {original[1]})"
+        cell = v.baseline_cell(run)
+        verdict = ("—" if cell == "—" else
+                   f"{ {'yes': 'beats', 'no': 'does not beat'}.get(cell, 'within noise of') } the {baseline_name(run)}")
+        rows.append([f"[{experiment}]({experiment}/table.md)", shown, fmt(numbers.test if numbers else None),
+                     run.stat("test_loss"), verdict])
+    return markdown_table(["experiment", "run", "report's test loss", "our test loss", "verdict"], rows)
+
+
+def machine_text(result):
+    machine = result.get("machine")
+    if isinstance(machine, dict) and machine:
+        cores = machine.get("cores")
+        return ", ".join(str(x) for x in (machine.get("cpu"), f"{cores} cores" if cores else None,
+                                          machine.get("platform"), machine.get("gpu")) if x)
+    return f"{result.get('device', 'unknown device')}, {result.get('threads', '?')} threads"
+
+
+def machines_lines(summary):
+    """One line per distinct (machine, versions) with the seeds it trained."""
+    by = {}
+    for run in summary.runs.values():
+        for result in run.results:
+            versions = ", ".join(f"{k} {x}" for k, x in sorted(result.get("versions", {}).items()))
+            by.setdefault((machine_text(result), versions), set()).add(result["settings"]["seed"])
+    return [f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, sorted(seeds)))} trained on {machine}; "
+            f"{versions}" for (machine, versions), seeds in by.items()]
+
+
+def data_lines(summary):
+    seen = {}
+    for run in summary.runs.values():
+        label = run.first["data"].replace(f"; {NOT_PRETRAINED}", "")
+        seen.setdefault(label, (run.first["n_train"], run.first["n_test"]))
+    return [f"{label} ({n_train} train / {n_test} test images)" for label, (n_train, n_test) in seen.items()]
+
+
+def caveats(summary, seeds, quick):
+    n = summary.seeds_per_run()
+    lines = []
+    if quick:
+        lines.append("**A `--quick` smoke run: a few images and one epoch; the verdicts below mean nothing.**")
+    lines.append("**Stand-in data**: " + "; ".join(data_lines(summary))
+                 + ". The report's own data are not here, so only trends compare with its numbers.")
+    lines.append(f"**Seeds**: {', '.join(map(str, seeds))}. " + (
+        "One seed: no spread is measured, so no verdict can say 'within noise', and any may flip with another "
+        "seed or CPU." if n <= 1 else
+        "Tables show mean ± sample std over the seeds; a difference within one std is 'within noise'."))
+    fewer = sorted({r.experiment for r in summary.runs.values() if len(r.results) < len(seeds)})
+    if fewer and len(seeds) > 1:
+        lines[-1] += f" Trained at the first seed only: {', '.join(fewer)}."
+    inception = summary.get("inception", "inception")
+    if inception and NOT_PRETRAINED in inception.first["data"]:
+        lines.append("**Inception encoder NOT pretrained**: no ImageNet weights offline, so a random frozen "
+                     "encoder stands in; its verdict is 'not comparable'.")
+    lines.append("**Machines**: " + "; ".join(machines_lines(summary)) + f". {summary.n_runs} distinct runs, "
+                 f"{summary.training_seconds() / 60:.1f} min of training.")
+    return [f"- {line}" for line in lines]
+
+
+def found_line(verdict):
+    key = f" ({verdict.key})" if verdict.key and verdict.verdict != "not run" else ""
+    return f"- {verdict.claim}: **{verdict.verdict}**{key}"
+
+
+def figure_links(out, experiment, runs, summary, shown_runs):
+    folder, lines = out / experiment, []
+
+    def link(name, alt):
+        if (folder / name).exists():
+            lines.append(f"![{alt}]({experiment}/{name})")
+
+    if len(runs) > 1:
+        link("test_loss.png", "test loss per epoch")
+    link("test_loss_vs_lr.png", "final test loss against the learning rate")
+    for run in runs:
+        key = v.run_key(run.first)
+        if key in shown_runs:  # the same run under another name (Adam = lr 0.001): shown once
+            continue
+        shown_runs.add(key)
+        name = slug(run.run)
+        if len(runs) == 1:
+            link(f"{name}_loss.png", f"{run.run} loss")
+        link(f"{name}_samples.png", f"{run.run} samples")
+        for path in sorted(folder.glob(f"{name}_*.png")):
+            if path.stem[len(name) + 1:] not in ("loss", "samples"):
+                link(path.name, f"{run.run} {path.stem[len(name) + 1:]}")
+    return lines
+
+
+def choices_lines(notes):
+    by_topic = {note.topic: note for note in notes}
+    return [f"- **{topic}**: {by_topic[topic].code}" for topic in KEY_CHOICES if topic in by_topic]
+
+
+def render_report(summary, *, out, command, seeds, notes, quick=False):
+    """REPORT.md (to be written in ``out``, beside the experiments' folders) as a string."""
+    found = v.verdicts(summary)
+    checks = v.baseline_checks(summary)
+    beaten = sum(cell == "yes" for _, cell in checks)
+    parts = [
+        "# The report, regenerated", "",
+        f"Generated by `{command}` from the run store: every number is computed from those runs; the report's "
+        f"column holds its own numbers on its own data. Every check with its measure, threshold and numbers, and "
+        f"every run's settings: [{CHECKS}]({CHECKS}); every choice where the report is silent: "
+        f"[fidelity notes]({FIDELITY_LINK}).", "",
+        "## What we found", "",
+        *caveats(summary, seeds, quick), "",
+        "The report's conclusions, against ours:", "",
+        *(found_line(verdict) for verdict in found), "",
+    ]
+    if checks:
+        parts += [f"Beyond the report: {beaten} of the {len(checks)} distinct models beat their baseline on test "
+                  "MSE (the less colourful the images, the higher the gray copy's bar).", ""]
+    parts += ["## Headline", "", headline_table(summary), "## Measures", "", MEASURES, ""]
+    if (out / "comparison.png").exists():
+        parts += ["## The same test images through every colorizer", "",
+                  "![gray input, each colorizer, the truth](comparison.png)", ""]
+    parts += ["## Experiments", ""]
+    shown_runs = set()
+    for heading, experiment, text in SECTIONS:
+        runs = summary.of(experiment)
+        if not runs:
+            parts += [heading, "", "Not run in this invocation (`--only`).", ""]
+            continue
+        described = DESCRIBE[experiment](summary, runs)
+        ran = f"Ran: {settings_text([r.first['settings'] for r in runs])}; [table]({experiment}/table.md)."
+        parts += [heading, "", " ".join(p for p in (text, ran, described) if p), "",
+                  *figure_links(out, experiment, runs, summary, shown_runs), ""]
+    parts += ["## Choices that change how the results read", "",
+              f"From the [fidelity notes]({FIDELITY_LINK}) (the report says nothing, or something ambiguous):", "",
+              *choices_lines(notes), ""]
+    return "\n".join(str(p) for p in parts)
+
+
+# ---- checks.md ------------------------------------------------------------------------------------
+
+def settings_table(summary):
+    header = ["experiment", "run", "model", "optimizer", "lr", "epochs", "batch", "seeds", "device",
+              "wall time per seed (s)", "peak memory (MiB)", "unstable (seeds)"]
+    rows = []
+    for (experiment, name), run in summary.runs.items():
+        s = run.first["settings"]
+        peak = run.stat("peak_rss_mb")
+        rows.append([experiment, name, s["model"], s["optimizer"], fmt(s["lr"]), s["epochs"], s["batch_size"],
+                     ",".join(str(r["settings"]["seed"]) for r in run.results),
+                     "/".join(sorted({r["device"] for r in run.results})), run.stat("seconds"),
+                     peak if peak is not None else "not recorded", f"{run.unstable()}/{len(run.results)}"])
+    return markdown_table(header, rows)
+
+
+def render_checks(summary, *, command):
+    """checks.md: every verdict with the report's numbers, ours, the measure and threshold; the baseline
+    checks; every run's settings and the machines."""
+    found = v.verdicts(summary)
+    checks = v.baseline_checks(summary)
+    parts = [
+        "# Every check, with its measure and threshold", "",
+        f"Beside [REPORT.md](REPORT.md); generated by `{command}`. Each verdict is computed by a rule in "
+        "`torchbearer_colorize/report/verdicts.py` from the numbers in its row.", "",
+        markdown_table(["the report concludes", "the report's numbers", "ours", "measure and threshold", "verdict"],
+                       [[x.claim, x.report or "—", x.ours or "—", x.measure, f"**{x.verdict}**"] for x in found]),
+    ]
+    if checks:
+        parts += ["Beyond the report: does each distinct model beat its baseline (test MSE)?", "",
+                  markdown_table(["model", "ours", "verdict"],
+                                 [[f"{r.experiment}: {v.display_name(r)} vs the {baseline_name(r)}",
+                                   f"MSE {r.stat('metrics.mse')} vs {r.reference('baseline', 'mse')}",
+                                   f"**{ {'yes': 'beats it', 'no': 'does not beat it'}.get(cell, cell) }**"]
+                                  for r, cell in checks])]
+    parts += ["## Settings of every run", "",
+              "Wall time: the run's training (its epochs, test passes included). Peak memory: the peak resident "
+              "memory of the process that trained the run (one process trains several runs here, so it includes "
+              f"what ran before). Unstable: a later epoch's test loss above {UNSTABLE_FACTOR}x the best.", "",
+              settings_table(summary), "Machines and library versions:", "",
+              *(f"- {line}" for line in machines_lines(summary)), ""]
+    return "\n".join(str(p) for p in parts)
+
+
+# ---- the README's copy ----------------------------------------------------------------------------
+
+def readme_block(report):
+    """What the README copies from REPORT.md: the conclusion lines of "What we found" and the headline
+    table, links made relative to the repository root (None when ``report`` has no such sections)."""
+    if "## What we found" not in report or "## Headline" not in report:
+        return None
+    found = report.split("## What we found", 1)[1].split("\n## ", 1)[0]
+    conclusions = found.split("The report's conclusions, against ours:", 1)[-1]
+    lines = [line for line in conclusions.splitlines() if line.startswith("- ")]
+    headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
+    table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in headline.splitlines() if line.startswith("|")]
+    return "\n".join(lines) + "\n\n" + "\n".join(table) + "\n"
+
+
+README_START, README_END = "<!-- results: copied from figures/REPORT.md -->", "<!-- end of results -->"
+
+
+def sync_readme(readme, report):
+    """``readme`` with the text between its results markers replaced by ``readme_block(report)``."""
+    block = readme_block(report)
+    if block is None or README_START not in readme or README_END not in readme:
+        return readme
+    before, rest = readme.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    return f"{before}{README_START}\n{block}{README_END}{after}"
