@@ -218,7 +218,7 @@ def main(argv=None):
     report = render_report(summary, out=args.out, command=command.strip(), seeds=args.seeds, notes=fidelity.NOTES,
                            quick=args.quick)
     write_text(args.out / "REPORT.md", report)
-    write_text(args.out / "checks.md", render_checks(summary, command=command.strip()))
+    write_text(args.out / "checks.md", render_checks(summary))
     readme = ROOT / "README.md"
     if args.out.resolve() == (ROOT / "figures").resolve() and readme.exists():  # the README copies the page
         text = readme.read_text(encoding="utf-8")

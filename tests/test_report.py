@@ -228,6 +228,8 @@ def test_render_report_means_and_stds(tmp_path):
     assert "| lr 0.001 | 0.0028 | 0.011 ± 0.0014 |" in text  # the report's number beside ours
     assert "Not run in this invocation" in text  # the experiments --only left out
     assert "mean ± sample std over the seeds" in text
+    assert "[lr_sweep](lr_sweep/table_seeds.md)" in text and "(lr_sweep/table.md)" not in text  # over the seeds
+    assert text.startswith("# The report, regenerated\n\nGenerated on ")  # the one line a rerun changes
 
 
 def full_summary(seeds=(0,), machine=None):
@@ -273,7 +275,7 @@ def test_the_page_is_short_links_its_tables_and_does_not_copy_the_fidelity_table
             assert "NOT pretrained" in line, line
     assert "8 of the 11 distinct models" not in text  # Adam and the MSE row are lr 0.001: counted once
     assert "distinct models beat their baseline" in text
-    checks = render_checks(summary, command="python -m experiments.report")
+    checks = render_checks(summary)
     assert checks.count("| lr_sweep: lr 0.001 vs") == 1 and "optimizers: Adam vs" not in checks
 
 
@@ -369,5 +371,6 @@ def test_report_with_two_seeds_combines_each_experiments_table(tmp_path):
         assert "seeds" not in (folder / "table.csv").read_text().splitlines()[0].split(",")
         assert (folder / "seed1" / "table.csv").exists() and not (folder / "seed0").exists()
     text = (tmp_path / "out" / "REPORT.md").read_text()
-    assert "Seeds: 0, 1 (mean ± sample standard deviation over the seeds)" in text
-    assert "/2 |" in text  # the unstable column counts seeds
+    assert "**Seeds**: 0, 1. Tables show mean ± sample std over the seeds" in text
+    assert "(lr_sweep/table_seeds.md)" in text and "(denoise/table_seeds.md)" in text
+    assert "/2 |" in (tmp_path / "out" / "checks.md").read_text()  # the unstable column counts seeds
