@@ -3,6 +3,7 @@
 Fast: reads files only (no subprocess, no training)."""
 import ast
 import configparser
+import json
 import re
 import sys
 from pathlib import Path
@@ -67,15 +68,17 @@ def test_readme_results_are_the_committed_reports_conclusions_and_headline():
 
 
 def test_the_quick_start_says_how_long_and_how_big_as_measured():
-    """The times are the committed report's (2 CPU cores), rounded; the size is the pinned CUDA wheels'."""
+    """The times are the committed runs' (2 CPU cores), rounded: the sweep's four runs (mean over the seeds)
+    and every run of the first seed; the size is the pinned CUDA wheels'."""
     readme = README.read_text(encoding="utf-8")
     start = readme.split("## Quick start", 1)[1].split("\n## Experiments", 1)[0]
-    report = (ROOT / "figures" / "REPORT.md").read_text(encoding="utf-8")
-    total = float(re.search(r"Training time of the \d+ distinct runs: ([\d.]+) min", report).group(1))
-    sweep = sum(float(line.rstrip(" |").rsplit("|", 1)[1]) for line in readme.splitlines()
-                if line.startswith("| [lr_sweep]"))
+    results = [json.loads(path.read_text()) for path in (ROOT / "runs").glob("*/result.json")]
+    seeds = sorted({r["settings"]["seed"] for r in results})
+    sweep = sum(r["seconds"] for r in results if r["settings"]["model"] == "small" and r["settings"]["optimizer"]
+                == "adam" and r["settings"]["task"] == "colorize") / len(seeds) / 60
+    total = sum(r["seconds"] for r in results if r["settings"]["seed"] == seeds[0]) / 60
     said = [int(minutes) for minutes in re.findall(r"about (\d+) min", start)]
-    assert len(said) == 2 and abs(said[0] - sweep) <= 1 and abs(said[1] - total) <= 5, (said, sweep, total)
+    assert len(said) == 2 and abs(said[0] - sweep) <= 3 and abs(said[1] - total) <= 10, (said, sweep, total)
     assert "about 6 GB" in start and "download.pytorch.org/whl/cpu" in start
     for module in ("report", "lr_sweep"):  # their --help says it too
         doc = ast.get_docstring(ast.parse((ROOT / "experiments" / f"{module}.py").read_text(encoding="utf-8")))

@@ -360,13 +360,14 @@ def render_checks(summary):
 # ---- the README's copy ----------------------------------------------------------------------------
 
 def readme_block(report):
-    """What the README copies from REPORT.md: the conclusion lines of "What we found" and the headline
-    table, links made relative to the repository root (None when ``report`` has no such sections)."""
+    """What the README copies from REPORT.md: the conclusion lines of "What we found" without their
+    numbers (claim and verdict) and the headline table, links made relative to the repository root (None
+    when ``report`` has no such sections)."""
     if "## What we found" not in report or "## Headline" not in report:
         return None
     found = report.split("## What we found", 1)[1].split("\n## ", 1)[0]
     conclusions = found.split("The report's conclusions, against ours:", 1)[-1]
-    lines = [line for line in conclusions.splitlines() if line.startswith("- ")]
+    lines = [re.sub(r"(\*\*[^*]+\*\*).*$", r"\1", line) for line in conclusions.splitlines() if line.startswith("- ")]
     headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
     table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in headline.splitlines() if line.startswith("|")]
     return "\n".join(lines) + "\n\n" + "\n".join(table) + "\n"

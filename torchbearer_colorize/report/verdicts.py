@@ -273,7 +273,8 @@ def image_comparison(summary, claim, a, b, measures, report):
     for key, label, _, share in measures:
         stat_a, stat_b = ((share_of_truth(r, key) if share else r.stat(f"metrics.{key}")) for r in (run_a, run_b))
         found.append(relation(stat_a, stat_b))
-        ours.append(f"{label} {a[1]} {stat_a} vs {b[1]} {stat_b}")
+        shown = (percent if share else str)
+        ours.append(f"{label} {a[1]} {shown(stat_a)} vs {b[1]} {shown(stat_b)}")
     losses = f"test loss {a[1]} {run_a.stat('test_loss')} vs {b[1]} {run_b.stat('test_loss')}"
     return Verdict(claim, report, "; ".join(ours + [losses]), verdict_of(found, [m[2] for m in measures]),
                    measure, (a, b), key="; ".join(ours))

@@ -1,0 +1,40 @@
+"""The walkthrough notebook runs top to bottom (QUICK, outputs in a temporary folder) with a Jupyter
+kernel, as on Colab or Kaggle; its .ipynb is what jupytext makes of the reviewable .py source."""
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE, NOTEBOOK = ROOT / "notebooks" / "walkthrough.py", ROOT / "notebooks" / "walkthrough.ipynb"
+REGENERATE = "python -m jupytext --to ipynb notebooks/walkthrough.py"
+
+
+def test_the_ipynb_is_the_py_source_without_outputs():
+    jupytext = pytest.importorskip("jupytext")
+    made = jupytext.reads(SOURCE.read_text(encoding="utf-8"), fmt="py:percent")
+    committed = jupytext.read(NOTEBOOK)
+    sources = [(cell.cell_type, cell.source) for cell in made.cells]
+    assert [(cell.cell_type, cell.source) for cell in committed.cells] == sources, f"stale: run {REGENERATE}"
+    assert all(not cell.get("outputs") for cell in committed.cells)  # outputs stay out of git
+    assert any("parameters" in cell.metadata.get("tags", []) for cell in committed.cells)
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
+    nbclient, nbformat = pytest.importorskip("nbclient"), pytest.importorskip("nbformat")
+    monkeypatch.setenv("TORCHBEARER_COLORIZE_CACHE", str(tmp_path / "cache"))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    parameters = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
+    parameters.source += f"\nQUICK = True\nRUNS_DIR = {str(tmp_path / 'runs')!r}\nOUT = {str(tmp_path / 'out')!r}\n"
+    nbclient.NotebookClient(notebook, timeout=600, startup_timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = sum("image/png" in o.get("data", {}) for o in outputs)
+    assert images >= 8  # data, the Trial's predictions, the sweep, the U-net, the VAE's three figures
+    text = json.dumps([o.get("data", {}).get("text/markdown", "") for o in outputs])
+    assert "| the report concludes |" in text and ("**agrees" in text or "**disagrees" in text)
+    for name in ("lr_sweep", "unet", "vae_fruits"):  # the experiments wrote where they were told
+        assert (tmp_path / "out" / name / "table.md").exists()
+    assert any((tmp_path / "runs" / "quick").iterdir())  # and trained into the store they were given
