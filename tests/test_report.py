@@ -286,6 +286,8 @@ def test_each_seed_says_which_machine_and_versions_trained_it():
     text = render_report(full_summary((0, 1), machine), out=Path("/nonexistent"), command="c", seeds=(0, 1),
                          notes=())
     assert "seeds 0, 1 trained on AMD EPYC, 2 cores, Linux-6; torch x" in text
+    one_seed = [line for line in text.splitlines() if re.search(r"\(seed \d only\) \|", line)]  # color_classes
+    assert len(one_seed) == 2 and all(line.startswith("| [color_classes](color_classes/table.md)") for line in one_seed)
 
 
 def test_the_readme_block_is_the_pages_conclusions_and_headline():

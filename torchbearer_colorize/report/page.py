@@ -178,6 +178,8 @@ def headline_table(summary):
         original = first[v.run_key(run.first)]
         if original != (experiment, name):
             shown += f" (= {original[1]})"
+        if len(run.results) < summary.seeds_per_run():  # color_classes: the first seed only
+            shown += f" (seed {run.first['settings']['seed']} only)"
         cell = v.baseline_cell(run)
         verdict = ("—" if cell == "—" else
                    f"{ {'yes': 'beats', 'no': 'does not beat'}.get(cell, 'within noise of') } the {baseline_name(run)}")
