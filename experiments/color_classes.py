@@ -18,19 +18,23 @@ per run of the classification model the usual loss curve, sample grid and result
 from pathlib import Path
 
 import torch
+from torch.optim import Adam
 from torch.utils.data import Dataset
+from torchbearer import Trial
 
-from torchbearer_colorize import losses as cc
-from torchbearer_colorize.report import fidelity, figures, metrics, tables
+from torchbearer_colorize import color_classes as cc
+from torchbearer_colorize import parallel
 from torchbearer_colorize.atomic import write_json
-from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
+from torchbearer_colorize.models.classification import ClassColorizer, RGBPredictor
+from torchbearer_colorize.report import fidelity, figures, metrics, tables
+from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train
+from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.training.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment,
                                                       sample_indices, smoke_test, stored_json)
-from torchbearer_colorize.models.classes import RGBPredictor
-from torchbearer_colorize.training import RunSpec, TaskData, build_trial, load_model, run_dir, train
 from torchbearer_colorize.training.runs import with_overrides
-from torchbearer_colorize.training.trial import is_main
+
+from . import lr_sweep
 
 NAME = "color_classes"
 TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "
@@ -44,6 +48,17 @@ COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "d
            "best_test_loss", "best_epoch", "unstable")
 
 
+def trial(run):
+    """The classification model: the small colorizer's blocks predicting logits over the ab bins, Adam, and the
+    rebalanced cross-entropy, its weights from the training targets' (smoothed) bin distribution."""
+    bins = cc.ab_bins()
+    prior = cc.smooth_distribution(cc.bin_distribution(run.data.train.ab, bins), bins)
+    model = ClassColorizer(n_bins=len(bins))
+    criterion = cc.RebalancedCrossEntropy(bins, cc.rebalancing_weights(prior))
+    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), criterion, metrics=["loss"],
+                 callbacks=run.callbacks()).with_generators(*run.loaders())
+
+
 def classes_spec():
     return RunSpec(CLASSES_RUN, model="small_classes", optimizer="adam", lr=1e-3, epochs=5,
                    model_kwargs={"n_bins": len(cc.ab_bins())}, loss="zhang_rebalanced")
@@ -51,14 +66,11 @@ def classes_spec():
 
 def class_data(colour):
     """The classification task on the colorization data ``colour``: the same gray inputs (shared
-    tensors), 64 x 64 ab targets, and the rebalanced criterion built from the training targets."""
-    bins = cc.ab_bins()
+    tensors) and 64 x 64 ab targets."""
     train_ab, test_ab = cc.ab_targets(colour.train.colour), cc.ab_targets(colour.test.colour)
-    prior = cc.smooth_distribution(cc.bin_distribution(train_ab, bins), bins)
-    criterion = cc.RebalancedCrossEntropy(bins, cc.rebalancing_weights(prior))
     return TaskData(cc.ColorClassDataset(colour.train.gray, train_ab), cc.ColorClassDataset(colour.test.gray, test_ab),
                     label=colour.label, fingerprint=fingerprint(colour.fingerprint, "color-classes", cc.SETTINGS),
-                    task="color-classes", criterion=criterion, display=colour.test, display_model=RGBPredictor,
+                    task="color-classes", display=colour.test, display_model=RGBPredictor,
                     row_labels=("gray input", f"classification (annealed mean, T {cc.TEMPERATURE:g})", "ground truth"))
 
 
@@ -104,9 +116,9 @@ def compare(args, colour, classes, class_result):
     """Train (or reuse) the MSE model, then write the comparison table and figure; returns both runs'
     results with their colour metrics (``metrics``) and the gray-copy and truth rows (``references``)."""
     mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
-    mse_result = train(mse_spec, colour, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
-                       force=args.force, verbose=args.verbose, trial=build_trial)
-    if not is_main():  # under torchrun rank 0 alone writes the comparison
+    mse_result = train(mse_spec, colour, lr_sweep.trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
+                       force=args.force, verbose=args.verbose)
+    if not parallel.is_main():  # under torchrun rank 0 alone writes the comparison
         return [mse_result, class_result]
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
@@ -166,7 +178,7 @@ def main(argv=None):
     classes = class_data(colour)
     # The classification run through the shared spine (loss curve, sample grid, result JSON); its
     # one-row table is then replaced by the comparison table.
-    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, args, trial=build_trial,
+    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, trial, args,
                                     curves=(("loss", "rebalanced cross-entropy"),))
     return compare(args, colour, classes, class_result)
 
