@@ -376,12 +376,13 @@ def render(r):
          num(main_process / worker), met(main_process > worker)),
         (4, "inception epoch time, without / with the frozen-feature cache", f">= {TARGET_CACHE:g}x",
          f"{inc['ratio']:.1f}x", met(inc["ratio"] >= TARGET_CACHE))]
-    return "\n\n".join([
+    return "\n\n".join(part.strip("\n") for part in [
         "# Benchmarks",
         f"Measured by `{r['command']}` on {r['date']} in {r['seconds']:.0f} s: {r['machine']}.\nMode: {r['mode']}; "
         f"{r['rounds']} timed rounds of {r['steps']} batches of {r['batch']} per runner after one warm-up round, "
         f"runners interleaved (the order rotated each round); medians. Data: {r['data_label']}. Rendered from "
         "BENCHMARKS.json by `python -m experiments.bench --render`.",
+        *r.get("notes", ()),
         "## Summary", markdown_table(("#", "what", "target", "measured", "met"), summary),
         "## 1. Training images/s: the experiment's Trial vs a hand-written loop",
         "The Trial is the one a run trains: the experiment module's `trial(run)` made ready by "

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 from skimage.color import gray2rgb, rgb2gray, rgb2lab
 
-from torchbearer_colorize.tools.colorize import load_colorizer, main, parser
+from torchbearer_colorize.colorize import load_colorizer, main, parser
 from torchbearer_colorize.models import SmallColorizer, VAELatent
 from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.store import save_model
@@ -61,7 +61,7 @@ def test_load_colorizer_api(checkpoint):
 
 
 def test_the_classification_model_decodes_itself(tmp_path):
-    from torchbearer_colorize.models.classes import ClassColorizer
+    from torchbearer_colorize.models.classification import ClassColorizer
     torch.manual_seed(0)
     path = tmp_path / "classes.pt"
     model = ClassColorizer(n_bins=261)
