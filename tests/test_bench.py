@@ -26,14 +26,14 @@ def quick(tmp_path_factory):
 @pytest.mark.slow
 def test_quick_bench_writes_every_section_and_renders_again_from_its_json(quick):
     results, text, out = quick
-    assert out.read_text() == text and json.loads(out.with_suffix(".json").read_text()) == results
+    assert out.read_text() == text and bench.render(json.loads(out.with_suffix(".json").read_text())) == text
     for section in SECTIONS:
         assert section in text, section
     for model in ("small", "deep", "U-net", "denoise", "inception decoder", "beta-VAE"):
         assert f"| {model}" in text
     assert "--quick" in text
     out.write_text("")
-    assert bench.main(["--render", "--out", str(out)]) == (results, text) and out.read_text() == text
+    assert bench.main(["--render", "--out", str(out)])[1] == text and out.read_text() == text
 
 
 @pytest.mark.slow
@@ -41,28 +41,19 @@ def test_quick_bench_numbers_are_finite_and_positive(quick):
     results, text, _ = quick
     assert len(results["models"]) == 6
     for row in results["models"]:
-        for key in ("trial", "hand", "ratio", "epoch_ratio"):
+        for key in ("trial", "hand", "ratio", "ratio_min", "ratio_max"):
             assert positive_finite(row[key]), (row["model"], key, row[key])
-        assert 0 <= row["wait"] < 1
-    assert all(positive_finite(variant["rate"]) for variant in results["variants"])
-    for worker in results["workers"]:
-        assert positive_finite(worker["rate"]) and positive_finite(worker["epoch"]) and 0 <= worker["wait"] < 1
+    assert [name for name, _ in results["variants"]] == ["defaults (channels_last, eager)",
+                                                          "NCHW (channels_last=False)"]  # --quick: no --compile
+    assert all(positive_finite(rate) for _, rate in results["variants"] + results["data"]["workers"])
     assert all(positive_finite(results["data"][key]) for key in ("decode", "cached", "gray"))
     inception = results["inception"]
-    assert all(positive_finite(inception[k]) for k in ("encode", "decode_eval", "with_cache", "without", "ratio"))
+    assert all(positive_finite(inception[k]) for k in ("encode", "with_cache", "without", "ratio"))
     assert inception["ratio"] > 1
     for line in text.splitlines():
         if line.startswith("|") and not line.startswith("|---"):
             for cell in line.strip("|").split("|"):
                 assert not re.search(r"\b(nan|inf)\b", cell, re.IGNORECASE), line
-
-
-def test_modes():
-    quick = bench.config(bench.parser().parse_args(["--quick"]))
-    assert quick.quick and quick.batch == 4 and not quick.compile
-    default = bench.config(bench.parser().parse_args(["--rounds", "3"]))
-    assert not default.quick and default.batch == 32 and default.compile and default.rounds == 3
-    assert not bench.config(bench.parser().parse_args(["--no-compile"])).compile
 
 
 def test_the_committed_benchmarks_are_rendered_from_the_committed_numbers():
