@@ -64,13 +64,13 @@ def classes_spec():
                    model_kwargs={"n_bins": len(cc.ab_bins())}, loss="zhang_rebalanced")
 
 
-def class_data(colour):
+def class_data(color):
     """The classification task on the colorization data ``colour``: the same gray inputs (shared
     tensors) and 64 x 64 ab targets."""
-    train_ab, test_ab = cc.ab_targets(colour.train.colour), cc.ab_targets(colour.test.colour)
-    return TaskData(cc.ColorClassDataset(colour.train.gray, train_ab), cc.ColorClassDataset(colour.test.gray, test_ab),
-                    label=colour.label, fingerprint=fingerprint(colour.fingerprint, "color-classes", cc.SETTINGS),
-                    task="color-classes", display=colour.test, display_model=RGBPredictor,
+    train_ab, test_ab = cc.ab_targets(color.train.color), cc.ab_targets(color.test.color)
+    return TaskData(cc.ColorClassDataset(color.train.gray, train_ab), cc.ColorClassDataset(color.test.gray, test_ab),
+                    label=color.label, fingerprint=fingerprint(color.fingerprint, "color-classes", cc.SETTINGS),
+                    task="color-classes", display=color.test, display_model=RGBPredictor,
                     row_labels=("gray input", f"classification (annealed mean, T {cc.TEMPERATURE:g})", "ground truth"))
 
 
@@ -78,14 +78,14 @@ class OracleInputs(Dataset):
     """Items ``((gray, true 64 x 64 ab), colour)``: scores decoding the true ab targets, a practical
     ceiling for any 64 x 64 ab prediction joined with the gray input's L."""
 
-    def __init__(self, colour_test, classes_test):
-        self.colour, self.ab = colour_test, classes_test.ab
+    def __init__(self, color_test, classes_test):
+        self.color, self.ab = color_test, classes_test.ab
 
     def __len__(self):
-        return len(self.colour)
+        return len(self.color)
 
     def __getitem__(self, index):
-        gray, target = self.colour[index]
+        gray, target = self.color[index]
         return (gray, self.ab[index]), target
 
 
@@ -112,17 +112,17 @@ def comparison_figure(path, test, mse_model, class_model, caption):
     figures.sample_grid(path, rows, caption)
 
 
-def compare(args, colour, classes, class_result):
+def compare(args, color, classes, class_result):
     """Train (or reuse) the MSE model, then write the comparison table and figure; returns both runs'
     results with their colour metrics (``metrics``) and the gray-copy and truth rows (``references``)."""
     mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
-    mse_result = train(mse_spec, colour, lr_sweep.trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
+    mse_result = train(mse_spec, color, lr_sweep.trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose)
     if not parallel.is_main():  # under torchrun rank 0 alone writes the comparison
         return [mse_result, class_result]
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
-    test = colour.test
+    test = color.test
     mse_scores = stored_json(mse_dir / "metrics.json",
                              lambda: metrics.evaluate(metrics.model_predictor(mse_model), test))
     class_scores = stored_json(class_dir / f"metrics-annealed-T{cc.TEMPERATURE:g}.json",
@@ -174,13 +174,13 @@ def compare(args, colour, classes, class_result):
 @user_errors_exit
 def main(argv=None):
     args = finish_args(experiment_parser(NAME, __doc__).parse_args(argv), argv)
-    colour = colorization_data(args)
-    classes = class_data(colour)
+    color = colorization_data(args)
+    classes = class_data(color)
     # The classification run through the shared spine (loss curve, sample grid, result JSON); its
     # one-row table is then replaced by the comparison table.
     [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, trial, args,
                                     curves=(("loss", "rebalanced cross-entropy"),))
-    return compare(args, colour, classes, class_result)
+    return compare(args, color, classes, class_result)
 
 
 if __name__ == "__main__":

@@ -125,9 +125,9 @@ def test_predict_rgb_shape_range_and_gray_for_zero_ab():
 def test_criterion_finite_and_overfits_one_batch():
     torch.manual_seed(0)
     blocks = torch.randint(0, 256, (2, 3, 4, 4), dtype=torch.uint8)  # 16 x 16 blocks of one colour each
-    colour = blocks.repeat_interleave(16, dim=2).repeat_interleave(16, dim=3)  # 16 x 16 targets
-    gray = colour.float().mean(dim=1, keepdim=True) / 255
-    targets = cc.ab_targets(colour)
+    color = blocks.repeat_interleave(16, dim=2).repeat_interleave(16, dim=3)  # 16 x 16 targets
+    gray = color.float().mean(dim=1, keepdim=True) / 255
+    targets = cc.ab_targets(color)
     assert targets.shape == (2, 2, 16, 16) and targets.dtype == torch.float16
     prior = cc.smooth_distribution(cc.bin_distribution(targets.float(), BINS), BINS)
     criterion = cc.RebalancedCrossEntropy(BINS, cc.rebalancing_weights(prior))

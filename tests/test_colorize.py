@@ -32,11 +32,11 @@ def photo(path, size=(301, 173), mode="RGB"):
 
 
 def test_colorize_keeps_size_and_the_photos_own_lightness(tmp_path, checkpoint, capsys):
-    colour, gray = photo(tmp_path / "colour.png"), photo(tmp_path / "gray.jpg", (64, 200), "L")
-    main([str(colour), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    color, gray = photo(tmp_path / "colour.png"), photo(tmp_path / "gray.jpg", (64, 200), "L")
+    main([str(color), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
     written = sorted((tmp_path / "out").iterdir())
     assert [p.name for p in written] == ["colour_colorized.png", "gray_colorized.png"]
-    for source, result in zip((colour, gray), written):
+    for source, result in zip((color, gray), written):
         original, colorized = Image.open(source), Image.open(result)
         assert colorized.size == original.size and colorized.mode == "RGB"
         expected_l = rgb2lab(gray2rgb(rgb2gray(np.asarray(original.convert("RGB")))))[..., 0]

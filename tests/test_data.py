@@ -80,16 +80,16 @@ def test_a_changed_file_changes_the_fingerprint(paintings, tmp_path):
     assert load_paintings(paintings, tmp_path / "cache", size=32).fingerprint != before
 
 
-def test_dataset_items_are_rgb2gray_inputs_and_colour_targets():
+def test_dataset_items_are_rgb2gray_inputs_and_color_targets():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 256, 256, 3), dtype=np.uint8)
     dataset = ColorizationDataset(images)
-    gray, colour = dataset[1]
-    assert gray.shape == (1, 256, 256) and colour.shape == (3, 256, 256)
-    assert gray.dtype == colour.dtype == torch.float32
-    assert 0 <= gray.min() and gray.max() <= 1 and 0 <= colour.min() and colour.max() <= 1
+    gray, color = dataset[1]
+    assert gray.shape == (1, 256, 256) and color.shape == (3, 256, 256)
+    assert gray.dtype == color.dtype == torch.float32
+    assert 0 <= gray.min() and gray.max() <= 1 and 0 <= color.min() and color.max() <= 1
     np.testing.assert_allclose(gray[0].numpy(), rgb2gray(images[1]), atol=1e-6)
-    np.testing.assert_allclose(colour.permute(1, 2, 0).numpy() * 255, images[1], atol=1e-4)
+    np.testing.assert_allclose(color.permute(1, 2, 0).numpy() * 255, images[1], atol=1e-4)
 
 
 def test_builtin_crops_are_deterministic_and_test_comes_from_the_held_out_strip():

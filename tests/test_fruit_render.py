@@ -56,7 +56,7 @@ def test_render_is_deterministic_and_sized():
 
 
 @pytest.mark.slow
-def test_classes_differ_in_mean_colour():
+def test_classes_differ_in_mean_color():
     means = []
     for class_index in range(len(fr.CLASSES)):
         images = np.stack([fr.render("train", class_index, i) for i in range(6)])

@@ -60,8 +60,8 @@ class Colorizer:
             predicted = self.predict(batch)[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
         ab = resize(rgb2lab(predicted)[..., 1:], gray.shape, order=1)  # colour only, upsampled
         lightness = rgb2lab(gray2rgb(gray))[..., :1]  # the photo's own full-resolution L
-        colour = lab2rgb(np.concatenate([lightness, ab], axis=-1))
-        return (colour * 255 + 0.5).clip(0, 255).astype(np.uint8)
+        color = lab2rgb(np.concatenate([lightness, ab], axis=-1))
+        return (color * 255 + 0.5).clip(0, 255).astype(np.uint8)
 
 
 def load_colorizer(path=None, device="cpu"):

@@ -144,14 +144,14 @@ class ColorizationDataset(Dataset):
     """
 
     def __init__(self, images):
-        self.colour = to_nchw(images)
+        self.color = to_nchw(images)
         self.gray = gray_from_rgb(images)
 
     def __len__(self):
-        return len(self.colour)
+        return len(self.color)
 
     def __getitem__(self, index):
-        return self.gray[index], self.colour[index].float().div_(255)
+        return self.gray[index], self.color[index].float().div_(255)
 
 
 class ReconstructionDataset(Dataset):
