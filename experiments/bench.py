@@ -186,7 +186,7 @@ def data_path(cfg, device, paintings, workdir):
         data = TaskData(noisy, noisy, label="bench", fingerprint="bench-denoise")
         runners[name] = trial_runner(denoise, spec, data, workdir / f"workers-{workers}", cfg, device, workers=workers)
     return dict(jpegs=cfg.jpegs, jpeg_size=list(cfg.jpeg_size), decode=cfg.jpegs / (decoded - start),
-                cached=cfg.jpegs / (cached - decoded), gray=splits.n_train / (gray - cached),
+                cached=cfg.jpegs / (cached - decoded), gray=len(splits.train) / (gray - cached),
                 workers=[(name, statistics.median(rates)) for name, rates in interleave(runners, cfg.rounds).items()])
 
 

@@ -50,7 +50,7 @@ def test_transparency_is_composited_on_white():
 def test_load_paintings_splits_and_caches(paintings, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     splits = load_paintings(paintings, cache, size=32)
-    assert (splits.n_train, splits.n_test) == (8, 2)
+    assert (len(splits.train), len(splits.test)) == (8, 2)
     assert splits.train.shape == (8, 32, 32, 3) and splits.train.dtype == np.uint8
     assert not set(splits.train_names) & set(splits.test_names)
     assert splits.label == "paintings from paintings"
@@ -67,9 +67,9 @@ def test_limit_and_unreadable_files_are_skipped_with_a_warning(paintings, tmp_pa
     (paintings / "artist0" / "broken.jpg").write_bytes(b"")
     (paintings / "artist1" / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     splits = load_paintings(paintings, tmp_path / "cache", size=32, limit=3)
-    assert splits.n_train <= 3 and splits.n_test <= 3
+    assert len(splits.train) <= 3 and len(splits.test) <= 3
     full = load_paintings(paintings, tmp_path / "cache", size=32)
-    assert full.n_train + full.n_test == 10
+    assert len(full.train) + len(full.test) == 10
     assert "skipped" in capsys.readouterr().out
 
 
@@ -110,7 +110,7 @@ def test_builtin_limit_builds_only_what_it_needs(tmp_path, monkeypatch):
     real = builtin.make_crop
     monkeypatch.setattr(builtin, "make_crop", lambda *a, **k: calls.append(a) or real(*a, **k))
     splits = load_paintings(None, tmp_path, limit=4)
-    assert (splits.n_train, splits.n_test) == (4, 4) and len(calls) == 8
+    assert (len(splits.train), len(splits.test)) == (4, 4) and len(calls) == 8
     assert splits.label == builtin.LABEL
     assert builtin.default_sizes() == (1619, 405)
 

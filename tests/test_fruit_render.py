@@ -138,7 +138,7 @@ def test_builtin_fruit_splits_by_count_and_by_name(tmp_path):
     assert len({by_count.fingerprint, by_name.fingerprint, other_limit.fingerprint}) == 3
 
     one = fr.builtin_fruit_splits(classes=["cherry"], cache_dir=tmp_path)
-    assert (one.n_train, one.n_test) == (fr.TRAIN_PER_CLASS, fr.TEST_PER_CLASS)
+    assert (len(one.train), len(one.test)) == (fr.TRAIN_PER_CLASS, fr.TEST_PER_CLASS)
     assert one.test_names[-1] == "cherry/test-0049"
 
 

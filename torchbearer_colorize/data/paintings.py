@@ -28,14 +28,6 @@ class ImageSplits:
     label: str  # printed in every table and figure title
     fingerprint: str  # identifies the exact images: part of every run's identity
 
-    @property
-    def n_train(self):
-        return len(self.train)
-
-    @property
-    def n_test(self):
-        return len(self.test)
-
 
 def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, strict=False):
     """The paintings under ``data_root`` (the built-in sample set when None), split 80/20.

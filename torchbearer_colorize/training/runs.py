@@ -192,15 +192,11 @@ def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=Fa
         log, verbose = (lambda *_: None), 0
     settings = run_settings(spec, data, seed, autocast=autocast)
     directory = run_dir(runs_dir, settings)
-    result_path, checkpoint = directory / "result.json", directory / "checkpoint.pt"
     with run_lock(directory, main):
-        if main and force and directory.exists():
-            for path in directory.iterdir():  # all but the lock, which this process holds
-                if path.is_dir():
-                    shutil.rmtree(path)
-                elif path.name != ".lock":
-                    path.unlink()
-        finished, resume = parallel.broadcast((result_path.exists(), checkpoint.exists()))
+        if main and force:
+            clear(directory)
+        finished, resume = parallel.broadcast(((directory / "result.json").exists(),
+                                               (directory / "checkpoint.pt").exists()))
         if finished:
             nothing = (f"; nothing logged to --tensorboard {tensorboard}: it logs runs as they train"
                        if tensorboard else "")
@@ -208,57 +204,74 @@ def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=Fa
             # The name labels a table row; the same run may be a row of several tables.
             return {**stored_result(directory, settings), "run": spec.name}
         directory.mkdir(parents=True, exist_ok=True)
-
         built, model = make_trial(trial, spec, data, directory, seed=seed, device=device, channels_last=channels_last,
                                   compile=compile, autocast=autocast, tensorboard=tensorboard)
-        resumed_from = 0
-        if resume:
-            try:
-                load_checkpoint(built, checkpoint, allowed=tensorboard_classes())
-            except CheckpointRefused as err:
-                raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
-                                "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
-                                "classes are, so loading it could run code); delete it or pass --force") from None
-            resumed_from = len(built.state[torchbearer.HISTORY])
-            log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
+        resumed_from = resume_from_checkpoint(built, spec, directory, log) if resume else 0
         world = parallel.world_size()
         log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
             f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}"
             + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
-        try:
-            history = built.run(spec.epochs, verbose=verbose)
-        except KeyboardInterrupt:  # Ctrl-C: the checkpoint of the last finished epoch is where the rerun resumes
-            for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
-                bar.close()
-            epoch = len(built.state[torchbearer.HISTORY]) + 1
-            raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
-                                    f"command to resume from epoch {epoch} (finished runs are reused; this run is "
-                                    f"in {directory})") from None
-        seconds = time.perf_counter() - start
-
+        history = fit(built, spec, directory, verbose)
         epochs = [epoch_record(i + 1, h) for i, h in enumerate(history)]
         finite = all(math.isfinite(v) for e in epochs for v in e.values())
-        status = "finished" if finite and len(epochs) == spec.epochs else "diverged"
         result = {
-            "run": spec.name, "settings": settings, "status": status, "history": epochs,
+            "run": spec.name, "settings": settings, "history": epochs,
+            "status": "finished" if finite and len(epochs) == spec.epochs else "diverged",
             "test_loss": epochs[-1]["test_loss"] if epochs else float("nan"),
             "train_loss": epochs[-1]["train_loss"] if epochs else float("nan"),
             "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
-            "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
-            "threads": torch.get_num_threads(), "channels_last": channels_last,
+            "seconds": round(time.perf_counter() - start, 2), "resumed_from_epoch": resumed_from,
+            "device": str(device), "threads": torch.get_num_threads(), "channels_last": channels_last,
             "compiled": bool(compile), "versions": versions(), "machine": machine(device), "peak_rss_mb": peak_rss_mb(),
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **({"processes": world} if world > 1 else {}),
         }
         if main:
             save_model(directory / "model.pt", spec, model)
-            write_json(result_path, result)  # written last: its presence means the run is complete
+            write_json(directory / "result.json", result)  # written last: its presence means the run is complete
         parallel.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
-    log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
+    log(f"[{spec.name}] {result['status']} in {result['seconds']:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def clear(directory):
+    """``--force``: everything of a stored run but its lock, which this process holds."""
+    for path in directory.iterdir() if directory.exists() else ():
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.name != ".lock":
+            path.unlink()
+
+
+def resume_from_checkpoint(trial, spec, directory, log):
+    """Load the interrupted run's last epoch checkpoint into ``trial``; returns the epochs it had finished."""
+    checkpoint = directory / "checkpoint.pt"
+    try:
+        load_checkpoint(trial, checkpoint, allowed=tensorboard_classes())
+    except CheckpointRefused as err:
+        raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
+                        "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
+                        "classes are, so loading it could run code); delete it or pass --force") from None
+    epochs = len(trial.state[torchbearer.HISTORY])
+    log(f"[{spec.name}] resuming after epoch {epochs} from {checkpoint}")
+    return epochs
+
+
+def fit(trial, spec, directory, verbose):
+    """``trial.run`` for the run's epochs, its history; Ctrl-C says where the same command resumes (the last
+    finished epoch's checkpoint)."""
+    try:
+        return trial.run(spec.epochs, verbose=verbose)
+    except KeyboardInterrupt:
+        for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
+            bar.close()
+        epoch = len(trial.state[torchbearer.HISTORY]) + 1
+        raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
+                                f"command to resume from epoch {epoch} (finished runs are reused; this run is "
+                                f"in {directory})") from None
 
 
 def machine(device):
