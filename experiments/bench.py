@@ -251,7 +251,8 @@ def render(r):
     cache = data["cached"] / data["decode"]
     summary = [(1, "training images/s, the experiment's Trial / a hand-written loop (worst model)", ">= 0.95",
                 f"{num(worst['ratio'])} ({worst['model']})", worst["ratio"] >= 0.95),
-               (2, "small colorizer images/s, channels_last weights / NCHW", "> 1", num(channels_last), channels_last > 1),
+               (2, "small colorizer images/s, channels_last weights / NCHW", "> 1", num(channels_last),
+                channels_last > 1),
                (3, "images/s reading the uint8 cache / decoding the JPEGs", "> 1", num(cache), cache > 1),
                ("3b", "denoise images/s, main-process loading / 1 DataLoader worker", "> 1", num(main_process / worker),
                 main_process > worker),
@@ -288,9 +289,9 @@ def render(r):
         f"The encoder is random here (the ImageNet one's architecture and cost), timed as the cache runs it on "
         f"{inc['images']} images; an epoch is {PAINTINGS_TRAIN} train and {PAINTINGS_TEST} test images, the decoder "
         "trained at section 1's rate.",
-        markdown_table(("", "seconds"), [("frozen encoder forward, per image", num(inc["encode"])),
-                                         ("epoch with the cache", num(inc["with_cache"])),
-                                         ("epoch without it (the encoder on every image)", num(inc["without"]))]).strip(),
+        markdown_table(("", "seconds"), [
+            ("frozen encoder forward, per image", num(inc["encode"])), ("epoch with the cache", num(inc["with_cache"])),
+            ("epoch without it (the encoder on every image)", num(inc["without"]))]).strip(),
     ]) + "\n"
 
 

@@ -140,7 +140,7 @@ def compare(args, color, classes, class_result):
             reference_row(TRUTH, references["truth"], class_result, truth=True)]
     bins = len(class_model.bins)
     notes = (
-        f"data: {colour.label}; {class_result['n_train']} train / {class_result['n_test']} test images, "
+        f"data: {color.label}; {class_result['n_train']} train / {class_result['n_test']} test images, "
         f"seed {args.seed}",
         "test_mse, test_psnr, test_ssim, colourfulness: of the 256 x 256 RGB predictions against the colour test "
         "images, per image, averaged (PSNR in dB, SSIM over the colour channels; colourfulness: Hasler-Suesstrunk, "
@@ -160,7 +160,7 @@ def compare(args, color, classes, class_result):
     )
     title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
     markdown = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
-    caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}{smoke_test(args)}"
+    caption = f"{NAME}: gray / MSE / classification / truth\n{color.label}{smoke_test(args)}"
     comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})

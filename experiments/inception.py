@@ -66,7 +66,8 @@ def feature_data(args):
 @user_errors_exit
 def main(argv=None):
     return experiment_main(argv, trial=trial, name="inception", doc=__doc__, specs=lambda args: SPECS,
-                           data=feature_data, add_options=options, title="Frozen inception_v3 encoder + 6-layer decoder")
+                           data=feature_data, add_options=options,
+                           title="Frozen inception_v3 encoder + 6-layer decoder")
 
 
 if __name__ == "__main__":

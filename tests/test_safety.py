@@ -236,7 +236,8 @@ def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
                                         "that is not allowed .* delete it or pass --force"):
         train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
     assert not marker.exists()
-    assert train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None)["status"] == "finished"
+    retrained = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None)
+    assert retrained["status"] == "finished"
 
 
 @pytest.mark.slow

@@ -129,7 +129,8 @@ def prepare(trial, device, *, channels_last=True, compile=False, autocast=False)
         model.to(device)  # DDP wants the parameters on their device before it wraps them
         batches = (ShardedBatches(len(train.dataset), train.batch_size, rank(), world_size(), shuffle=train.sampler),
                    ShardedBatches(len(test.dataset), test.batch_size, rank(), world_size()))
-        train, test = (DataLoader(loader.dataset, batch_sampler=b, pin_memory=pin) for loader, b in zip((train, test), batches))
+        train, test = (DataLoader(loader.dataset, batch_sampler=sampler, pin_memory=pin)
+                       for loader, sampler in zip((train, test), batches))
         if hasattr(model, "draw_noise"):  # the VAE draws this rank's rows of the global batch's noise
             model.draw_noise = batch_noise
         summed = getattr(trial.state[torchbearer.CRITERION], "reduction", "mean") == "sum"
