@@ -8,7 +8,7 @@ from .kl_divergence import KL, RECONSTRUCTION
 class AcrossRanks(Callback):
     """Under ``DistributedDataParallel``: make each step's loss, and every logged metric, the one-process value.
 
-    Each rank's loss is weighted by its :class:`~torchbearer_colorize.parallel.distributed.ShardedBatches` share of
+    Each rank's loss is weighted by its :class:`~torchbearer_colorize.parallel.ShardedBatches` share of
     the global batch before backward, so DDP's mean of the gradients over the ranks is the gradient of
     the one-process loss (``summed``: the criterion sums over examples, as the VAE's does). After
     backward (in evaluation: at once) the loss and the VAE's KL and reconstruction terms are replaced

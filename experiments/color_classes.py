@@ -18,19 +18,23 @@ per run of the classification model the usual loss curve, sample grid and result
 from pathlib import Path
 
 import torch
+from torch.optim import Adam
 from torch.utils.data import Dataset
+from torchbearer import Trial
 
-from torchbearer_colorize import losses as cc
-from torchbearer_colorize.report import fidelity, figures, metrics, tables
+from torchbearer_colorize import color_classes as cc
+from torchbearer_colorize import parallel
 from torchbearer_colorize.atomic import write_json
-from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.data.cache import fingerprint
+from torchbearer_colorize.models.classification import ClassColorizer, RGBPredictor
+from torchbearer_colorize.report import fidelity, figures, metrics, tables
+from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train
+from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.training.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment,
                                                       sample_indices, smoke_test, stored_json)
-from torchbearer_colorize.models.classes import RGBPredictor
-from torchbearer_colorize.training import RunSpec, TaskData, build_trial, load_model, run_dir, train
 from torchbearer_colorize.training.runs import with_overrides
-from torchbearer_colorize.training.trial import is_main
+
+from . import lr_sweep
 
 NAME = "color_classes"
 TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "
@@ -44,21 +48,29 @@ COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "d
            "best_test_loss", "best_epoch", "unstable")
 
 
+def trial(run):
+    """The classification model: the small colorizer's blocks predicting logits over the ab bins, Adam, and the
+    rebalanced cross-entropy, its weights from the training targets' (smoothed) bin distribution."""
+    bins = cc.ab_bins()
+    prior = cc.smooth_distribution(cc.bin_distribution(run.data.train.ab, bins), bins)
+    model = ClassColorizer(n_bins=len(bins))
+    criterion = cc.RebalancedCrossEntropy(bins, cc.rebalancing_weights(prior))
+    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), criterion, metrics=["loss"],
+                 callbacks=run.callbacks()).with_generators(*run.loaders())
+
+
 def classes_spec():
     return RunSpec(CLASSES_RUN, model="small_classes", optimizer="adam", lr=1e-3, epochs=5,
                    model_kwargs={"n_bins": len(cc.ab_bins())}, loss="zhang_rebalanced")
 
 
-def class_data(colour):
+def class_data(color):
     """The classification task on the colorization data ``colour``: the same gray inputs (shared
-    tensors), 64 x 64 ab targets, and the rebalanced criterion built from the training targets."""
-    bins = cc.ab_bins()
-    train_ab, test_ab = cc.ab_targets(colour.train.colour), cc.ab_targets(colour.test.colour)
-    prior = cc.smooth_distribution(cc.bin_distribution(train_ab, bins), bins)
-    criterion = cc.RebalancedCrossEntropy(bins, cc.rebalancing_weights(prior))
-    return TaskData(cc.ColorClassDataset(colour.train.gray, train_ab), cc.ColorClassDataset(colour.test.gray, test_ab),
-                    label=colour.label, fingerprint=fingerprint(colour.fingerprint, "color-classes", cc.SETTINGS),
-                    task="color-classes", criterion=criterion, display=colour.test, display_model=RGBPredictor,
+    tensors) and 64 x 64 ab targets."""
+    train_ab, test_ab = cc.ab_targets(color.train.color), cc.ab_targets(color.test.color)
+    return TaskData(cc.ColorClassDataset(color.train.gray, train_ab), cc.ColorClassDataset(color.test.gray, test_ab),
+                    label=color.label, fingerprint=fingerprint(color.fingerprint, "color-classes", cc.SETTINGS),
+                    task="color-classes", display=color.test, display_model=RGBPredictor,
                     row_labels=("gray input", f"classification (annealed mean, T {cc.TEMPERATURE:g})", "ground truth"))
 
 
@@ -66,14 +78,14 @@ class OracleInputs(Dataset):
     """Items ``((gray, true 64 x 64 ab), colour)``: scores decoding the true ab targets, a practical
     ceiling for any 64 x 64 ab prediction joined with the gray input's L."""
 
-    def __init__(self, colour_test, classes_test):
-        self.colour, self.ab = colour_test, classes_test.ab
+    def __init__(self, color_test, classes_test):
+        self.color, self.ab = color_test, classes_test.ab
 
     def __len__(self):
-        return len(self.colour)
+        return len(self.color)
 
     def __getitem__(self, index):
-        gray, target = self.colour[index]
+        gray, target = self.color[index]
         return (gray, self.ab[index]), target
 
 
@@ -100,17 +112,17 @@ def comparison_figure(path, test, mse_model, class_model, caption):
     figures.sample_grid(path, rows, caption)
 
 
-def compare(args, colour, classes, class_result):
+def compare(args, color, classes, class_result):
     """Train (or reuse) the MSE model, then write the comparison table and figure; returns both runs'
     results with their colour metrics (``metrics``) and the gray-copy and truth rows (``references``)."""
     mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
-    mse_result = train(mse_spec, colour, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
-                       force=args.force, verbose=args.verbose, trial=build_trial)
-    if not is_main():  # under torchrun rank 0 alone writes the comparison
+    mse_result = train(mse_spec, color, lr_sweep.trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
+                       force=args.force, verbose=args.verbose)
+    if not parallel.is_main():  # under torchrun rank 0 alone writes the comparison
         return [mse_result, class_result]
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
-    test = colour.test
+    test = color.test
     mse_scores = stored_json(mse_dir / "metrics.json",
                              lambda: metrics.evaluate(metrics.model_predictor(mse_model), test))
     class_scores = stored_json(class_dir / f"metrics-annealed-T{cc.TEMPERATURE:g}.json",
@@ -128,7 +140,7 @@ def compare(args, colour, classes, class_result):
             reference_row(TRUTH, references["truth"], class_result, truth=True)]
     bins = len(class_model.bins)
     notes = (
-        f"data: {colour.label}; {class_result['n_train']} train / {class_result['n_test']} test images, "
+        f"data: {color.label}; {class_result['n_train']} train / {class_result['n_test']} test images, "
         f"seed {args.seed}",
         "test_mse, test_psnr, test_ssim, colourfulness: of the 256 x 256 RGB predictions against the colour test "
         "images, per image, averaged (PSNR in dB, SSIM over the colour channels; colourfulness: Hasler-Suesstrunk, "
@@ -148,7 +160,7 @@ def compare(args, colour, classes, class_result):
     )
     title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
     markdown = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
-    caption = f"{NAME}: gray / MSE / classification / truth\n{colour.label}{smoke_test(args)}"
+    caption = f"{NAME}: gray / MSE / classification / truth\n{color.label}{smoke_test(args)}"
     comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
@@ -162,13 +174,13 @@ def compare(args, colour, classes, class_result):
 @user_errors_exit
 def main(argv=None):
     args = finish_args(experiment_parser(NAME, __doc__).parse_args(argv), argv)
-    colour = colorization_data(args)
-    classes = class_data(colour)
+    color = colorization_data(args)
+    classes = class_data(color)
     # The classification run through the shared spine (loss curve, sample grid, result JSON); its
     # one-row table is then replaced by the comparison table.
-    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, args, trial=build_trial,
+    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, trial, args,
                                     curves=(("loss", "rebalanced cross-entropy"),))
-    return compare(args, colour, classes, class_result)
+    return compare(args, color, classes, class_result)
 
 
 if __name__ == "__main__":

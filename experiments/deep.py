@@ -2,16 +2,27 @@
 convolutions (64->32->32->32->32->3), Adam, lr 0.001, 10 epochs. The report found it blurrier than the
 small net: its 64 x 8 x 8 bottleneck keeps too little.
 """
-from torchbearer_colorize.training import RunSpec, build_trial
+from torch import nn
+from torch.optim import Adam
+from torchbearer import Trial
+
+from torchbearer_colorize.models import DeepColorizer
+from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.training.experiment import experiment_main
 
 SPECS = [RunSpec("deep", model="deep", optimizer="adam", lr=1e-3, epochs=10)]
 
 
+def trial(run):
+    model = DeepColorizer()
+    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), nn.MSELoss(), metrics=["loss"],
+                 callbacks=run.callbacks()).with_generators(*run.loaders())
+
+
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="deep", doc=__doc__, specs=lambda args: SPECS,
+    return experiment_main(argv, trial=trial, name="deep", doc=__doc__, specs=lambda args: SPECS,
                            title="Deep colorizer: 5 + 5 layers")
 
 

@@ -10,19 +10,30 @@ FILE, or --no-pretrained (a random frozen encoder, said in every row and figure)
 import functools
 from pathlib import Path
 
-from torchbearer_colorize.parallel import distributed
-from torchbearer_colorize.training import RunSpec, TaskData, build_trial
-from torchbearer_colorize.training.runs import resolve_device
-from torchbearer_colorize.training.cli import user_errors_exit
+from torch import nn
+from torch.optim import Adam
+from torchbearer import Trial
+
+from torchbearer_colorize import parallel
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.features import FeatureDataset, cached_features
-from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings
-from torchbearer_colorize.models import InceptionColorizer, load_encoder
+from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder
 from torchbearer_colorize.models.inception import NOT_PRETRAINED, calibrate_batchnorm
+from torchbearer_colorize.training import RunSpec, TaskData
+from torchbearer_colorize.training.cli import user_errors_exit
+from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings
+from torchbearer_colorize.training.runs import resolve_device
 
 SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
+
+
+def trial(run):
+    """The decoder alone, trained on the frozen encoder's cached features: Adam, MSE per pixel."""
+    model = InceptionDecoder()
+    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), nn.MSELoss(), metrics=["loss"],
+                 callbacks=run.callbacks()).with_generators(*run.loaders())
 
 
 def options(parser):
@@ -36,7 +47,7 @@ def options(parser):
 
 def feature_data(args):
     splits = paintings(args)
-    with distributed.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
+    with parallel.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
         encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
@@ -54,9 +65,8 @@ def feature_data(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="inception", doc=__doc__, specs=lambda args: SPECS,
-                           data=feature_data,
-                           add_options=options,
+    return experiment_main(argv, trial=trial, name="inception", doc=__doc__, specs=lambda args: SPECS,
+                           data=feature_data, add_options=options,
                            title="Frozen inception_v3 encoder + 6-layer decoder")
 
 

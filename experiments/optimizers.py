@@ -3,17 +3,31 @@ for 5 epochs, beside Adam at the same rate (the lr sweep's run, reused from the 
 
 SGD is plain (no momentum) and Adadelta keeps its other defaults: the report names neither.
 """
-from torchbearer_colorize.training import RunSpec, build_trial
+from torch import nn
+from torch.optim import SGD, Adadelta, Adam
+from torchbearer import Trial
+
+from torchbearer_colorize.models import SmallColorizer
+from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.cli import positive_float, user_errors_exit
 from torchbearer_colorize.training.experiment import experiment_main
 
 LR = 1e-3
 EPOCHS = 5
-OPTIMIZERS = {"SGD": "sgd", "Adadelta": "adadelta", "Adam": "adam"}
+OPTIMIZERS = {"SGD": SGD, "Adadelta": Adadelta, "Adam": Adam}  # the table's row names
+
+
+def trial(run):
+    """One row: the small colorizer, the row's optimizer at the comparison's rate, MSE per pixel."""
+    model = SmallColorizer()
+    optimizer = OPTIMIZERS[run.spec.name](model.parameters(), lr=run.spec.lr)
+    return Trial(model, optimizer, nn.MSELoss(), metrics=["loss"],
+                 callbacks=run.callbacks()).with_generators(*run.loaders())
 
 
 def specs(args):
-    return [RunSpec(name, model="small", optimizer=key, lr=args.lr, epochs=EPOCHS) for name, key in OPTIMIZERS.items()]
+    return [RunSpec(name, model="small", optimizer=optimizer.__name__.lower(), lr=args.lr, epochs=EPOCHS)
+            for name, optimizer in OPTIMIZERS.items()]
 
 
 def options(parser):
@@ -22,7 +36,7 @@ def options(parser):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="optimizers", doc=__doc__, specs=specs, add_options=options,
+    return experiment_main(argv, trial=trial, name="optimizers", doc=__doc__, specs=specs, add_options=options,
                            title="Optimizer comparison: small colorizer")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from torchbearer_colorize.report import fidelity, tables
 from torchbearer_colorize.atomic import write_text
-from torchbearer_colorize.training.trial import is_main
+from torchbearer_colorize.parallel import is_main
 from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, user_errors_exit,
                                               writable_folder)
 from torchbearer_colorize.data.cache import default_cache_dir

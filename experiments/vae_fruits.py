@@ -8,20 +8,34 @@ Fruits-360 into --data-root first.
 """
 import numpy as np
 import torch
+from torch import nn
+from torch.optim import Adam
+from torchbearer import Trial
 
-from torchbearer_colorize.report import figures
-from torchbearer_colorize.training import RunSpec, TaskData, build_trial
-from torchbearer_colorize.training.cli import non_negative_float, positive_int, user_errors_exit
+from callbacks import KLDivergence, KLMetric, ReconstructionMetric
 from torchbearer_colorize.data import ReconstructionDataset
 from torchbearer_colorize.data.fruit_render import builtin_fruit_splits
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, download_fruits360, load_fruits360
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training.experiment import experiment_main
+from torchbearer_colorize.models import VAELatent
+from torchbearer_colorize.report import figures
 from torchbearer_colorize.report.tables import COLUMNS
+from torchbearer_colorize.training import RunSpec, TaskData
+from torchbearer_colorize.training.cli import non_negative_float, positive_int, user_errors_exit
+from torchbearer_colorize.training.experiment import experiment_main
 
 LR, EPOCHS, BETA = 5e-4, 10, 1.0
 CURVES = (("loss", "total loss"), ("reconstruction", "reconstruction (summed MSE)"), ("kl", "KL divergence"))
 N_SAMPLES = 10
+
+
+def trial(run):
+    """The beta-VAE: its forward keeps mu and logvar in torchbearer's state, the criterion is the summed MSE
+    and the ``KLDivergence`` callback adds beta x KL to it; the two terms are logged as metrics."""
+    model = VAELatent()
+    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), nn.MSELoss(reduction="sum"),
+                 metrics=["loss", KLMetric(), ReconstructionMetric()],
+                 callbacks=[KLDivergence(run.spec.beta), *run.callbacks()]).with_generators(*run.loaders())
 
 
 def classes_arg(text):
@@ -118,7 +132,7 @@ def specs(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=build_trial, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data,
+    return experiment_main(argv, trial=trial, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data,
                            add_options=options, title="beta-VAE (latent 5)",
                            data_help="Fruits-360 folder holding Training/ and Test/; default: the built-in fruit set",
                            columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"),

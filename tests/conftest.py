@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torchbearer
 from PIL import Image
 
 
@@ -31,3 +32,12 @@ def write_paintings(root, n=10, size=(40, 30), seed=0):
 @pytest.fixture
 def paintings(tmp_path):
     return write_paintings(tmp_path / "paintings")
+
+
+def with_callbacks(trial, *callbacks):
+    """``trial`` (an experiment's Trial function) with ``callbacks`` appended to every Trial it builds."""
+    def build(run):
+        built = trial(run)
+        built.state[torchbearer.CALLBACK_LIST].append(list(callbacks))
+        return built
+    return build

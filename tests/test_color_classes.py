@@ -10,7 +10,8 @@ from skimage.color import lab2rgb, rgb2lab
 
 from experiments import color_classes
 from tests.conftest import cli
-from torchbearer_colorize import losses as cc
+from torchbearer_colorize import color_classes as cc
+from torchbearer_colorize import color_space
 from torchbearer_colorize.models import build_model
 from torchbearer_colorize.training import load_model
 
@@ -19,20 +20,20 @@ BINS = cc.ab_bins()
 
 def in_gamut(lab):
     """Which Lab colours (M x 3) are sRGB colours (linear RGB within [0, 1], a little tolerance)."""
-    linear = cc.lab_to_linear_rgb(torch.as_tensor(lab, dtype=torch.float64).reshape(-1, 3, 1))[..., 0]
+    linear = color_space.lab_to_linear_rgb(torch.as_tensor(lab, dtype=torch.float64).reshape(-1, 3, 1))[..., 0]
     return ((linear >= -1e-9) & (linear <= 1 + 1e-9)).all(dim=1)
 
 
 def test_lab_conversions_match_skimage():
     rgb = np.random.default_rng(0).uniform(0, 1, (2, 3, 8, 8))
-    lab = cc.rgb_to_lab(torch.tensor(rgb)).numpy()
+    lab = color_space.rgb_to_lab(torch.tensor(rgb)).numpy()
     assert np.abs(lab - rgb2lab(rgb.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)).max() < 1e-9
     with warnings.catch_warnings():  # out-of-gamut Lab: skimage warns and clips, as ours does
         warnings.simplefilter("ignore")
         wild = np.stack(np.meshgrid(np.linspace(0, 100, 6), np.linspace(-110, 100, 8), np.linspace(-110, 100, 8),
                                     indexing="ij")).reshape(1, 3, -1, 1)
         expected = lab2rgb(wild.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    assert np.abs(cc.lab_to_rgb(torch.tensor(wild)).numpy() - expected).max() < 1e-9
+    assert np.abs(color_space.lab_to_rgb(torch.tensor(wild)).numpy() - expected).max() < 1e-9
 
 
 def test_bin_gamut():
@@ -115,7 +116,7 @@ def test_predict_rgb_shape_range_and_gray_for_zero_ab():
     rgb = model.predict_rgb(gray)
     assert rgb.shape == (2, 3, 256, 256) and rgb.min() >= 0 and rgb.max() <= 1 and torch.isfinite(rgb).all()
     # ab = 0 everywhere decodes to the gray input copied to three channels
-    back = cc.lab_to_rgb(torch.cat([cc.gray_lightness(gray), torch.zeros(2, 2, 256, 256)], dim=1))
+    back = color_space.lab_to_rgb(torch.cat([color_space.gray_lightness(gray), torch.zeros(2, 2, 256, 256)], dim=1))
     assert torch.allclose(back, gray.expand(-1, 3, -1, -1), atol=1e-4)  # float32 arithmetic
     with pytest.raises(ValueError, match="n_bins"):
         build_model("small_classes", n_bins=313)
@@ -124,9 +125,9 @@ def test_predict_rgb_shape_range_and_gray_for_zero_ab():
 def test_criterion_finite_and_overfits_one_batch():
     torch.manual_seed(0)
     blocks = torch.randint(0, 256, (2, 3, 4, 4), dtype=torch.uint8)  # 16 x 16 blocks of one colour each
-    colour = blocks.repeat_interleave(16, dim=2).repeat_interleave(16, dim=3)  # 16 x 16 targets
-    gray = colour.float().mean(dim=1, keepdim=True) / 255
-    targets = cc.ab_targets(colour)
+    color = blocks.repeat_interleave(16, dim=2).repeat_interleave(16, dim=3)  # 16 x 16 targets
+    gray = color.float().mean(dim=1, keepdim=True) / 255
+    targets = cc.ab_targets(color)
     assert targets.shape == (2, 2, 16, 16) and targets.dtype == torch.float16
     prior = cc.smooth_distribution(cc.bin_distribution(targets.float(), BINS), BINS)
     criterion = cc.RebalancedCrossEntropy(BINS, cc.rebalancing_weights(prior))

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 from skimage.color import gray2rgb, rgb2gray, rgb2lab
 
-from torchbearer_colorize.tools.colorize import load_colorizer, main, parser
+from torchbearer_colorize.colorize import load_colorizer, main, parser
 from torchbearer_colorize.models import SmallColorizer, VAELatent
 from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.store import save_model
@@ -32,11 +32,11 @@ def photo(path, size=(301, 173), mode="RGB"):
 
 
 def test_colorize_keeps_size_and_the_photos_own_lightness(tmp_path, checkpoint, capsys):
-    colour, gray = photo(tmp_path / "colour.png"), photo(tmp_path / "gray.jpg", (64, 200), "L")
-    main([str(colour), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    color, gray = photo(tmp_path / "colour.png"), photo(tmp_path / "gray.jpg", (64, 200), "L")
+    main([str(color), str(gray), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
     written = sorted((tmp_path / "out").iterdir())
     assert [p.name for p in written] == ["colour_colorized.png", "gray_colorized.png"]
-    for source, result in zip((colour, gray), written):
+    for source, result in zip((color, gray), written):
         original, colorized = Image.open(source), Image.open(result)
         assert colorized.size == original.size and colorized.mode == "RGB"
         expected_l = rgb2lab(gray2rgb(rgb2gray(np.asarray(original.convert("RGB")))))[..., 0]
@@ -61,7 +61,7 @@ def test_load_colorizer_api(checkpoint):
 
 
 def test_the_classification_model_decodes_itself(tmp_path):
-    from torchbearer_colorize.models.classes import ClassColorizer
+    from torchbearer_colorize.models.classification import ClassColorizer
     torch.manual_seed(0)
     path = tmp_path / "classes.pt"
     model = ClassColorizer(n_bins=261)

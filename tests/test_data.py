@@ -50,7 +50,7 @@ def test_transparency_is_composited_on_white():
 def test_load_paintings_splits_and_caches(paintings, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     splits = load_paintings(paintings, cache, size=32)
-    assert (splits.n_train, splits.n_test) == (8, 2)
+    assert (len(splits.train), len(splits.test)) == (8, 2)
     assert splits.train.shape == (8, 32, 32, 3) and splits.train.dtype == np.uint8
     assert not set(splits.train_names) & set(splits.test_names)
     assert splits.label == "paintings from paintings"
@@ -67,9 +67,9 @@ def test_limit_and_unreadable_files_are_skipped_with_a_warning(paintings, tmp_pa
     (paintings / "artist0" / "broken.jpg").write_bytes(b"")
     (paintings / "artist1" / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     splits = load_paintings(paintings, tmp_path / "cache", size=32, limit=3)
-    assert splits.n_train <= 3 and splits.n_test <= 3
+    assert len(splits.train) <= 3 and len(splits.test) <= 3
     full = load_paintings(paintings, tmp_path / "cache", size=32)
-    assert full.n_train + full.n_test == 10
+    assert len(full.train) + len(full.test) == 10
     assert "skipped" in capsys.readouterr().out
 
 
@@ -80,16 +80,16 @@ def test_a_changed_file_changes_the_fingerprint(paintings, tmp_path):
     assert load_paintings(paintings, tmp_path / "cache", size=32).fingerprint != before
 
 
-def test_dataset_items_are_rgb2gray_inputs_and_colour_targets():
+def test_dataset_items_are_rgb2gray_inputs_and_color_targets():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 256, 256, 3), dtype=np.uint8)
     dataset = ColorizationDataset(images)
-    gray, colour = dataset[1]
-    assert gray.shape == (1, 256, 256) and colour.shape == (3, 256, 256)
-    assert gray.dtype == colour.dtype == torch.float32
-    assert 0 <= gray.min() and gray.max() <= 1 and 0 <= colour.min() and colour.max() <= 1
+    gray, color = dataset[1]
+    assert gray.shape == (1, 256, 256) and color.shape == (3, 256, 256)
+    assert gray.dtype == color.dtype == torch.float32
+    assert 0 <= gray.min() and gray.max() <= 1 and 0 <= color.min() and color.max() <= 1
     np.testing.assert_allclose(gray[0].numpy(), rgb2gray(images[1]), atol=1e-6)
-    np.testing.assert_allclose(colour.permute(1, 2, 0).numpy() * 255, images[1], atol=1e-4)
+    np.testing.assert_allclose(color.permute(1, 2, 0).numpy() * 255, images[1], atol=1e-4)
 
 
 def test_builtin_crops_are_deterministic_and_test_comes_from_the_held_out_strip():
@@ -110,7 +110,7 @@ def test_builtin_limit_builds_only_what_it_needs(tmp_path, monkeypatch):
     real = builtin.make_crop
     monkeypatch.setattr(builtin, "make_crop", lambda *a, **k: calls.append(a) or real(*a, **k))
     splits = load_paintings(None, tmp_path, limit=4)
-    assert (splits.n_train, splits.n_test) == (4, 4) and len(calls) == 8
+    assert (len(splits.train), len(splits.test)) == (4, 4) and len(calls) == 8
     assert splits.label == builtin.LABEL
     assert builtin.default_sizes() == (1619, 405)
 

@@ -14,13 +14,12 @@ import pytest
 
 from experiments import lr_sweep
 from tests.conftest import cli
-from torchbearer_colorize.parallel import distributed
+from torchbearer_colorize import parallel
+from torchbearer_colorize.parallel import ShardedBatches
 from torchbearer_colorize.report import tables
 from torchbearer_colorize.training.cli import finish_args
-from torchbearer_colorize.parallel.devices import run_locked
-from torchbearer_colorize.parallel.distributed import ShardedBatches
-from torchbearer_colorize.training.runs import run_lock
-from torchbearer_colorize.training.seeding import EpochShuffleSampler
+from torchbearer_colorize.training.devices import run_locked
+from torchbearer_colorize.training.runs import EpochShuffleSampler, run_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 # 10 images in global batches of 3: the last batch holds 1 image, so one rank gets only a stand-in
@@ -36,7 +35,7 @@ def free_port():
 
 def torchrun(n, argv, timeout_s=60):
     """The command that runs ``argv`` of lr_sweep on ``n`` gloo processes, and its environment."""
-    env = {**os.environ, distributed.TIMEOUT_ENV: str(timeout_s), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, parallel.TIMEOUT_ENV: str(timeout_s), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={n}", "--master_addr=127.0.0.1",
                f"--master_port={free_port()}", "-m", "experiments.lr_sweep", *argv]
     return command, env
@@ -133,7 +132,7 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
 def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
     from torchbearer_colorize.training.cli import experiment_parser
     from torchbearer_colorize.training.experiment import colorization_data
-    from torchbearer_colorize.training import RunSpec, build_trial, run_dir, run_settings
+    from torchbearer_colorize.training import RunSpec, make_trial, run_dir, run_settings
 
     # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
     args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, "--quick", "--device", "cpu")), [])
@@ -141,7 +140,7 @@ def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_on
     spec = RunSpec("lr 0.001", lr=1e-3, epochs=2, batch_size=4)
     directory = run_dir(dirs["runs"], run_settings(spec, data, 0))
     directory.mkdir(parents=True)
-    build_trial(spec, data, directory, verbose=0)[0].run(1)
+    make_trial(lr_sweep.trial, spec, data, directory)[0].run(1, verbose=0)
 
     argv = [sys.executable, "-m", "experiments.lr_sweep", "--quick", "--epochs", "2", "--lrs", "0.001,0.01",
             "--devices", "cpu,cpu", *cli(dirs)]
@@ -178,20 +177,20 @@ def test_batch_noise_is_this_ranks_rows_of_the_global_batch_noise(tmp_path):
     import torch.distributed as dist
     like = torch.zeros(2, 5)
     torch.manual_seed(1)
-    noise = distributed.batch_noise(like)
+    noise = parallel.batch_noise(like)
     torch.manual_seed(1)
     assert torch.equal(noise, torch.randn(2, 5))  # one process: randn_like
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     try:
-        distributed.set_rows(4, 2, 4)
+        parallel.set_rows(4, 2, 4)
         torch.manual_seed(1)
-        noise = distributed.batch_noise(like)
+        noise = parallel.batch_noise(like)
         torch.manual_seed(1)
         assert torch.equal(noise, torch.randn(4, 5)[2:4])
     finally:
-        distributed._rows = None
+        parallel._rows = None
         dist.destroy_process_group()
-    assert not distributed.active()
+    assert not parallel.active()
 
 
 def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
@@ -200,22 +199,22 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
     import torch
     import torchbearer
     from callbacks import StopOnNonFiniteLoss
-    from callbacks.checkpoint import load_checkpoint
+    from callbacks.run_store import load_checkpoint
     from torchbearer_colorize.data import ColorizationDataset
-    from torchbearer_colorize.training import RunSpec, TaskData, build_trial
+    from torchbearer_colorize.training import RunSpec, TaskData, make_trial
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")
     spec = RunSpec("r", epochs=1, batch_size=2)
     for name in ("one", "more", "fewer"):
         (tmp_path / name).mkdir()
-    trial, _ = build_trial(spec, data, tmp_path / "one", verbose=0)
-    trial.run(1)
+    trial, _ = make_trial(lr_sweep.trial, spec, data, tmp_path / "one")
+    trial.run(1, verbose=0)
     # one more callback of ours, as AcrossRanks is (the loader allows this package's callback classes)
-    more, _ = build_trial(spec, data, tmp_path / "more", verbose=0, callbacks=[StopOnNonFiniteLoss()])
+    more, _ = make_trial(lr_sweep.trial, spec, data, tmp_path / "more", callbacks=[StopOnNonFiniteLoss()])
     load_checkpoint(more, tmp_path / "one" / "checkpoint.pt")
     assert len(more.state[torchbearer.HISTORY]) == 1
     torch.save(more.state_dict(), tmp_path / "more" / "checkpoint.pt")
-    fewer, _ = build_trial(spec, data, tmp_path / "fewer", verbose=0)
+    fewer, _ = make_trial(lr_sweep.trial, spec, data, tmp_path / "fewer")
     load_checkpoint(fewer, tmp_path / "more" / "checkpoint.pt")  # the extra saved callback is ignored
     assert len(fewer.state[torchbearer.HISTORY]) == 1

@@ -52,14 +52,14 @@ def test_load_by_count_picks_evenly_spaced_classes(fruits, tmp_path):
 def test_load_by_names(fruits, tmp_path):
     splits = load_fruits360(fruits, classes=["Kiwi", "Banana", "Kiwi"], cache_dir=tmp_path / "cache")
     assert {name.split("/")[0] for name in splits.test_names} == {"Banana", "Kiwi"}
-    assert (splits.n_train, splits.n_test) == (8, 4)
+    assert (len(splits.train), len(splits.test)) == (8, 4)
     assert splits.label == "Fruits-360 (2 classes)"
 
 
 def test_class_only_in_training_is_not_available(fruits, tmp_path):
     splits = load_fruits360(fruits, classes=5, cache_dir=tmp_path / "cache")
     assert not any(name.startswith(TRAIN_ONLY) for name in splits.train_names)
-    assert splits.n_train == 20
+    assert len(splits.train) == 20
     with pytest.raises(UserError, match="--classes 6: choose between 1 and 5"):
         load_fruits360(fruits, classes=6, cache_dir=tmp_path / "cache")
     with pytest.raises(UserError, match="unknown Fruits-360 class"):
@@ -72,7 +72,7 @@ def test_limit_is_round_robin_across_classes(fruits, tmp_path):
     assert splits.test_names == ["Banana/0_100.jpg", "Kiwi/0_100.jpg", "Tomato 4/0_100.jpg", "Banana/1_100.png"]
     assert splits.train.shape == (4, 100, 100, 3)
     # a limit larger than a split keeps the whole split
-    assert load_fruits360(fruits, classes=1, limit=100, cache_dir=tmp_path / "cache").n_test == 2
+    assert len(load_fruits360(fruits, classes=1, limit=100, cache_dir=tmp_path / "cache").test) == 2
 
 
 def test_second_load_is_a_cache_hit(fruits, tmp_path, monkeypatch):
@@ -177,7 +177,7 @@ def test_download_extracts_loads_and_is_skipped_the_second_time(server, tmp_path
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["Fruit-Images-Dataset-x"]  # no archive left
     assert requests and url in messages[0]
     splits = load_fruits360(tmp_path / "data", classes=3, cache_dir=tmp_path / "cache")
-    assert (splits.n_train, splits.n_test) == (6, 3)
+    assert (len(splits.train), len(splits.test)) == (6, 3)
 
     seen = len(requests)
     assert download_fruits360(tmp_path / "data", url=url, log=messages.append) == root

@@ -35,7 +35,7 @@ def losses(runs):
 # is written: lr 0.001 is finished, lr 0.01 is half-way. The kill comes from inside, so there is no race.
 KILLED_SWEEP = """
 import os, signal, sys
-from callbacks.checkpoint import AtomicCheckpoint
+from callbacks.run_store import AtomicCheckpoint
 save = AtomicCheckpoint.on_checkpoint
 def save_then_die(self, state):
     save(self, state)

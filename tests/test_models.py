@@ -3,7 +3,7 @@ import torch
 from torchbearer_colorize.models import SmallColorizer, build_model
 
 
-def test_small_colorizer_maps_gray_256_to_colour_256_through_a_64x32x32_bottleneck():
+def test_small_colorizer_maps_gray_256_to_color_256_through_a_64x32x32_bottleneck():
     model = SmallColorizer()
     x = torch.rand(2, 1, 256, 256)
     assert model.encoder(x).shape == (2, 64, 32, 32)

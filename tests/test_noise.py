@@ -21,8 +21,8 @@ def test_noise_is_black_and_white_dots_with_an_amount_per_image():
         noisy, clean = dataset[i]
         assert noisy.shape == clean.shape == (3, 32, 32)
         changed = (noisy != clean).any(0)
-        colours = set(map(tuple, noisy[:, changed].T.tolist()))
-        assert colours == {(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)}  # salt and pepper, both, nothing coloured
+        colors = set(map(tuple, noisy[:, changed].T.tolist()))
+        assert colors == {(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)}  # salt and pepper, both, nothing coloured
         assert torch.equal(noisy[:, ~changed], clean[:, ~changed])
         amount = np.random.default_rng([3, 1, i]).uniform(*AMOUNT)  # the amount this item drew
         assert abs(changed.float().mean().item() - amount) < 0.05  # 1024 pixels: the share is within ~4 sd

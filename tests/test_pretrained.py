@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 
 from torchbearer_colorize.data import ColorizationDataset, load_paintings
 from torchbearer_colorize.pretrained import WEIGHTS, load_bundled
-from torchbearer_colorize.tools.colorize import load_colorizer, main
+from torchbearer_colorize.colorize import load_colorizer, main
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY_POINTS = {"small_colorizer": "SmallColorizer", "deep_colorizer": "DeepColorizer",

@@ -1,4 +1,4 @@
-"""The README is one page; the details live in docs/, and every link between them resolves.
+"""The README and docs/: every docs page is linked, every link resolves, the results are the committed report's.
 
 Fast: reads files only (no subprocess, no training)."""
 import ast
@@ -11,7 +11,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-MAX_README_CHARS = 10_000
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
@@ -24,11 +23,6 @@ def links(path):
 
 def relative(target):
     return not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) and not target.startswith("#")
-
-
-def test_readme_is_one_page():
-    chars = len(README.read_text(encoding="utf-8"))
-    assert chars <= MAX_README_CHARS, f"README.md has {chars} characters, more than {MAX_README_CHARS}: move details to docs/"
 
 
 def test_every_docs_page_is_linked_from_the_readme_and_exists():

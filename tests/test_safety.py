@@ -15,14 +15,15 @@ import torch
 import torchbearer
 from torchbearer.callbacks import Callback
 
-from callbacks.checkpoint import CheckpointRefused, load_checkpoint
+from callbacks.run_store import CheckpointRefused, load_checkpoint
+from experiments.lr_sweep import trial as small_trial
 from tests.conftest import cli
 from tests.test_fruits360 import server, write_fruits  # noqa: F401 (server is a fixture)
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.archives import extract, first_unsafe
 from torchbearer_colorize.data.fruits360 import download_fruits360
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training import RunSpec, TaskData, build_trial, run_dir, run_settings, train
+from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_dir, run_settings, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,13 +206,13 @@ def tiny():
 
 def test_a_checkpoint_that_would_run_code_is_refused(tiny, tmp_path):
     spec, marker = RunSpec("r", epochs=1, batch_size=2), tmp_path / "marker"
-    trial, _ = build_trial(spec, tiny, tmp_path, verbose=0)
-    trial.run(1)
-    fresh, _ = build_trial(spec, tiny, tmp_path, verbose=0)
+    trial, _ = make_trial(small_trial, spec, tiny, tmp_path)
+    trial.run(1, verbose=0)
+    fresh, _ = make_trial(small_trial, spec, tiny, tmp_path)
     assert len(load_checkpoint(fresh, tmp_path / "checkpoint.pt").state[torchbearer.HISTORY]) == 1
     craft(tmp_path / "checkpoint.pt", marker)
     with pytest.raises(CheckpointRefused, match="holds the global exec, which is not allowed") as err:
-        load_checkpoint(build_trial(spec, tiny, tmp_path, verbose=0)[0], tmp_path / "checkpoint.pt")
+        load_checkpoint(make_trial(small_trial, spec, tiny, tmp_path)[0], tmp_path / "checkpoint.pt")
     assert err.value.what == "the global exec" and not marker.exists()
     torch.load(tmp_path / "checkpoint.pt", weights_only=False)  # the crafted file really runs code
     assert marker.exists()
@@ -219,23 +220,24 @@ def test_a_checkpoint_that_would_run_code_is_refused(tiny, tmp_path):
 
 def test_a_saved_callback_class_that_is_neither_the_trials_nor_ours_is_refused(tiny, tmp_path):
     spec = RunSpec("r", epochs=1, batch_size=2)
-    trial, _ = build_trial(spec, tiny, tmp_path, verbose=0, callbacks=[Callback()])
-    trial.run(1)
+    trial, _ = make_trial(small_trial, spec, tiny, tmp_path, callbacks=[Callback()])
+    trial.run(1, verbose=0)
     with pytest.raises(CheckpointRefused, match="torchbearer.bases.Callback"):
-        load_checkpoint(build_trial(spec, tiny, tmp_path / "other", verbose=0)[0], tmp_path / "checkpoint.pt")
+        load_checkpoint(make_trial(small_trial, spec, tiny, tmp_path / "other")[0], tmp_path / "checkpoint.pt")
 
 
 def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
     spec, marker = RunSpec("r", epochs=1, batch_size=2), tmp_path / "marker"
-    train(spec, tiny, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
     directory = run_dir(tmp_path, run_settings(spec, tiny, 0))
     (directory / "result.json").unlink()
     craft(directory / "checkpoint.pt", marker)
     with pytest.raises(UserError, match=f"cannot resume {directory}: .*checkpoint.pt holds the global exec "
                                         "that is not allowed .* delete it or pass --force"):
-        train(spec, tiny, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+        train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
     assert not marker.exists()
-    assert train(spec, tiny, runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None)["status"] == "finished"
+    retrained = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None)
+    assert retrained["status"] == "finished"
 
 
 @pytest.mark.slow

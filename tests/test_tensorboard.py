@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from callbacks import StopOnNonFiniteLoss
-from callbacks.checkpoint import load_checkpoint
+from callbacks.run_store import load_checkpoint
 from experiments import lr_sweep, vae_fruits
 from torchbearer_colorize.data import ColorizationDataset
-from torchbearer_colorize.training import RunSpec, TaskData, build_trial, run_dir
+from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_dir
 from torchbearer_colorize.training.runs import tensorboard_classes
 
 from .conftest import cli
@@ -65,13 +65,13 @@ def test_checkpoints_resume_with_and_without_tensorboard(tmp_path):
               "again": {}}
     for name in ("whole", *stages):
         (tmp_path / name).mkdir()
-    whole = build_trial(spec, data, tmp_path / "whole", verbose=0)[0].run(4)
+    whole = make_trial(lr_sweep.trial, spec, data, tmp_path / "whole")[0].run(4, verbose=0)
     previous = None
     for epochs, (name, options) in enumerate(stages.items(), 1):
-        trial, _ = build_trial(spec, data, tmp_path / name, verbose=0, **options)
+        trial, _ = make_trial(lr_sweep.trial, spec, data, tmp_path / name, **options)
         if previous:
             load_checkpoint(trial, tmp_path / previous / "checkpoint.pt", allowed=tensorboard_classes())
-        history, previous = trial.run(epochs), name
+        history, previous = trial.run(epochs, verbose=0), name
     assert [h["loss"] for h in history] == [h["loss"] for h in whole]
     assert [e.step for e in events(tb / "logged").Scalars("epoch/loss")] == [1]
     assert [e.step for e in events(tb / "across").Scalars("epoch/loss")] == [2]

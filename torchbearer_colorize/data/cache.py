@@ -1,14 +1,12 @@
 """Preprocessed images kept as uint8 ``.npy`` files, so JPEGs are decoded once per machine."""
-import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
 
 import numpy as np
-from torch import distributed as dist
-
 from ..atomic import atomic_path
+from ..parallel import main_first
 
 CACHE_ENV = "TORCHBEARER_COLORIZE_CACHE"
 
@@ -34,11 +32,7 @@ def cached_array(cache_dir, name, key, build):
     rank 0 looks up (and on a miss builds and writes) the entry first; the other ranks wait, then read
     it, so several processes never build or write one file at once.
     """
-    first = contextlib.nullcontext()
-    if dist.is_available() and dist.is_initialized():
-        from ..parallel.distributed import main_first
-        first = main_first()
-    with first:
+    with main_first():
         return _cached_array(Path(cache_dir), name, key, build)
 
 

@@ -57,13 +57,13 @@ class Fruit:
     name: str
     shape: str  # key of _PROFILES
     aspect: float  # height / width of the body (for a banana: length / thickness)
-    colour: Tuple[float, float, float]
-    colour2: Tuple[float, float, float] = (0.0, 0.0, 0.0)  # blush, stripes, spots, seeds, ...
+    color: Tuple[float, float, float]
+    color2: Tuple[float, float, float] = (0.0, 0.0, 0.0)  # blush, stripes, spots, seeds, ...
     textures: Tuple[str, ...] = ()  # keys of _TEXTURES, applied in order
     gloss: float = 0.3  # strength of the specular highlight
     shine: float = 20.0  # its exponent: higher is a smaller, sharper spot
     top: Optional[str] = None  # what grows out of the top: a key of _TOP_HEIGHT
-    top_colour: Tuple[float, float, float] = (0.38, 0.26, 0.12)
+    top_color: Tuple[float, float, float] = (0.38, 0.26, 0.12)
     dent: float = 0.0  # depth of the stem cavity, as a share of the half-height
     top_mark: Optional[Tuple[Tuple[float, float, float], float]] = None  # (colour, size) at the stem end
     bottom_mark: Optional[Tuple[Tuple[float, float, float], float]] = None  # and at the blossom end
@@ -77,34 +77,34 @@ FRUITS = (
     Fruit("green apple", "apple", 0.92, (0.56, 0.80, 0.24), (0.90, 0.78, 0.30), ("blush", "lenticels"),
           gloss=0.5, shine=25, top="stem_leaf", dent=0.14, bottom_mark=((0.35, 0.30, 0.12), 0.10)),
     Fruit("orange", "round", 0.97, (0.99, 0.55, 0.04), textures=("pores",), gloss=0.3, shine=15,
-          top="nub", top_colour=(0.40, 0.45, 0.15), bottom_mark=((0.75, 0.40, 0.05), 0.06)),
+          top="nub", top_color=(0.40, 0.45, 0.15), bottom_mark=((0.75, 0.40, 0.05), 0.06)),
     Fruit("lemon", "lemon", 1.30, (0.99, 0.86, 0.15), textures=("pores",), gloss=0.35, shine=15),
     Fruit("banana", "banana", 3.3, (0.98, 0.84, 0.22), (0.36, 0.22, 0.08), ("ridges", "spots"),
-          gloss=0.2, shine=12, top="banana", top_colour=(0.45, 0.45, 0.18),
+          gloss=0.2, shine=12, top="banana", top_color=(0.45, 0.45, 0.18),
           bottom_mark=((0.20, 0.14, 0.08), 0.06), scale=0.92),
     Fruit("pear", "pear", 1.40, (0.74, 0.78, 0.28), (0.55, 0.42, 0.18), ("speckle", "blush"),
           gloss=0.25, shine=15, top="stem", bottom_mark=((0.30, 0.22, 0.10), 0.08)),
     Fruit("plum", "round", 1.10, (0.34, 0.07, 0.24), textures=("bloom", "suture"), gloss=0.35, shine=20,
-          top="stem", top_colour=(0.40, 0.35, 0.15), dent=0.06),
+          top="stem", top_color=(0.40, 0.35, 0.15), dent=0.06),
     Fruit("kiwi", "egg", 1.28, (0.50, 0.36, 0.18), (0.30, 0.20, 0.10), ("fuzz", "speckle"), gloss=0.03,
           top_mark=((0.30, 0.22, 0.12), 0.08), bottom_mark=((0.28, 0.20, 0.10), 0.05)),
     Fruit("strawberry", "strawberry", 1.18, (0.86, 0.07, 0.10), (0.95, 0.85, 0.35), ("seeds",),
-          gloss=0.6, shine=30, top="calyx", top_colour=_LEAF_GREEN),
+          gloss=0.6, shine=30, top="calyx", top_color=_LEAF_GREEN),
     Fruit("cherry", "round", 0.95, (0.52, 0.02, 0.07), gloss=0.8, shine=60, top="long_stem",
-          top_colour=(0.35, 0.42, 0.12), dent=0.12),
+          top_color=(0.35, 0.42, 0.12), dent=0.12),
     Fruit("peach", "round", 0.96, (0.99, 0.72, 0.32), (0.86, 0.22, 0.16), ("blush", "fuzz", "suture"),
           gloss=0.06, dent=0.05),
     Fruit("lime", "lemon", 1.12, (0.34, 0.64, 0.12), textures=("pores",), gloss=0.4, shine=15),
     Fruit("grapefruit", "round", 0.94, (0.98, 0.78, 0.38), (0.97, 0.48, 0.36), ("blush", "pores"),
-          gloss=0.3, shine=15, top="nub", top_colour=(0.45, 0.45, 0.15)),
+          gloss=0.3, shine=15, top="nub", top_color=(0.45, 0.45, 0.15)),
     Fruit("mango", "mango", 1.30, (0.95, 0.68, 0.14), (0.86, 0.22, 0.14), ("green_end", "blush", "lenticels"),
-          gloss=0.35, shine=20, top="nub", top_colour=(0.30, 0.25, 0.10)),
+          gloss=0.35, shine=20, top="nub", top_color=(0.30, 0.25, 0.10)),
     Fruit("avocado", "egg", 1.38, (0.17, 0.26, 0.07), textures=("pebbles",), gloss=0.15, shine=10,
-          top="nub", top_colour=(0.30, 0.22, 0.10)),
+          top="nub", top_color=(0.30, 0.22, 0.10)),
     Fruit("eggplant", "eggplant", 1.75, (0.23, 0.06, 0.24), gloss=0.9, shine=40, top="calyx",
-          top_colour=(0.30, 0.45, 0.15)),
+          top_color=(0.30, 0.45, 0.15)),
     Fruit("tomato", "round", 0.84, (0.92, 0.14, 0.07), textures=("lobes",), gloss=0.7, shine=35,
-          top="calyx", top_colour=_LEAF_GREEN, dent=0.08),
+          top="calyx", top_color=_LEAF_GREEN, dent=0.08),
     Fruit("blueberry", "round", 0.88, (0.20, 0.24, 0.50), textures=("bloom", "bloom"), gloss=0.15,
           top_mark=((0.10, 0.10, 0.25), 0.16)),
     Fruit("raspberry", "raspberry", 1.0, (0.84, 0.10, 0.28), textures=("drupelets",), gloss=0.55, shine=40),
@@ -115,21 +115,21 @@ FRUITS = (
     Fruit("pomegranate", "round", 0.96, (0.76, 0.13, 0.11), (0.90, 0.58, 0.38), ("blush",), gloss=0.4,
           shine=20, top="crown"),
     Fruit("fig", "fig", 1.18, (0.36, 0.19, 0.30), (0.48, 0.52, 0.26), ("green_end", "speckle"), gloss=0.25,
-          shine=15, top="stem", top_colour=(0.40, 0.40, 0.18)),
+          shine=15, top="stem", top_color=(0.40, 0.40, 0.18)),
     Fruit("cucumber", "long", 2.3, (0.14, 0.34, 0.09), (0.55, 0.70, 0.32), ("faint_stripes", "warts"),
-          gloss=0.45, shine=20, top="nub", top_colour=(0.40, 0.40, 0.15)),
+          gloss=0.45, shine=20, top="nub", top_color=(0.40, 0.40, 0.15)),
     Fruit("carrot", "carrot", 2.9, (0.95, 0.45, 0.05), textures=("rings",), gloss=0.15, top="stump",
-          top_colour=(0.35, 0.50, 0.15), scale=0.88),
+          top_color=(0.35, 0.50, 0.15), scale=0.88),
     Fruit("pepper red", "pepper", 1.08, (0.80, 0.04, 0.04), textures=("pepper_lobes",), gloss=0.9, shine=45,
-          top="pepper", top_colour=(0.22, 0.45, 0.10), dent=0.10),
+          top="pepper", top_color=(0.22, 0.45, 0.10), dent=0.10),
     Fruit("pepper yellow", "pepper", 1.02, (0.99, 0.78, 0.05), textures=("pepper_lobes",), gloss=0.9,
-          shine=45, top="pepper", top_colour=(0.22, 0.45, 0.10), dent=0.10),
+          shine=45, top="pepper", top_color=(0.22, 0.45, 0.10), dent=0.10),
     Fruit("grape white", "round", 1.16, (0.76, 0.84, 0.42), textures=("bloom",), gloss=0.5, shine=30,
-          top="stem", top_colour=(0.45, 0.42, 0.20)),
+          top="stem", top_color=(0.45, 0.42, 0.20)),
     Fruit("watermelon", "round", 1.12, (0.12, 0.34, 0.09), (0.58, 0.74, 0.36), ("stripes",), gloss=0.35,
-          shine=15, top="nub", top_colour=(0.40, 0.35, 0.15)),
+          shine=15, top="nub", top_color=(0.40, 0.35, 0.15)),
     Fruit("passion fruit", "round", 1.04, (0.32, 0.11, 0.26), (0.75, 0.60, 0.55), ("pebbles", "speckle"),
-          gloss=0.3, shine=15, top="nub", top_colour=(0.30, 0.35, 0.12)),
+          gloss=0.3, shine=15, top="nub", top_color=(0.30, 0.35, 0.12)),
 )
 CLASSES = tuple(fruit.name for fruit in FRUITS)
 
@@ -186,7 +186,7 @@ class _Skin:
         self.rng, self.fruit = rng, fruit
         self.t = np.linspace(-1, 1, _TEX_ROWS)[:, None]
         self.lon = np.arange(_TEX_COLS)[None, :] * (2 * np.pi / _TEX_COLS)
-        self.albedo = np.tile(np.asarray(fruit.colour, dtype=float), (_TEX_ROWS, _TEX_COLS, 1))
+        self.albedo = np.tile(np.asarray(fruit.color, dtype=float), (_TEX_ROWS, _TEX_COLS, 1))
         self.bump = np.zeros((_TEX_ROWS, _TEX_COLS))
         self.gloss = np.ones((_TEX_ROWS, _TEX_COLS))
 
@@ -199,8 +199,8 @@ class _Skin:
         field = np.fft.irfft2(np.fft.rfft2(white) * gain, s=white.shape)
         return (field - field.mean()) / (field.std() + 1e-12)
 
-    def mix(self, weight, colour):
-        self.albedo += np.asarray(weight)[..., None] * (np.asarray(colour) - self.albedo)
+    def mix(self, weight, color):
+        self.albedo += np.asarray(weight)[..., None] * (np.asarray(color) - self.albedo)
 
     def shade(self, factor):
         self.albedo *= np.asarray(factor)[..., None]
@@ -214,11 +214,11 @@ class _Skin:
         u = self.lon / (2 * np.pi) * around + 0.5 * (np.floor(v) % 2) + jitter * self.noise(2, 2)
         return np.hypot(u - np.floor(u) - 0.5, v - np.floor(v) - 0.5)
 
-    def spots(self, sigma_t, sigma_lon, lo, hi, mix=0.0, colour=None, darken=0.0, bump=0.0):
+    def spots(self, sigma_t, sigma_lon, lo, hi, mix=0.0, color=None, darken=0.0, bump=0.0):
         """Where smooth noise runs above lo..hi: `mix` of the way to `colour` (the second colour by default),
         darker by `darken`, raised by `bump` (sunk if negative)."""
         spots = _smooth(lo, hi, self.noise(sigma_t, sigma_lon))
-        self.mix(mix * spots, self.fruit.colour2 if colour is None else colour)
+        self.mix(mix * spots, self.fruit.color2 if color is None else color)
         self.shade(1 - darken * spots)
         self.emboss(bump * spots)
 
@@ -233,23 +233,23 @@ class _Skin:
         """Darker spots where the stem sits and where the flower was: they show which end is up."""
         for mark, pole in ((self.fruit.top_mark, -1), (self.fruit.bottom_mark, 1)):
             if mark:
-                colour, size = mark
-                self.mix(_smooth(size, 0.4 * size, np.abs(self.t - pole) + 0.02 * self.noise(1, 2)), colour)
+                color, size = mark
+                self.mix(_smooth(size, 0.4 * size, np.abs(self.t - pole) + 0.02 * self.noise(1, 2)), color)
 
 
 def _blush(s):  # one cheek coloured by the sun, fading out with soft, uneven borders
     side = np.cos(s.lon - s.rng.uniform(0, 2 * np.pi)) + 0.35 * s.noise(14, 10)
-    s.mix(s.fruit.blush * _smooth(-0.2, 0.9, side), s.fruit.colour2)
+    s.mix(s.fruit.blush * _smooth(-0.2, 0.9, side), s.fruit.color2)
 
 
 def _stripes(s):  # watermelon: wavy pale bands between dark green ones, meeting at the poles
     wave = np.cos(14 * s.lon + 1.4 * s.noise(8, 4)) + 0.35 * s.noise(1.2, 1.2)
-    s.mix(_smooth(-0.05, 0.25, -wave), s.fruit.colour2)
+    s.mix(_smooth(-0.05, 0.25, -wave), s.fruit.color2)
 
 
 def _faint_stripes(s):  # cucumber: pale streaks from the blossom end
     wave = np.cos(9 * s.lon + 0.8 * s.noise(10, 4)) + 0.5 * s.noise(2, 2)
-    s.mix(0.35 * _smooth(0.3, 1.2, wave) * _smooth(-0.6, 1.0, s.t), s.fruit.colour2)
+    s.mix(0.35 * _smooth(0.3, 1.2, wave) * _smooth(-0.6, 1.0, s.t), s.fruit.color2)
 
 
 def _rings(s):  # carrot: thin dark rings around the root
@@ -259,7 +259,7 @@ def _rings(s):  # carrot: thin dark rings around the root
 
 def _fibres(s):  # coconut: hair running from pole to pole
     hair = s.noise(9, 0.7)
-    s.mix(_smooth(-0.6, 1.0, hair), s.fruit.colour2)
+    s.mix(_smooth(-0.6, 1.0, hair), s.fruit.color2)
     s.emboss(0.006 * hair)
     s.grain(0.8, 0.8, 0.10)
 
@@ -267,7 +267,7 @@ def _fibres(s):  # coconut: hair running from pole to pole
 def _seeds(s):  # strawberry: yellow achenes sitting in small pits
     d = s.lattice(around=26, rows=13)
     s.emboss(-0.010 * np.exp(-(d / 0.28) ** 2))
-    s.mix(0.9 * _smooth(0.20, 0.12, d), s.fruit.colour2)
+    s.mix(0.9 * _smooth(0.20, 0.12, d), s.fruit.color2)
     s.shade(1 - 0.25 * np.exp(-(d / 0.3) ** 2))
 
 
@@ -295,7 +295,7 @@ _TEXTURES = {  # what Fruit.textures name, each painted on the _Skin in turn
     "pebbles": lambda s: s.grain(1.3, 1.6, 0.10, bump=0.008),  # avocado, passion fruit: a coarse rind
     "fuzz": lambda s: s.grain(0.6, 0.6, 0.03, gloss=0.3),  # peach, kiwi: hairs break up colour and highlight
     "speckle": lambda s: s.spots(0.8, 1.0, 1.2, 2.0, mix=0.75),  # pear russet, kiwi hairs, fig flecks
-    "lenticels": lambda s: s.spots(0.7, 0.9, 1.9, 2.5, mix=0.6, colour=(0.96, 0.92, 0.62)),  # apple, mango
+    "lenticels": lambda s: s.spots(0.7, 0.9, 1.9, 2.5, mix=0.6, color=(0.96, 0.92, 0.62)),  # apple, mango
     "spots": lambda s: s.spots(1.3, 1.3, 1.7, 2.4, mix=0.8),  # banana sugar spots
     "warts": lambda s: s.spots(0.9, 1.2, 1.5, 2.3, mix=0.5, bump=0.010),  # cucumber: raised pale bumps
     "streaks": lambda s: s.spots(8, 0.8, 0.2, 1.6, darken=0.3),  # apple: dark stripes from stem to blossom end
@@ -363,7 +363,7 @@ class _Instance:
         albedo = np.clip(gray + (albedo - gray) * rng.uniform(0.88, 1.12), 0, 1)
         # rows x cols x 5: albedo rgb, bump, gloss
         self.skin = np.concatenate([albedo, skin.bump[..., None], skin.gloss[..., None]], axis=-1).astype(np.float32)
-        self.body_colour = tuple(np.clip(np.asarray(fruit.colour) @ jitter.T, 0, 1))
+        self.body_color = tuple(np.clip(np.asarray(fruit.color) @ jitter.T, 0, 1))
         self.phase = rng.uniform(0, 2 * np.pi)  # turn at frame 0
         # A slightly oval cross-section makes the outline breathe as it turns.
         self.oval, self.oval_phase = rng.uniform(0.02, 0.07), rng.uniform(0, 2 * np.pi)
@@ -396,10 +396,10 @@ def render(split, class_index, index, size=SIZE):
     inst = _instance(split, class_index, instance)
     turn += inst.phase
     canvas = _Canvas(inst, size)
-    alpha, colour = _body(inst, canvas, turn)
-    image = 1 + alpha[..., None] * (colour - 1)  # over a white background
-    for alpha, colour in getattr(_Top(inst, canvas, turn), inst.fruit.top)() if inst.fruit.top else []:
-        image += alpha[..., None] * (colour - image)
+    alpha, color = _body(inst, canvas, turn)
+    image = 1 + alpha[..., None] * (color - 1)  # over a white background
+    for alpha, color in getattr(_Top(inst, canvas, turn), inst.fruit.top)() if inst.fruit.top else []:
+        image += alpha[..., None] * (color - image)
     return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -492,24 +492,24 @@ class _Top:
         azimuth = self.turn + self.inst.stem_azimuth + offset
         return base[0] + length * np.sin(lean) * np.sin(azimuth), base[1] + -length * np.cos(lean)
 
-    def stalk(self, p0, p1, w0, w1, colour):
+    def stalk(self, p0, p1, w0, w1, color):
         """A round stalk tapering from half-width w0 to w1, lit from the left."""
         alpha, across = self.canvas.stroke(p0, p1, lambda s: w0 + (w1 - w0) * s)
         light = 0.55 + 0.45 * np.sqrt(1 - across ** 2) - 0.15 * across
-        return alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
+        return alpha, np.asarray(color, dtype=np.float32) * light[..., None]
 
-    def blade(self, p0, p1, width, colour):
+    def blade(self, p0, p1, width, color):
         """A leaf folded along its midrib: one half catches more light, the rib is pale."""
         alpha, across = self.canvas.stroke(p0, p1, lambda s: width * np.sin(np.pi * (0.12 + 0.88 * s)) ** 0.8)
         light = np.where(across < 0, 1.05, 0.80) + 0.25 * np.exp(-(across / 0.12) ** 2)
-        return alpha, np.asarray(colour, dtype=np.float32) * light[..., None]
+        return alpha, np.asarray(color, dtype=np.float32) * light[..., None]
 
     def stalks(self, depth, *segments):
         """Stalk segments end to end from the top, each (lean, length, azimuth offset, base and tip half-width)."""
         base, layers = self.base(depth), []
         for lean, length, offset, w0, w1 in segments:
             tip = self.swing(base, lean, length, offset)
-            layers.append(self.stalk(base, tip, w0, w1, self.inst.fruit.top_colour))
+            layers.append(self.stalk(base, tip, w0, w1, self.inst.fruit.top_color))
             base = tip
         return layers
 
@@ -537,7 +537,7 @@ class _Top:
     def banana(self):  # the stalk continues the bent axis beyond the top end
         p0, p1 = ((float(_axis(self.inst, t, self.turn)), t * self.inst.half_height) for t in (-0.82, -1.08))
         width = 0.3 * self.inst.half_width
-        return [self.stalk(p0, p1, width, 0.8 * width, self.inst.fruit.top_colour)]
+        return [self.stalk(p0, p1, width, 0.8 * width, self.inst.fruit.top_color)]
 
     def calyx(self):
         """Sepals lying on the shoulders: each swings round with the fruit, those behind stay hidden."""
@@ -550,22 +550,22 @@ class _Top:
             if np.cos(angle) >= -0.35:
                 tip = (base[0] + 0.95 * length * np.sin(angle),
                        base[1] + length * droop * (0.4 + max(np.cos(angle), 0)))
-                layers.append(self.blade(base, tip, 0.3 * length, fruit.top_colour))
+                layers.append(self.blade(base, tip, 0.3 * length, fruit.top_color))
         top = self.base()
         tip = self.swing(top, 0.3, 0.1 if fruit.shape in ("strawberry", "eggplant") else 0.07)
-        return layers + [self.stalk(top, tip, 0.028, 0.02, np.asarray(fruit.top_colour) * 0.85)]
+        return layers + [self.stalk(top, tip, 0.028, 0.02, np.asarray(fruit.top_color) * 0.85)]
 
     def crown(self):
         """Pomegranate: a short neck ending in pointed lobes that swing round with the fruit."""
-        colour = np.asarray(self.inst.body_colour) * 0.8
+        color = np.asarray(self.inst.body_color) * 0.8
         base = self.base(0.03)
         x, y = base[0], base[1] - 0.09
         neck = 0.13 * self.inst.half_width
-        layers = [self.stalk(base, (x, y), neck, 0.9 * neck, colour)]
+        layers = [self.stalk(base, (x, y), neck, 0.9 * neck, color)]
         for angle in sorted(self.turn + self.inst.stem_azimuth + 2 * np.pi * np.arange(6) / 6, key=np.cos):
             side = np.sin(angle)
             p0, p1 = (x + 0.8 * neck * side, y + 0.01), (x + 1.6 * neck * side, y - 0.08)
-            layers.append(self.stalk(p0, p1, 0.03, 0.006, colour * (0.85 + 0.25 * max(np.cos(angle), 0))))
+            layers.append(self.stalk(p0, p1, 0.03, 0.006, color * (0.85 + 0.25 * max(np.cos(angle), 0))))
         return layers
 
 

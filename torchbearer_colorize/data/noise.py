@@ -22,17 +22,17 @@ class SaltPepperDataset(Dataset):
     """
 
     def __init__(self, images, seed=0, fixed=False):
-        self.colour = to_nchw(images)
+        self.color = to_nchw(images)
         self.seed, self.fixed, self.epoch = seed, fixed, 0
 
     def set_epoch(self, epoch):
         self.epoch = epoch
 
     def __len__(self):
-        return len(self.colour)
+        return len(self.color)
 
     def __getitem__(self, index):
-        clean = self.colour[index].float().div_(255)
+        clean = self.color[index].float().div_(255)
         key = [TEST_NOISE_SEED, index] if self.fixed else [self.seed, self.epoch + 1, index]
         return salt_and_pepper(clean, np.random.default_rng(key)), clean
 

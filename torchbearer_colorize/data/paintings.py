@@ -28,14 +28,6 @@ class ImageSplits:
     label: str  # printed in every table and figure title
     fingerprint: str  # identifies the exact images: part of every run's identity
 
-    @property
-    def n_train(self):
-        return len(self.train)
-
-    @property
-    def n_test(self):
-        return len(self.test)
-
 
 def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, strict=False):
     """The paintings under ``data_root`` (the built-in sample set when None), split 80/20.
@@ -144,14 +136,14 @@ class ColorizationDataset(Dataset):
     """
 
     def __init__(self, images):
-        self.colour = to_nchw(images)
+        self.color = to_nchw(images)
         self.gray = gray_from_rgb(images)
 
     def __len__(self):
-        return len(self.colour)
+        return len(self.color)
 
     def __getitem__(self, index):
-        return self.gray[index], self.colour[index].float().div_(255)
+        return self.gray[index], self.color[index].float().div_(255)
 
 
 class ReconstructionDataset(Dataset):

@@ -1,5 +1,5 @@
 """Models by the names that run settings and checkpoints use."""
-from .classes import ClassColorizer
+from .classification import ClassColorizer
 from .colorizers import DeepColorizer, SmallColorizer, UNetColorizer
 from .inception import InceptionColorizer, InceptionDecoder, InceptionEncoder, load_encoder
 from .vae import VAELatent

@@ -29,7 +29,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch.utils.data import DataLoader, Dataset
 
-from ..losses import rgb_to_lab
+from ..color_space import rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
            "sharpness_half", "ab_sq", "lab_sq", "hue_spread", "lab_spread")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..losses import lab_to_rgb, rgb_to_lab
+from ..color_space import lab_to_rgb, rgb_to_lab
 from ..models.inception import NOT_PRETRAINED
 from .reported import reported
 from .tables import fmt, stability

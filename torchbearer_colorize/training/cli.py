@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
+from .. import parallel
 from ..data.cache import CACHE_ENV, default_cache_dir
 from ..errors import UserError
-from .trial import launched
 
 QUICK_IMAGES, QUICK_EPOCHS, QUICK_BATCH = 8, 1, 4
 
@@ -128,14 +128,13 @@ def finish_args(args, argv=None):
     torchrun's process group when launched by it (``--device`` then names this process's device).
     ``argv`` (default ``sys.argv[1:]``) is kept for ``--devices``, whose workers rerun the command."""
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    if args.devices and launched():
+    if args.devices and parallel.launched():
         raise UserError("--devices spreads runs over devices itself; under torchrun give --device cuda (or cpu)")
     if args.devices and len(args.devices) == 1:
         args.device, args.devices = args.devices[0], None
-    if launched():
-        from ..parallel import distributed
-        args.device = distributed.setup(args.device)
-        if not distributed.is_main():
+    if parallel.launched():
+        args.device = parallel.setup(args.device)
+        if not parallel.is_main():
             args.verbose = 0  # one progress bar, rank 0's
     if args.quick:  # explicit --limit, --epochs, --batch-size still win
         args.limit = args.limit or QUICK_IMAGES

@@ -1,6 +1,7 @@
 """Run the rows of a report table and write its outputs: the spine every experiment module uses.
 
 data -> ``train`` (the experiment's torchbearer Trial per run, or the stored run) -> results -> table + figures.
+``--devices``: the runs are first trained by one worker per device (:mod:`.devices`), then reused here.
 """
 import json
 from pathlib import Path
@@ -8,16 +9,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import parallel
 from ..atomic import write_json
 from ..data import ColorizationDataset, load_paintings
 from ..data.cache import fingerprint
 from ..report import fidelity, figures, metrics, tables
 from ..report.figures import slug
 from ..report.reported import reported
+from . import devices
 from .cli import PAINTINGS_HELP, experiment_parser, finish_args
-from .runs import run_dir, train, with_overrides
+from .runs import TaskData, run_dir, train, with_overrides
 from .store import load_model
-from .trial import TaskData, build_trial, is_main
 
 TABLE_NOTES = (
     "train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "
@@ -94,48 +96,44 @@ def sample_rows(model, dataset, device, labels):
     return rows + [(labels[2], targets.numpy())] if len(labels) > 2 else rows
 
 
-def experiment_main(argv, *, name, doc, title, specs, data=colorization_data, add_options=None,
+def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_data, add_options=None,
                     data_help=PAINTINGS_HELP, **outputs):
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
-    added by ``add_options(parser)``), build the data, then train ``specs(args)`` and write outputs
-    (``outputs``, e.g. ``trial``, go to ``run_experiment``)."""
+    added by ``add_options(parser)``), build the data, then train ``specs(args)`` with ``trial`` (the
+    module's Trial function) and write outputs (``outputs`` go to ``run_experiment``)."""
     parser = experiment_parser(name, doc, data_help)
     if add_options:
         add_options(parser)
     args = finish_args(parser.parse_args(argv), argv)
-    return run_experiment(name, title, specs(args), data(args), args, **outputs)
+    return run_experiment(name, title, specs(args), data(args), trial, args, **outputs)
 
 
-def run_experiment(experiment, title, specs, data, args, notes=(), columns=tables.COLUMNS,
-                   curves=(("loss", "MSE loss"),), run_figures=None, trial=build_trial):
-    """Train (or reuse) every run in ``specs`` with ``trial(spec, data, directory, ...)`` (a torchbearer
-    Trial), then write all tables and figures under ``args.out``.
+def run_experiment(experiment, title, specs, data, trial, args, notes=(), columns=tables.COLUMNS,
+                   curves=(("loss", "MSE loss"),), run_figures=None):
+    """Train (or reuse) every run in ``specs`` with the torchbearer Trial ``trial(run)`` returns, then write
+    all tables and figures under ``args.out``.
 
     ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
     writes an experiment's own figures for each trained model. Tasks with a ``baseline`` also get
-    colour metrics per run and the baseline and ground-truth rows.
-
-    ``--devices``: the runs are first trained by one worker per device (:mod:`..parallel.devices`), then
-    reused here. Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
-    if is_main() and not getattr(args, "worker", False):  # where the outputs go, before hours of training
+    color metrics per run and the baseline and ground-truth rows.
+    Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
+    main = parallel.is_main()
+    if main and not getattr(args, "worker", False):  # where the outputs go, before hours of training
         print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
               f"{args.runs_dir}/", flush=True)
     if getattr(args, "worker", False) or getattr(args, "devices", None):
-        from ..parallel import devices
         if args.worker:
             devices.work(args, specs, data, trial)
             raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
         devices.spread(args, specs, data)
     out = args.out
     results = []
-    main = is_main()
     references = reference_metrics(data, args.runs_dir) if data.baseline and main else None
     for spec in specs:
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
-        result = train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
+        result = train(spec, data, trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose, compile=getattr(args, "compile", False),
-                       autocast=getattr(args, "bf16", False), tensorboard=getattr(args, "tensorboard", None),
-                       trial=trial)
+                       autocast=getattr(args, "bf16", False), tensorboard=getattr(args, "tensorboard", None))
         results.append(result)
         if not main:
             continue

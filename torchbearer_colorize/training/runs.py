@@ -1,9 +1,10 @@
-"""The run store: one run = one torchbearer Trial (:mod:`.trial`), identified by its settings, stored
-under the runs folder.
+"""The run store: one run = one torchbearer Trial, built by its experiment module, identified by its settings,
+stored under the runs folder.
 
 A finished run is never trained twice: its ``result.json`` (settings, per-epoch losses, final
 numbers, status, timing, versions) and ``model.pt`` are reused; an unfinished one resumes from its
-last epoch checkpoint.
+last epoch checkpoint. What every run's Trial shares (its loaders and the store's callbacks) is
+:class:`Run`'s; what several processes, ``--compile`` and ``--bf16`` change is :func:`..parallel.prepare`'s.
 """
 import contextlib
 import dataclasses
@@ -13,7 +14,9 @@ import os
 import platform
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 try:
     import fcntl
@@ -24,16 +27,92 @@ except ImportError:  # Windows
 import torch
 import torchbearer
 import torchvision
+from torch.utils.data import DataLoader, Sampler
+from torchbearer.callbacks import CSVLogger
 from tqdm import tqdm
 
-from callbacks.checkpoint import CheckpointRefused, load_checkpoint
+from callbacks.run_store import AtomicCheckpoint, CheckpointRefused, EpochSeed, StopOnNonFiniteLoss, derive_seed, \
+    load_checkpoint
 
-from .. import __version__
+from .. import __version__, parallel
 from ..atomic import write_json
 from ..data.cache import fingerprint
 from ..errors import UserError
+from ..models import MODELS
 from .store import save_model, stored_result
-from .trial import build_trial, several_processes
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one row of a report table trains, as its run is recorded: the experiment's Trial builds the model
+    and optimizer these name (``train`` checks that it does)."""
+    name: str  # the table's "run" column, e.g. "lr 0.001"
+    model: str = "small"  # a key of ``models.MODELS``
+    optimizer: str = "adam"  # the optimizer's class name, lower case
+    lr: float = 1e-3
+    epochs: int = 5
+    batch_size: int = 32  # the global batch: under torchrun each of N processes takes about 1/N of it
+    model_kwargs: dict = field(default_factory=dict)
+    loss: str = "mse"  # "mse": a mean over pixels; "mse_sum": summed over pixels and batch (the VAE's)
+    beta: float = None  # a beta-VAE's KL weight
+
+
+@dataclass
+class TaskData:
+    """A train and a test ``Dataset`` of (input, target) pairs, and what identifies them."""
+    train: object
+    test: object
+    label: str  # e.g. "built-in sample set, not the report's paintings"
+    fingerprint: str
+    task: str = "colorize"  # what input and target mean; part of the run identity
+    # Sample grids show ``display`` items (default: ``test``) through ``display_model(trained model)``:
+    # the inception decoder trains on cached features but is shown on gray images.
+    display: object = None
+    display_model: Callable = None
+    row_labels: tuple = ("gray input", "prediction", "ground truth")
+    # Tasks whose targets are images get color metrics and a baseline row, named here (None: no metrics):
+    # ``baseline_predict(inputs)`` (default: the input itself taken as the prediction, gray copied to RGB).
+    baseline: str = None
+    baseline_predict: Callable = None
+
+
+class Run:
+    """One run as its experiment's Trial function sees it: ``spec`` (lr, epochs, beta, ...), ``data``,
+    ``seed`` and the run's ``directory``; and what every run's Trial shares, :meth:`callbacks` and :meth:`loaders`."""
+
+    def __init__(self, spec, data, seed, directory):
+        self.spec, self.data, self.seed, self.directory = spec, data, seed, Path(directory)
+        self.sampler = EpochShuffleSampler(len(data.train), seed)
+
+    def callbacks(self):
+        """Reseed torch and the shuffling every epoch (a resumed run repeats an unbroken one), stop at a
+        non-finite loss, log every epoch to ``log.csv`` and checkpoint it (only the process that writes does)."""
+        log, writes = self.directory / "log.csv", parallel.is_main()
+        return [EpochSeed(self.seed, self.sampler, self.data.train), StopOnNonFiniteLoss(),
+                CSVLogger(str(log) if writes else os.devnull, append=True, write_header=not log.exists()),
+                AtomicCheckpoint(self.directory / "checkpoint.pt", enabled=writes)]
+
+    def loaders(self):
+        """The training loader, shuffled in an order fixed by (seed, epoch), and the test loader."""
+        return (DataLoader(self.data.train, batch_size=self.spec.batch_size, sampler=self.sampler),
+                DataLoader(self.data.test, batch_size=self.spec.batch_size))
+
+
+class EpochShuffleSampler(Sampler):
+    """Shuffles ``n`` indices in an order fixed by ``(seed, epoch)``; the epoch is set by ``EpochSeed``."""
+
+    def __init__(self, n, seed):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+    def __len__(self):
+        return self.n
 
 
 def run_settings(spec, data, seed, autocast=False):
@@ -70,10 +149,32 @@ def versions():
             "torchbearer_colorize": __version__}
 
 
-def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
-          compile=False, autocast=False, log=print, trial=build_trial, tensorboard=None):
-    """Train ``spec`` on ``data`` with the torchbearer Trial that ``trial`` builds (default:
-    :func:`.trial.build_trial`), or reuse the stored run, and return its result dict.
+def make_trial(trial, spec, data, directory, *, seed=0, device="cpu", channels_last=True, compile=False,
+               autocast=False, callbacks=(), tensorboard=None):
+    """``(Trial, bare model)``: the experiment's ``trial(Run)`` built with torch seeded by ``seed``, checked against
+    ``spec`` (the model and optimizer its run is recorded as), made ready for ``device`` by
+    :func:`..parallel.prepare`, with ``callbacks`` (the benchmark's timers) and ``--tensorboard``'s appended last:
+    a checkpoint resumes with or without them."""
+    torch.manual_seed(seed)
+    built = trial(Run(spec, data, seed, directory))
+    model, optimizer = built.state[torchbearer.MODEL], built.state[torchbearer.OPTIMIZER]
+    if (type(model), type(optimizer).__name__.lower(), optimizer.param_groups[0]["lr"]) != \
+            (MODELS[spec.model], spec.optimizer, spec.lr):
+        raise ValueError(f"[{spec.name}] the Trial trains a {type(model).__name__} with {type(optimizer).__name__} at "
+                         f"lr {optimizer.param_groups[0]['lr']:g}; its run is recorded as {spec.model!r} with "
+                         f"{spec.optimizer!r} at lr {spec.lr:g}")
+    parallel.prepare(built, device, channels_last=channels_last, compile=compile, autocast=autocast)
+    if tensorboard and parallel.is_main():
+        from .tensorboard import RunTensorBoard
+        callbacks = [*callbacks, RunTensorBoard(Path(tensorboard) / Path(directory).name, model, data, device)]
+    built.state[torchbearer.CALLBACK_LIST].append(list(callbacks))
+    return built, model
+
+
+def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
+          compile=False, autocast=False, log=print, tensorboard=None):
+    """Train ``spec`` on ``data`` with the torchbearer Trial that ``trial(run)`` (the experiment module's
+    function, given a :class:`Run`) returns, or reuse the stored run, and return its result dict.
 
     ``compile`` runs the model through ``torch.compile`` (not part of the identity, see
     :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on);
@@ -86,25 +187,16 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
     device = resolve_device(device)
     if autocast and device.type != "cuda":
         raise ValueError(f"bf16 autocast is offered on CUDA only, not on {device}")
-    ranks = None
-    if several_processes():
-        from ..parallel import distributed as ranks
-    main = ranks is None or ranks.is_main()
+    main = parallel.is_main()
     if not main:
         log, verbose = (lambda *_: None), 0
     settings = run_settings(spec, data, seed, autocast=autocast)
     directory = run_dir(runs_dir, settings)
-    result_path, checkpoint = directory / "result.json", directory / "checkpoint.pt"
     with run_lock(directory, main):
-        if main and force and directory.exists():
-            for path in directory.iterdir():  # all but the lock, which this process holds
-                if path.is_dir():
-                    shutil.rmtree(path)
-                elif path.name != ".lock":
-                    path.unlink()
-        finished, resume = result_path.exists(), checkpoint.exists()
-        if ranks:
-            finished, resume = ranks.broadcast((finished, resume))
+        if main and force:
+            clear(directory)
+        finished, resume = parallel.broadcast(((directory / "result.json").exists(),
+                                               (directory / "checkpoint.pt").exists()))
         if finished:
             nothing = (f"; nothing logged to --tensorboard {tensorboard}: it logs runs as they train"
                        if tensorboard else "")
@@ -112,58 +204,74 @@ def train(spec, data, *, runs_dir="runs", seed=0, device="auto", force=False, ve
             # The name labels a table row; the same run may be a row of several tables.
             return {**stored_result(directory, settings), "run": spec.name}
         directory.mkdir(parents=True, exist_ok=True)
-
-        trial, model = trial(spec, data, directory, seed=seed, device=device, verbose=verbose,
-                             channels_last=channels_last, compile=compile, autocast=autocast, tensorboard=tensorboard)
-        resumed_from = 0
-        if resume:
-            try:
-                load_checkpoint(trial, checkpoint, allowed=tensorboard_classes())
-            except CheckpointRefused as err:
-                raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
-                                "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
-                                "classes are, so loading it could run code); delete it or pass --force") from None
-            resumed_from = len(trial.state[torchbearer.HISTORY])
-            log(f"[{spec.name}] resuming after epoch {resumed_from} from {checkpoint}")
-        world = ranks.world_size() if ranks else 1
+        built, model = make_trial(trial, spec, data, directory, seed=seed, device=device, channels_last=channels_last,
+                                  compile=compile, autocast=autocast, tensorboard=tensorboard)
+        resumed_from = resume_from_checkpoint(built, spec, directory, log) if resume else 0
+        world = parallel.world_size()
         log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
             f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}"
             + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
-        try:
-            history = trial.run(spec.epochs)
-        except KeyboardInterrupt:  # Ctrl-C: the checkpoint of the last finished epoch is where the rerun resumes
-            for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
-                bar.close()
-            epoch = len(trial.state[torchbearer.HISTORY]) + 1
-            raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
-                                    f"command to resume from epoch {epoch} (finished runs are reused; this run is "
-                                    f"in {directory})") from None
-        seconds = time.perf_counter() - start
-
+        history = fit(built, spec, directory, verbose)
         epochs = [epoch_record(i + 1, h) for i, h in enumerate(history)]
         finite = all(math.isfinite(v) for e in epochs for v in e.values())
-        status = "finished" if finite and len(epochs) == spec.epochs else "diverged"
         result = {
-            "run": spec.name, "settings": settings, "status": status, "history": epochs,
+            "run": spec.name, "settings": settings, "history": epochs,
+            "status": "finished" if finite and len(epochs) == spec.epochs else "diverged",
             "test_loss": epochs[-1]["test_loss"] if epochs else float("nan"),
             "train_loss": epochs[-1]["train_loss"] if epochs else float("nan"),
             "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
-            "seconds": round(seconds, 2), "resumed_from_epoch": resumed_from, "device": str(device),
-            "threads": torch.get_num_threads(), "channels_last": channels_last,
+            "seconds": round(time.perf_counter() - start, 2), "resumed_from_epoch": resumed_from,
+            "device": str(device), "threads": torch.get_num_threads(), "channels_last": channels_last,
             "compiled": bool(compile), "versions": versions(), "machine": machine(device), "peak_rss_mb": peak_rss_mb(),
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **({"processes": world} if world > 1 else {}),
         }
         if main:
             save_model(directory / "model.pt", spec, model)
-            write_json(result_path, result)  # written last: its presence means the run is complete
-        if ranks:
-            ranks.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
-    log(f"[{spec.name}] {status} in {seconds:.1f} s: test loss {result['test_loss']:.5g}, "
+            write_json(directory / "result.json", result)  # written last: its presence means the run is complete
+        parallel.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
+    log(f"[{spec.name}] {result['status']} in {result['seconds']:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def clear(directory):
+    """``--force``: everything of a stored run but its lock, which this process holds."""
+    for path in directory.iterdir() if directory.exists() else ():
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.name != ".lock":
+            path.unlink()
+
+
+def resume_from_checkpoint(trial, spec, directory, log):
+    """Load the interrupted run's last epoch checkpoint into ``trial``; returns the epochs it had finished."""
+    checkpoint = directory / "checkpoint.pt"
+    try:
+        load_checkpoint(trial, checkpoint, allowed=tensorboard_classes())
+    except CheckpointRefused as err:
+        raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
+                        "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
+                        "classes are, so loading it could run code); delete it or pass --force") from None
+    epochs = len(trial.state[torchbearer.HISTORY])
+    log(f"[{spec.name}] resuming after epoch {epochs} from {checkpoint}")
+    return epochs
+
+
+def fit(trial, spec, directory, verbose):
+    """``trial.run`` for the run's epochs, its history; Ctrl-C says where the same command resumes (the last
+    finished epoch's checkpoint)."""
+    try:
+        return trial.run(spec.epochs, verbose=verbose)
+    except KeyboardInterrupt:
+        for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
+            bar.close()
+        epoch = len(trial.state[torchbearer.HISTORY]) + 1
+        raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
+                                f"command to resume from epoch {epoch} (finished runs are reused; this run is "
+                                f"in {directory})") from None
 
 
 def machine(device):

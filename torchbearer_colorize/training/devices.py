@@ -3,7 +3,7 @@
 The parent starts one worker process per device: the same experiment command with ``--device D
 --worker``. Each worker builds the data (from the caches the parent has just filled), then takes the
 runs no other worker is training, in an order rotated by its index, and exits without writing tables
-or figures. Each run is trained under its run-store lock (``training.runs.run_lock``), so a run is trained
+or figures. Each run is trained under its run-store lock (``runs.run_lock``), so a run is trained
 and recorded once, and a killed worker's run resumes from its checkpoint on the next invocation, as on
 one device. The parent then goes through the runs as usual: all are finished, so it only reuses them
 and writes the tables and figures.
@@ -19,7 +19,7 @@ except ImportError:  # Windows: no run locks
     fcntl = None
 
 from ..errors import UserError
-from ..training.runs import run_dir, run_settings, train, with_overrides
+from .runs import run_dir, run_settings, train, with_overrides
 
 
 def worker_command(args, index, device):
@@ -69,8 +69,8 @@ def work(args, specs, data, trial):
         directory = run_dir(args.runs_dir, run_settings(spec, data, args.seed, autocast=args.bf16))
         if run_locked(directory):
             continue  # another worker trains it; the parent reuses it afterwards
-        train(spec, data, runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force,
-              verbose=args.verbose, compile=args.compile, autocast=args.bf16, trial=trial, tensorboard=args.tensorboard,
+        train(spec, data, trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force,
+              verbose=args.verbose, compile=args.compile, autocast=args.bf16, tensorboard=args.tensorboard,
               log=lambda message: print(f"[worker {args.worker_index}, {args.device}] {message}", flush=True))
 
 

@@ -1,8 +1,8 @@
-"""The colour-classification colorizer (Zhang, Isola & Efros 2016) on the small colorizer's blocks."""
+"""The color-classification colorizer (Zhang, Isola & Efros 2016) on the small colorizer's blocks."""
 import torch
 from torch import nn
 
-from ..losses import TEMPERATURE, ab_bins, decode_rgb
+from ..color_classes import TEMPERATURE, ab_bins, decode_rgb
 from .colorizers import down, up
 
 

@@ -1,3 +1,5 @@
+"""The callbacks the run store gives every run's Trial (``training.runs.Run.callbacks``): reseed every epoch, stop
+at a non-finite loss, checkpoint atomically after every epoch; and loading such a checkpoint back."""
 import contextlib
 import importlib
 import os
@@ -5,10 +7,75 @@ import pickle
 import re
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchbearer
 from torchbearer.callbacks import Callback, CallbackList
 from torchbearer.state import StateKey
+
+SYNC_EVERY = 10  # torchbearer's running metrics read their value back every 10 steps (step_size=10)
+
+
+def derive_seed(*parts):
+    """A 63-bit seed from integers, e.g. ``derive_seed(seed, epoch)``."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+class EpochSeed(Callback):
+    """At the start of every epoch, reseed torch from ``(seed, epoch)`` and tell the epoch to every
+    object given that has ``set_epoch`` (the shuffling sampler, a dataset that draws fresh noise).
+
+    A run resumed at epoch k then draws exactly what an uninterrupted run draws at epoch k.
+    """
+
+    def __init__(self, seed, *epoch_aware):
+        self.seed = seed
+        self.epoch_aware = [obj for obj in epoch_aware if hasattr(obj, "set_epoch")]
+
+    def on_start_epoch(self, state):
+        epoch = state[torchbearer.EPOCH]
+        torch.manual_seed(derive_seed(self.seed, epoch, 1))
+        for obj in self.epoch_aware:
+            obj.set_epoch(epoch)
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Stop training at a NaN or infinite batch loss; the run is then recorded as diverged.
+
+    torchbearer's ``TerminateOnNaN`` watches ``running_loss``, which exists only after its first
+    window of steps, so it warns on every early step; this reads the loss itself.
+
+    Reading a loss back to the host waits for the device. On the CPU that costs nothing, and every
+    step is checked. On an accelerator the check is kept on the device and read every ``every`` steps
+    (default: when torchbearer's running metrics read theirs anyway) and at the end of each training
+    pass, so this callback adds no synchronisation of its own. A diverged run then stops up to
+    ``every - 1`` steps later; its record is the same (non-finite losses, status "diverged").
+    """
+
+    def __init__(self, every=None):
+        self.every = every
+        self._bad = None  # on the device: whether a loss since the last check was not finite
+
+    def on_start_training(self, state):
+        self._bad = None
+
+    def on_step_training(self, state):
+        loss = state[torchbearer.LOSS].detach()
+        bad = ~torch.isfinite(loss).all()
+        self._bad = bad if self._bad is None else self._bad | bad
+        every = self.every or (1 if loss.device.type == "cpu" else SYNC_EVERY)
+        if (state[torchbearer.BATCH] + 1) % every == 0:
+            self._check(state)
+
+    def on_end_training(self, state):
+        self._check(state)
+
+    def _check(self, state):
+        if self._bad is not None and bool(self._bad):
+            print(f"\nloss became {state[torchbearer.LOSS].item()} by epoch {state[torchbearer.EPOCH] + 1}, "
+                  f"batch {state[torchbearer.BATCH] + 1}: stopping this run as diverged")
+            state[torchbearer.STOP_TRAINING] = True
+        self._bad = None
 
 
 class AtomicCheckpoint(Callback):

@@ -1,0 +1,323 @@
+"""Benchmark: the measurements the project's speed choices rest on, on this machine, side by side in one run.
+
+    python -m experiments.bench            # measure (minutes on 2 CPU cores) -> BENCHMARKS.json, then BENCHMARKS.md
+    python -m experiments.bench --render   # BENCHMARKS.md again from BENCHMARKS.json: nothing is measured
+    python -m experiments.bench --quick    # smoke test: synthetic images, batch 4, 2 rounds, under runs/quick/
+
+One section per choice: (1) every model trains through its experiment's torchbearer Trial, not a hand-written
+loop; (2) weights are stored channels_last, ``--compile`` is opt-in; (3) batches are loaded in the main process
+and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached.
+``measure`` writes the numbers, ``render`` only formats them.
+"""
+import argparse
+import datetime
+import itertools
+import json
+import math
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+import torchbearer
+from PIL import Image
+from torch.utils.data import DataLoader
+from torchbearer.callbacks import Callback
+
+from callbacks import LOGVAR, MU, gaussian_kl
+from torchbearer_colorize.atomic import write_json, write_text
+from torchbearer_colorize.data import ColorizationDataset, ReconstructionDataset, builtin, fruit_render, load_paintings
+from torchbearer_colorize.data.features import FeatureDataset
+from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES
+from torchbearer_colorize.data.noise import SaltPepperDataset
+from torchbearer_colorize.models import load_encoder
+from torchbearer_colorize.models.inception import FEATURES
+from torchbearer_colorize.report.tables import markdown_table
+from torchbearer_colorize.training import TaskData, make_trial
+from torchbearer_colorize.training.cli import device as device_arg
+from torchbearer_colorize.training.cli import user_errors_exit, writable_folder
+from torchbearer_colorize.training.runs import machine, resolve_device
+
+from . import deep, denoise, inception, lr_sweep, unet, vae_fruits
+
+PAINTINGS_TRAIN, PAINTINGS_TEST = builtin.default_sizes()
+# batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
+DEFAULT = dict(quick=False, batch=32, steps=4, rounds=8, compile=True, jpegs=64, jpeg_size=(1024, 768))
+QUICK = dict(DEFAULT, quick=True, batch=4, steps=2, rounds=2, compile=False, jpegs=8, jpeg_size=(320, 240))
+
+
+def clock(device):
+    """``perf_counter`` once ``device`` has done the work queued on it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+class PassTimer(Callback):
+    """Times the training pass alone: the epoch's callbacks, log and checkpoint come after it."""
+
+    def __init__(self, device):
+        self.device, self.seconds = device, 0.0
+
+    def on_start_training(self, state):
+        self.seconds = -clock(self.device)
+
+    def on_end_training(self, state):
+        self.seconds += clock(self.device)
+
+
+def trial_runner(module, spec, data, folder, cfg, device, workers=0, **options):
+    """Images/s of ``cfg.steps`` batches per call through the Trial a real run of ``module`` gets (validation off);
+    ``workers``: the batches loaded by DataLoader worker processes instead of the main process."""
+    timer, epochs = PassTimer(device), itertools.count(1)
+    folder.mkdir(parents=True)
+    trial, _ = make_trial(module.trial, spec, data, folder, device=device, callbacks=[timer], **options)
+    loader = trial.state[torchbearer.TRAIN_GENERATOR]
+    if workers:
+        loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=loader.sampler, num_workers=workers)
+    trial.with_train_generator(loader, steps=cfg.steps)
+    trial.state[torchbearer.VALIDATION_GENERATOR] = trial.state[torchbearer.VALIDATION_STEPS] = None
+
+    def run():
+        trial.run(next(epochs), verbose=0)
+        return spec.batch_size * cfg.steps / timer.seconds
+    return run
+
+
+def hand_runner(module, spec, data, folder, cfg, device):
+    """Images/s of the same training as a plain PyTorch loop: the model, optimizer and criterion of ``module``'s
+    Trial (built alike: seed 0, channels_last), a DataLoader of the same batches; no callbacks."""
+    trial, model = make_trial(module.trial, spec, data, folder, device=device)
+    optimizer, criterion = trial.state[torchbearer.OPTIMIZER], trial.state[torchbearer.CRITERION]
+    loader = trial.state[torchbearer.TRAIN_GENERATOR]
+
+    def run():
+        start, total = clock(device), torch.zeros((), device=device)
+        for x, y in itertools.islice(loader, cfg.steps):
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            optimizer.zero_grad()
+            if spec.beta is None:
+                loss = criterion(model(x), y)
+            else:  # the beta-VAE's forward records the codes its KL term needs
+                codes = {}
+                loss = criterion(model(x, codes), y) + spec.beta * gaussian_kl(codes[MU], codes[LOGVAR])
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+        total.item()  # a GPU's steps stay asynchronous until this one synchronisation per round
+        return spec.batch_size * cfg.steps / (time.perf_counter() - start)
+    return run
+
+
+def interleave(runners, rounds):
+    """Each runner's images/s over ``rounds`` calls after a warm-up call (compilation happens there), the order
+    rotated every round so that drift in machine load hits all alike."""
+    names, rates = list(runners), {name: [] for name in runners}
+    for name in names:
+        runners[name]()
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            rates[name].append(runners[name]())
+    return rates
+
+
+def models(cfg, device, paintings, fruits, workdir, log):
+    """Every report model, Trial vs hand loop interleaved (the ratio: each Trial round over the hand loop's round
+    next to it in time); the small colorizer also with NCHW weights and --compile (bf16 on CUDA)."""
+    color = ColorizationDataset(paintings)
+    features = FeatureDataset(torch.rand(len(color), FEATURES), color)  # pooled inception features are >= 0
+    small = next(s for s in lr_sweep.specs(SimpleNamespace(lrs=lr_sweep.LEARNING_RATES)) if s.lr == 1e-3)
+    cases = [("small", lr_sweep, small, color), ("deep", deep, deep.SPECS[0], color),
+             ("U-net", unet, unet.SPECS[0], color),
+             ("denoise", denoise, denoise.SPECS[0], SaltPepperDataset(paintings, seed=0)),
+             ("inception decoder (cached features)", inception, inception.SPECS[0], features),
+             ("beta-VAE", vae_fruits, vae_fruits.specs(SimpleNamespace(beta=vae_fruits.BETA))[0],
+              ReconstructionDataset(fruits))]
+    rows, variants = [], []
+    for i, (label, module, spec, train) in enumerate(cases):
+        spec, data = replace(spec, batch_size=cfg.batch), TaskData(train, train, label="bench", fingerprint=label)
+        log(f"[bench] {label}: Trial vs hand-written loop, {cfg.rounds} rounds of {cfg.steps} batches of {cfg.batch}")
+        runners = {"trial": trial_runner(module, spec, data, workdir / f"trial-{i}", cfg, device),
+                   "hand": hand_runner(module, spec, data, workdir / f"hand-{i}", cfg, device)}
+        extra = {}
+        if label == "small":
+            extra["NCHW (channels_last=False)"] = dict(channels_last=False)
+            if cfg.compile:
+                extra["--compile"] = dict(compile=True)
+            if device.type == "cuda":
+                extra["--bf16 (autocast)"] = dict(autocast=True)
+        for j, (name, options) in enumerate(extra.items()):
+            runners[name] = trial_runner(module, spec, data, workdir / f"variant-{j}", cfg, device, **options)
+        rates = interleave(runners, cfg.rounds)
+        ratios = [t / h for t, h in zip(rates["trial"], rates["hand"])]
+        rows.append(dict(model=label, trial=statistics.median(rates["trial"]), hand=statistics.median(rates["hand"]),
+                         ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios)))
+        if label == "small":
+            variants = [("defaults (channels_last, eager)", rows[0]["trial"])]
+            variants += [(name, statistics.median(rates[name])) for name in extra]
+    return rows, variants
+
+
+def data_path(cfg, device, paintings, workdir):
+    """Images/s of decoding JPEGs made from the built-in photos (a first run) against reading the uint8 cache (a
+    later run) and deriving the gray inputs (once per run); the denoise Trial with one DataLoader worker against
+    the main process loading (does a worker hide the per-image noise?)."""
+    folder, cache = workdir / "jpegs", workdir / "jpeg-cache"
+    folder.mkdir(parents=True)
+    for i in range(cfg.jpegs):
+        crop, _ = builtin.make_crop("train", i, size=max(cfg.jpeg_size))
+        Image.fromarray(crop).resize(cfg.jpeg_size, Image.Resampling.BICUBIC).save(folder / f"{i:04d}.jpg", quality=90)
+    start = time.perf_counter()
+    load_paintings(folder, cache)  # the first load decodes and writes the cache
+    decoded = time.perf_counter()
+    splits = load_paintings(folder, cache)
+    cached = time.perf_counter()
+    ColorizationDataset(splits.train)
+    gray = time.perf_counter()
+    spec, runners = replace(denoise.SPECS[0], batch_size=cfg.batch), {}
+    for name, workers in (("0 workers (default)", 0), ("1 worker", 1)):
+        noisy = SaltPepperDataset(paintings, seed=0)
+        data = TaskData(noisy, noisy, label="bench", fingerprint="bench-denoise")
+        runners[name] = trial_runner(denoise, spec, data, workdir / f"workers-{workers}", cfg, device, workers=workers)
+    return dict(jpegs=cfg.jpegs, jpeg_size=list(cfg.jpeg_size), decode=cfg.jpegs / (decoded - start),
+                cached=cfg.jpegs / (cached - decoded), gray=len(splits.train) / (gray - cached),
+                workers=[(name, statistics.median(rates)) for name, rates in interleave(runners, cfg.rounds).items()])
+
+
+def feature_cache(cfg, device, paintings, decoder_rate):
+    """Seconds per image of the frozen encoder as the feature cache runs it (no_grad, channels_last), and the
+    inception experiment's epoch with and without the cache (the decoder trained at ``decoder_rate`` images/s)."""
+    encoder = load_encoder(None, seed=0).to(device, memory_format=torch.channels_last)
+    gray = ColorizationDataset(paintings[:cfg.batch]).gray.to(device)
+    with torch.no_grad():
+        encoder(gray)
+        start = clock(device)
+        encoder(gray)
+        encode = (clock(device) - start) / len(gray)
+    with_cache = PAINTINGS_TRAIN / decoder_rate
+    without = with_cache + (PAINTINGS_TRAIN + PAINTINGS_TEST) * encode
+    return dict(images=len(gray), encode=encode, with_cache=with_cache, without=without, ratio=without / with_cache)
+
+
+def measure(args, log=print):
+    """Every measurement, as a JSON-able dict (lists of pairs where the order matters: JSON is written sorted)."""
+    cfg = SimpleNamespace(**(QUICK if args.quick else DEFAULT))
+    cfg.compile = cfg.compile and not args.no_compile
+    device, started = resolve_device(args.device), time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tbc-bench-") as tmp:
+        workdir, n = Path(tmp), cfg.batch * cfg.steps
+        if cfg.quick:
+            rng, label = np.random.default_rng(0), "random pixels of the report's shapes (--quick)"
+            paintings = rng.integers(0, 256, (n, 256, 256, 3), dtype=np.uint8)
+            fruits = rng.integers(0, 256, (n, fruit_render.SIZE, fruit_render.SIZE, 3), dtype=np.uint8)
+        else:
+            label = f"the first {n} training images of the built-in sets"
+            paintings = load_paintings(None, workdir / "cache", limit=n).train
+            fruits = fruit_render.builtin_fruit_splits(DEFAULT_CLASSES, cache_dir=workdir / "cache", limit=n).train
+        rows, variants = models(cfg, device, paintings, fruits, workdir, log)
+        log("[bench] the data path, and the frozen inception encoder")
+        data = data_path(cfg, device, paintings, workdir)
+        features = feature_cache(cfg, device, paintings, next(r["trial"] for r in rows if "inception" in r["model"]))
+    gpu, cpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "", machine(device)
+    return dict(command="python -m experiments.bench " + " ".join(args.argv),
+                date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                seconds=round(time.perf_counter() - started),
+                machine=f"{cpu['cpu']}, {cpu['cores']} cores, torch {torch.__version__} with {torch.get_num_threads()} "
+                        f"threads, Python {platform.python_version()}, device {device}{gpu}",
+                mode="--quick (a smoke test; its numbers mean little)" if cfg.quick else "default",
+                rounds=cfg.rounds, steps=cfg.steps, batch=cfg.batch, data_label=label,
+                models=rows, variants=variants, data=data, inception=features)
+
+
+def num(value, digits=3):
+    """``digits`` significant digits, no exponent."""
+    if value == 0 or not math.isfinite(value):
+        return str(value)
+    return f"{value:.{max(digits - 1 - int(math.floor(math.log10(abs(value)))), 0)}f}"
+
+
+def render(r):
+    """BENCHMARKS.md from ``measure``'s numbers: where they were measured, the summary, one section per choice."""
+    rows, variants, data, inc = r["models"], r["variants"], r["data"], r["inception"]
+    worst = min(rows, key=lambda row: row["ratio"])
+    channels_last = variants[0][1] / variants[1][1]  # the defaults / NCHW
+    (_, main_process), (_, worker) = data["workers"]
+    cache = data["cached"] / data["decode"]
+    summary = [(1, "training images/s, the experiment's Trial / a hand-written loop (worst model)", ">= 0.95",
+                f"{num(worst['ratio'])} ({worst['model']})", worst["ratio"] >= 0.95),
+               (2, "small colorizer images/s, channels_last weights / NCHW", "> 1", num(channels_last),
+                channels_last > 1),
+               (3, "images/s reading the uint8 cache / decoding the JPEGs", "> 1", num(cache), cache > 1),
+               ("3b", "denoise images/s, main-process loading / 1 DataLoader worker", "> 1", num(main_process / worker),
+                main_process > worker),
+               (4, "inception epoch time, without / with the frozen-feature cache", ">= 5", num(inc["ratio"]),
+                inc["ratio"] >= 5)]
+    summary = [(*row[:4], "yes" if row[4] else "**no**") for row in summary]
+    return "\n\n".join([
+        "# Benchmarks",
+        f"Measured by `{r['command']}` on {r['date']} in {r['seconds']:.0f} s: {r['machine']}. Mode: {r['mode']}; "
+        f"{r['rounds']} timed rounds of {r['steps']} batches of {r['batch']} per runner after a warm-up round, "
+        f"interleaved; medians. Data: {r['data_label']}. Rendered from BENCHMARKS.json.", *r.get("notes", ()),
+        "## Summary", markdown_table(("#", "what", "target", "measured", "met"), summary).strip(),
+        "## 1. Training images/s: the experiment's Trial vs a hand-written loop",
+        "The Trial is the one a run trains (the experiment module's `trial(run)` made ready by `training.make_trial`, "
+        "with the run store's callbacks; validation off), timed over its training pass. The hand loop trains that "
+        "Trial's model, optimizer and criterion on the same batches and synchronises once per round. A ratio is the "
+        "median over the rounds of the Trial's round divided by the hand loop's next to it in time. The inception "
+        "decoder trains on random vectors of the cached features' shape.",
+        markdown_table(("model", "Trial img/s", "hand loop img/s", "ratio (rounds min-max)"),
+                       [(x["model"], num(x["trial"]), num(x["hand"]),
+                         f"{num(x['ratio'])} ({num(x['ratio_min'])}-{num(x['ratio_max'])})") for x in rows]).strip(),
+        "## 2. The small colorizer's weights and --compile",
+        markdown_table(("small colorizer, Trial", "img/s"), [(k, num(v)) for k, v in variants]).strip(),
+        "## 3. The data path",
+        markdown_table(("step", "images/s"), [
+            (f"decode {data['jpegs']} JPEGs of {data['jpeg_size'][0]} x {data['jpeg_size'][1]} to 256 x 256 uint8 "
+             "(a first run; writes the cache)", num(data["decode"])),
+            ("load the same from the uint8 cache (later runs)", num(data["cached"])),
+            ("derive the gray inputs (once per run, not per epoch)", num(data["gray"]))]).strip(),
+        "The denoising data set draws salt-and-pepper noise per image on the fly; its Trial with one DataLoader "
+        "worker process, interleaved with the default:",
+        markdown_table(("denoise, DataLoader", "Trial img/s"), [(k, num(v)) for k, v in data["workers"]]).strip(),
+        "## 4. The inception experiment: frozen-feature cache vs encoder every step",
+        f"The encoder is random here (the ImageNet one's architecture and cost), timed as the cache runs it on "
+        f"{inc['images']} images; an epoch is {PAINTINGS_TRAIN} train and {PAINTINGS_TEST} test images, the decoder "
+        "trained at section 1's rate.",
+        markdown_table(("", "seconds"), [
+            ("frozen encoder forward, per image", num(inc["encode"])), ("epoch with the cache", num(inc["with_cache"])),
+            ("epoch without it (the encoder on every image)", num(inc["without"]))]).strip(),
+    ]) + "\n"
+
+
+@user_errors_exit
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke test (about a minute): synthetic images, batch 4")
+    p.add_argument("--render", action="store_true", help="rewrite the markdown from the JSON; measure nothing")
+    p.add_argument("--out", type=Path, default=None, help="the markdown file, its numbers beside it as .json "
+                                                          "(default: BENCHMARKS.md; --quick: runs/quick/BENCHMARKS.md)")
+    p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurement")
+    args = p.parse_args(argv)
+    args.argv = argv
+    out = args.out or (Path("runs") / "quick" / "BENCHMARKS.md" if args.quick else Path("BENCHMARKS.md"))
+    writable_folder("--out", out.parent)
+    results = json.loads(out.with_suffix(".json").read_text()) if args.render else measure(args)
+    if not args.render:
+        write_json(out.with_suffix(".json"), results)
+    text = render(results)
+    write_text(out, text)
+    print(text, f"written to {out}", sep="\n")
+    return results, text
+
+
+if __name__ == "__main__":
+    main()

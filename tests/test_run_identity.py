@@ -1,0 +1,73 @@
+"""Every experiment's default runs at seed 0 are the runs committed in runs/: their folder names, computed
+from the experiment modules' own specs and data (built, never trained), are pinned here, so that a change
+to a spec, to the data fingerprint or to the identity itself cannot silently orphan the committed store."""
+from pathlib import Path
+
+import pytest
+
+from experiments import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
+from torchbearer_colorize.training import run_dir, run_settings
+from torchbearer_colorize.training.cli import experiment_parser, finish_args
+from torchbearer_colorize.training.experiment import colorization_data
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = "colorize-small-adam-lr0.001-e5-b32-s0-4c3b336122a29f99"  # the sweep's lr 0.001 run, shared by three tables
+COMMITTED = {
+    "lr_sweep": ["colorize-small-adam-lr0.0001-e5-b32-s0-6b5701b721290349", SMALL,
+                 "colorize-small-adam-lr0.01-e5-b32-s0-fcaaf2fcd3400fee",
+                 "colorize-small-adam-lr0.1-e5-b32-s0-a9f9ed5b0e076776"],
+    "optimizers": ["colorize-small-sgd-lr0.001-e5-b32-s0-48bf3095adad3013",
+                   "colorize-small-adadelta-lr0.001-e5-b32-s0-201604e5a3d7b814", SMALL],
+    "deep": ["colorize-deep-adam-lr0.001-e10-b32-s0-a069557a9d14bce0"],
+    "unet": ["colorize-unet-adam-lr0.001-e5-b32-s0-1590cf8b792fd1b1"],
+    "denoise": ["denoise-small-adam-lr0.001-e10-b32-s0-8136e08dc488b752"],
+    "color_classes": [SMALL, "color-classes-small_classes-adam-lr0.001-e5-b32-s0-bbbc8b04e331e74f"],
+    "vae_fruits": ["reconstruct-vae-adam-lr0.0005-e10-b32-s0-102aa4c0a5956d18"],
+    "inception": ["colorize-inception-inception_decoder-adam-lr0.001-e10-b32-s0-392eb113d7186aa3"],
+}
+
+
+def default_args(module, tmp_path, *extra):
+    """The options ``python -m experiments.<module>`` runs with by default (outputs and caches in ``tmp_path``)."""
+    parser = experiment_parser(module.__name__.rsplit(".", 1)[1], "")
+    if hasattr(module, "options"):
+        module.options(parser)
+    return finish_args(parser.parse_args(["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"),
+                                          "--cache-dir", str(tmp_path / "cache"), *extra]), [])
+
+
+def folders(specs, data):
+    return [run_dir("runs", run_settings(spec, data, seed=0)).name for spec in specs]
+
+
+@pytest.fixture(scope="module")
+def built_in(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("identity")
+    return tmp, colorization_data(default_args(lr_sweep, tmp))
+
+
+@pytest.mark.parametrize("module", [lr_sweep, optimizers, deep, unet, denoise, color_classes],
+                         ids=lambda m: m.__name__)
+def test_the_paintings_experiments_default_runs_are_the_committed_ones(built_in, module):
+    tmp, paintings = built_in
+    args = default_args(module, tmp)
+    if module is denoise:
+        found = folders(denoise.SPECS, denoise.noisy_data(args))
+    elif module is color_classes:
+        found = folders([color_classes.MSE_SPEC], paintings) + folders([color_classes.classes_spec()],
+                                                                      color_classes.class_data(paintings))
+    else:
+        found = folders(module.specs(args) if hasattr(module, "specs") else module.SPECS, paintings)
+    name = module.__name__.rsplit(".", 1)[1]
+    assert found == COMMITTED[name]
+    assert all((ROOT / "runs" / folder / "result.json").is_file() for folder in found)
+
+
+@pytest.mark.slow
+def test_the_vae_and_inception_default_runs_are_the_committed_ones(tmp_path):
+    args = default_args(vae_fruits, tmp_path)
+    assert folders(vae_fruits.specs(args), vae_fruits.fruit_data(args)) == COMMITTED["vae_fruits"]
+    args = default_args(inception, tmp_path, "--no-pretrained")  # the committed figures' random frozen encoder
+    assert folders(inception.SPECS, inception.feature_data(args)) == COMMITTED["inception"]
+    assert all((ROOT / "runs" / folder / "result.json").is_file()
+               for folder in COMMITTED["vae_fruits"] + COMMITTED["inception"])

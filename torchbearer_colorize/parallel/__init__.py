@@ -1,1 +1,0 @@
-"""Opt-in multi-device training: torchrun/DDP (:mod:`.distributed`) and ``--devices`` workers (:mod:`.devices`)."""

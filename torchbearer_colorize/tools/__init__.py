@@ -1,1 +1,0 @@
-"""Tools beside the report: colorize your own photos, the benchmark."""
