@@ -2,7 +2,7 @@
 
 Read from their one source, the package data file ``fidelity.md`` beside this module (its opening
 lines describe the shape). ``docs/fidelity.md`` is rendered from it (``python -m
-torchbearer_colorize.fidelity``; a test checks it is current), ``figures/REPORT.md`` links the
+torchbearer_colorize.report.fidelity``; a test checks it is current), ``figures/REPORT.md`` links the
 table, and each experiment's table lists its topics.
 """
 import re
@@ -57,7 +57,7 @@ HEADER = """# Fidelity notes
 Every place where the report (the English restatement of the original Persian homework report)
 is silent, ambiguous or wrong, and what this package does instead.
 Generated from `torchbearer_colorize/report/fidelity.md`, the one source of truth, by
-`python -m torchbearer_colorize.fidelity`; `figures/REPORT.md` links this table.
+`python -m torchbearer_colorize.report.fidelity`; `figures/REPORT.md` links this table.
 
 """
 
