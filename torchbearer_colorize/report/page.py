@@ -121,7 +121,7 @@ def describe_denoise(summary, runs):
     run = runs[0]
     if not has(run, "sharpness_half"):
         return ""
-    gain = run.stat("metrics.psnr").mean - run.reference("baseline", "psnr").mean
+    gain = v.psnr_gain(run).mean
     return (f"The dots are {'removed' if gain > 0 else 'not removed'} (PSNR {gain:+.1f} dB over the noisy input); "
             f"sharpness {share_text(run, 'sharpness_half')} of the clean image's.")
 
@@ -139,7 +139,7 @@ def describe_vae_fruits(summary, runs):
     run = runs[0]
     if not has(run, "mse"):
         return ""
-    explained = v.Stat([1 - r["metrics"]["mse"] / r["references"]["baseline"]["mse"] for r in run.results])
+    explained = v.explained_variance(run)
     return (f"Reconstructions explain {v.percent(explained)} of the pixel variance around the training-set mean "
             "image. The noisy-codes figure states the size of the noise it adds (from the encoder's logvar).")
 

@@ -405,6 +405,16 @@ def still_falling(summary, claim, key, slower_than=None):
                    ours.split(": ", 1)[1])
 
 
+def psnr_gain(run):
+    """Over seeds: how many dB the run's test PSNR lies above its baseline's (for the denoiser, the noisy input)."""
+    return Stat([r["metrics"]["psnr"] - r["references"]["baseline"]["psnr"] for r in run.results])
+
+
+def explained_variance(run):
+    """Over seeds: 1 - the run's test MSE / its baseline's (for the VAE, the training-set mean image's)."""
+    return Stat([1 - r["metrics"]["mse"] / r["references"]["baseline"]["mse"] for r in run.results])
+
+
 def denoiser_fairly_good_not_sharp(summary):
     claim = "the denoiser is fairly good but not sharp"
     measure = (f"PSNR at least {GOOD_DB:g} dB above the noisy input's, and {SHARPNESS} below {SHARP_SHARE:.0%}, "
@@ -412,7 +422,7 @@ def denoiser_fairly_good_not_sharp(summary):
     run = summary.get("denoise", "denoise")
     if not has_measure(run, "sharpness_half"):
         return Verdict(claim, "", "", "not run", measure)
-    gain = Stat([r["metrics"]["psnr"] - r["references"]["baseline"]["psnr"] for r in run.results])
+    gain = psnr_gain(run)
     share = share_of_truth(run, "sharpness_half")
     found = [versus(gain, GOOD_DB), versus(share, SHARP_SHARE)]
     ours = (f"PSNR {run.stat('metrics.psnr')} dB vs the noisy input's {run.reference('baseline', 'psnr')} "
@@ -442,7 +452,7 @@ def vae_acceptable(summary):
     run = summary.get("vae_fruits", "beta-VAE")
     if not has_measure(run, "mse"):
         return Verdict(claim, "", "", "not run", measure)
-    explained = Stat([1 - r["metrics"]["mse"] / r["references"]["baseline"]["mse"] for r in run.results])
+    explained = explained_variance(run)
     ours = (f"per-pixel MSE {run.stat('metrics.mse')} vs the training-set mean image's "
             f"{run.reference('baseline', 'mse')}: {percent(explained)} of the variance explained; SSIM "
             f"{run.stat('metrics.ssim')} vs {run.reference('baseline', 'ssim')}")
