@@ -159,12 +159,12 @@ def compare(args, color, classes, class_result):
         "fidelity notes (docs/fidelity.md): " + "; ".join(note.topic for note in fidelity.notes_for(NAME)),
     )
     title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
-    markdown = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
+    table = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
     caption = f"{NAME}: gray / MSE / classification / truth\n{color.label}{smoke_test(args)}"
     comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
-    print(markdown)
+    print(table.markdown())
     print(f"comparison table and figure written to {args.out}/")
     shared = {"baseline_label": GRAY_COPY, "baseline": references["gray"], "truth": references["truth"]}
     return [{**mse_result, "run": MSE_SPEC.name, "metrics": mse_scores, "references": shared},

@@ -19,7 +19,8 @@ from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.features import FeatureDataset, cached_features
 from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder
-from torchbearer_colorize.models.inception import NOT_PRETRAINED, calibrate_batchnorm
+from torchbearer_colorize.models.inception import calibrate_batchnorm
+from torchbearer_colorize.report.summary import NOT_PRETRAINED
 from torchbearer_colorize.training import RunSpec, TaskData
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings

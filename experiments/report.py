@@ -26,10 +26,9 @@ from torchbearer_colorize.training.cli import (default_runs_dir, device, devices
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.models import load_encoder
-from torchbearer_colorize.models.inception import NOT_PRETRAINED
 from torchbearer_colorize.report import figures as plots
 from torchbearer_colorize.report.page import render_checks, render_report, sync_readme
-from torchbearer_colorize.report.verdicts import collect, display_name
+from torchbearer_colorize.report.summary import NOT_PRETRAINED, collect
 
 from . import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
 
@@ -140,20 +139,20 @@ def run_all(args):
             results.setdefault(name, {})[seed] = module.main(
                 experiment_argv(name, root_kind, args, seed, out, random_encoder))
         if len(seeds) > 1 and is_main():
-            combine_tables(args.out / name, seeds)
+            combine_tables(args.out / name, {seed: results[name][seed][0]["table"] for seed in seeds})
     return results
 
 
-def combine_tables(folder, seeds):
-    """``folder``'s ``table_seeds.md``/``.csv``: its table over all ``seeds``. The first seed's own table and
-    figures stay where the experiment alone writes them (so rerunning it rewrites them byte for byte), the
-    other seeds' go to ``seed<N>/``."""
-    texts = {seed: (folder / (f"seed{seed}" if seed != seeds[0] else "") / "table.csv").read_text() for seed in seeds}
-    title, _, rest = (folder / "table.md").read_text().split("\n\n", 2)
-    notes = [re.sub(r", seed \d+$", "", line[2:]) for line in rest.splitlines() if line.startswith("- ")]
-    columns, rows = tables.combine_seeds(texts)
+def combine_tables(folder, by_seed):
+    """``folder``'s ``table_seeds.md``/``.csv``: the experiment's table over all seeds (``{seed: Table}``, as
+    the experiment returned them). The first seed's own table and figures stay where the experiment alone
+    writes them (so rerunning it rewrites them byte for byte), the other seeds' go to ``seed<N>/``."""
+    seeds = list(by_seed)
+    first = by_seed[seeds[0]]
+    notes = [re.sub(r", seed \d+$", "", note) for note in first.notes]
+    columns, rows = tables.combine_seeds(by_seed)
     seed_list = ", ".join(map(str, seeds))
-    tables.write_table(folder, f"{title[2:]}, seeds {seed_list}", rows, [
+    tables.write_table(folder, f"{first.title}, seeds {seed_list}", rows, [
         f"seeds {seed_list}: each measure is the mean over the seeds and its `_std` column the sample standard "
         "deviation; unstable (and beats_baseline where the seeds differ): in how many seeds; other cells that "
         f"differ between seeds are joined by '/'; each seed's own table: table.md (seed {seeds[0]}) and "
@@ -188,7 +187,7 @@ def comparison_figure(summary, out):
     for run, label in found:
         prediction = run.first["sample_rows"][1][1]
         if prediction.shape[0] == inputs[1].shape[0]:
-            rows.append((label + (" (encoder NOT pretrained)" if display_name(run) != run.run else ""), prediction))
+            rows.append((label + (" (encoder NOT pretrained)" if run.not_pretrained else ""), prediction))
     rows.append(("ground truth", truth[1]))
     plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer\n"
                                                     f"{found[0][0].first['data']}")

@@ -62,7 +62,8 @@ import numpy as np
 import torch
 from IPython.display import Image, Markdown, display
 
-from torchbearer_colorize.report.verdicts import collect, verdicts
+from torchbearer_colorize.report.summary import collect
+from torchbearer_colorize.report.verdicts import verdicts
 
 device = "cuda" if DEVICE == "auto" and torch.cuda.is_available() else ("cpu" if DEVICE == "auto" else DEVICE)
 print(f"repository {ROOT}; device {device}; QUICK = {QUICK}")

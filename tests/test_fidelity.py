@@ -43,7 +43,8 @@ def test_the_source_is_package_data_found_through_the_package():
     assert fidelity.parse(source.read_text(encoding="utf-8")) == fidelity.NOTES
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
-    assert "fidelity.md" in setup["options.package_data"]["torchbearer_colorize.report"].split()
+    shipped = [name.strip() for name in setup["options.package_data"]["torchbearer_colorize.report"].split(",")]
+    assert "fidelity.md" in shipped and "*.template" in shipped  # the pages' templates ship too
 
 
 def test_the_notes_load_from_a_copy_of_the_package_outside_the_repository(tmp_path):

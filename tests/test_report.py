@@ -6,7 +6,8 @@ import pytest
 from experiments import report as report_command
 from torchbearer_colorize.report.reported import REPORTED
 from torchbearer_colorize.report.page import readme_block, render_checks, render_report, sync_readme
-from torchbearer_colorize.report.verdicts import Stat, collect, relation, verdicts
+from torchbearer_colorize.report.summary import Stat, collect, relation
+from torchbearer_colorize.report.verdicts import verdicts
 
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
 

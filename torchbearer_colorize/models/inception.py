@@ -13,7 +13,6 @@ from .colorizers import up
 INPUT_SIZE = 299
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-NOT_PRETRAINED = "encoder NOT pretrained (random frozen weights)"  # in every row and figure of a random encoder
 FEATURES = 2048
 PRETRAINED = Inception_V3_Weights.IMAGENET1K_V1
 

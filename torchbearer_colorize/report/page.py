@@ -3,15 +3,18 @@ measure, threshold and numbers; every run's settings), from a :class:`.verdicts.
 
 Every number on the page comes from the runs; every sentence that states a direction (above, below,
 flat, sharper) is computed from them. The report's own numbers appear only in its column, with its
-digits. The experiments' full tables are linked (``<experiment>/table.md``), as are the fidelity notes.
+digits. The experiments' full tables are linked (``<experiment>/table.md``), as are the fidelity notes. The
+pages' fixed prose is in their templates beside this module (``report.md.template``, ``checks.md.template``).
 """
 import datetime
 import re
+from importlib.resources import files
+from string import Template
 
-from ..models.inception import NOT_PRETRAINED
 from . import verdicts as v
 from .figures import slug
 from .reported import reported
+from .summary import NOT_PRETRAINED, has_measure as has, percent, relation, run_key, share_of_truth, versus
 from .tables import UNSTABLE_FACTOR, fmt, markdown_table, settings_text
 
 FIDELITY_LINK = "../docs/fidelity.md"  # from figures/REPORT.md
@@ -19,15 +22,6 @@ CHECKS = "checks.md"
 # The fidelity notes that change how the results read, summarised on the page (the rest are linked).
 KEY_CHOICES = ("paintings data set", "random (not pretrained) encoder", "learning-rate sweep, run 3",
                "small architecture", "VAE loss", "beta, epochs, batch size of the VAE")
-MEASURES = (
-    "PSNR (dB) and SSIM: each test prediction against its truth (scikit-image, data range 1), averaged over "
-    "the test images; colourfulness: Hasler-Suesstrunk (gray scores 0); **sharpness**: the mean gradient of "
-    "the Lab lightness after averaging 2 x 2 blocks (blur lowers it, a stride-2 checkerboard averages out of "
-    "it), as a share of the truth's; **hue spread**: the chroma-weighted circular standard deviation of the "
-    "hue over all test pixels (0: one hue everywhere); **Lab spread**: the standard deviation of L*, a*, b* "
-    "over all test pixels (0: one flat colour); **beats its baseline**: test MSE below the input copied as "
-    f"the prediction (for the VAE, the training-set mean image). Thresholds: [{CHECKS}]({CHECKS}).")
-
 SECTIONS = (  # (heading, experiment, what ran, in words); each is followed by its settings read from the runs
     ("### Learning-rate sweep (question 4)", "lr_sweep", "The small colorizer at four learning rates."),
     ("### Optimizers (question 4)", "optimizers", "SGD and Adadelta beside Adam."),
@@ -43,17 +37,17 @@ SECTIONS = (  # (heading, experiment, what ran, in words); each is followed by i
 )
 
 
+def template(name):
+    return Template(files(__package__).joinpath(f"{name}.template").read_text(encoding="utf-8"))
+
+
 def share_text(run, key):
-    return v.percent(v.share_of_truth(run, key))
+    return percent(share_of_truth(run, key))
 
 
-def word(relation, below, above):
-    """``below``/``above`` for a ``verdicts.relation``; "within noise of" otherwise."""
-    return {"below": below, "above": above}.get(relation, "within noise of")
-
-
-def has(run, key):
-    return v.has_measure(run, key)
+def word(found, below, above):
+    """``below``/``above`` for a ``summary.relation``; "within noise of" otherwise."""
+    return {"below": below, "above": above}.get(found, "within noise of")
 
 
 # ---- what each section's pictures show (computed) -------------------------------------------------
@@ -62,16 +56,16 @@ def describe_lr_sweep(summary, runs):
     sentences = []
     measured = [r for r in runs if has(r, "lab_spread")]
     if measured:
-        flattest = min(measured, key=lambda r: v.share_of_truth(r, "lab_spread").mean)
-        share = v.share_of_truth(flattest, "lab_spread")
+        flattest = min(measured, key=lambda r: share_of_truth(r, "lab_spread").mean)
+        share = share_of_truth(flattest, "lab_spread")
         name, rgb = v.mean_colour(flattest.first["metrics"])
-        flat = "one flat colour" if v.versus(share, v.FLAT_SHARE) == "below" else "not flat"
-        sentences.append(f"{flattest.run}'s predictions are {flat}: Lab spread {v.percent(share)} of the truth's, "
+        flat = "one flat colour" if versus(share, v.FLAT_SHARE) == "below" else "not flat"
+        sentences.append(f"{flattest.run}'s predictions are {flat}: Lab spread {percent(share)} of the truth's, "
                          f"mean colour {name} ({rgb}).")
-        sharp = [(r, v.share_of_truth(r, "sharpness_half")) for r in measured if r is not flattest]
+        sharp = [(r, share_of_truth(r, "sharpness_half")) for r in measured if r is not flattest]
         if sharp:
             blurriest = min(sharp, key=lambda pair: pair[1].mean)[0]
-            sentences.append("Sharpness: " + ", ".join(f"{r.run} {v.percent(s)}" for r, s in sharp)
+            sentences.append("Sharpness: " + ", ".join(f"{r.run} {percent(s)}" for r, s in sharp)
                              + f" of the truth's; the blurriest is {blurriest.run}.")
     return " ".join(sentences)
 
@@ -90,9 +84,9 @@ def describe_optimizers(summary, runs):
 def describe_pair(run, small, label):
     if not (has(run, "sharpness_half") and has(small, "sharpness_half")):
         return ""
-    a, b = v.share_of_truth(run, "sharpness_half"), v.share_of_truth(small, "sharpness_half")
-    return (f"{label}'s pictures are {word(v.relation(a, b), 'blurrier than', 'sharper than')} the small net's: "
-            f"sharpness {v.percent(a)} vs {v.percent(b)} of the truth's.")
+    a, b = share_of_truth(run, "sharpness_half"), share_of_truth(small, "sharpness_half")
+    return (f"{label}'s pictures are {word(relation(a, b), 'blurrier than', 'sharper than')} the small net's: "
+            f"sharpness {percent(a)} vs {percent(b)} of the truth's.")
 
 
 def describe_deep(summary, runs):
@@ -110,7 +104,7 @@ def describe_unet(summary, runs):
 def describe_inception(summary, runs):
     run = runs[0]
     text = ("The encoder is NOT pretrained (random frozen weights): the decoder colours from random features, "
-            "so this says nothing about ImageNet features. " if NOT_PRETRAINED in run.first["data"] else "")
+            "so this says nothing about ImageNet features. " if run.not_pretrained else "")
     if has(run, "mse"):
         text += (f"Test MSE {run.stat('metrics.mse')} vs the gray copy's {run.reference('baseline', 'mse')}: it "
                  f"{'beats' if v.baseline_cell(run) == 'yes' else 'does not beat'} it.")
@@ -131,7 +125,7 @@ def describe_color_classes(summary, runs):
         return ""
     mse, classes = runs
     a, b = classes.stat("metrics.chroma"), mse.stat("metrics.chroma")
-    return (f"Classification's colours are {word(v.relation(a, b), 'duller', 'more saturated')} than MSE's "
+    return (f"Classification's colours are {word(relation(a, b), 'duller', 'more saturated')} than MSE's "
             f"(mean chroma {a} vs {b}; the truth's {fmt(mse.first['references']['truth']['chroma'])}).")
 
 
@@ -140,7 +134,7 @@ def describe_vae_fruits(summary, runs):
     if not has(run, "mse"):
         return ""
     explained = v.explained_variance(run)
-    return (f"Reconstructions explain {v.percent(explained)} of the pixel variance around the training-set mean "
+    return (f"Reconstructions explain {percent(explained)} of the pixel variance around the training-set mean "
             "image. The noisy-codes figure states the size of the noise it adds (from the encoder's logvar).")
 
 
@@ -159,7 +153,7 @@ def first_names(summary):
     """{run key: (experiment, run name)} of each distinct run's first appearance."""
     found = {}
     for (experiment, name), run in summary.runs.items():
-        found.setdefault(v.run_key(run.first), (experiment, name))
+        found.setdefault(run_key(run.first), (experiment, name))
     return found
 
 
@@ -174,8 +168,8 @@ def headline_table(summary):
     rows = []
     for (experiment, name), run in summary.runs.items():
         numbers = reported(experiment, name)
-        shown = v.display_name(run)
-        original = first[v.run_key(run.first)]
+        shown = run.display_name
+        original = first[run_key(run.first)]
         if original != (experiment, name):
             shown += f" (= {original[1]})"
         if len(run.results) < summary.seeds_per_run():  # color_classes: the first seed only
@@ -231,7 +225,7 @@ def caveats(summary, seeds, quick):
     if fewer and len(seeds) > 1:
         lines[-1] += f" Trained at the first seed only: {', '.join(fewer)}."
     inception = summary.get("inception", "inception")
-    if inception and NOT_PRETRAINED in inception.first["data"]:
+    if inception and inception.not_pretrained:
         lines.append("**Inception encoder NOT pretrained**: no ImageNet weights offline, so a random frozen "
                      "encoder stands in; its verdict is 'not comparable'.")
     lines.append("**Machines**: " + "; ".join(machines_lines(summary)) + f". {summary.n_runs} distinct runs, "
@@ -255,7 +249,7 @@ def figure_links(out, experiment, runs, summary, shown_runs):
         link("test_loss.png", "test loss per epoch")
     link("test_loss_vs_lr.png", "final test loss against the learning rate")
     for run in runs:
-        key = v.run_key(run.first)
+        key = run_key(run.first)
         if key in shown_runs:  # the same run under another name (Adam = lr 0.001): shown once
             continue
         shown_runs.add(key)
@@ -274,45 +268,35 @@ def choices_lines(notes):
     return [f"- **{topic}**: {by_topic[topic].code}" for topic in KEY_CHOICES if topic in by_topic]
 
 
+def section(out, summary, heading, experiment, text, shown_runs):
+    """One experiment's section of REPORT.md: what ran, what its pictures show, its figures."""
+    runs = summary.of(experiment)
+    if not runs:
+        return f"{heading}\n\nNot run in this invocation (`--only`).\n\n"
+    described = DESCRIBE[experiment](summary, runs)
+    ran = f"Ran: {settings_text([r.first['settings'] for r in runs])}; [table]({experiment}/{table_name(runs[0])})."
+    links = "".join(f"{link}\n" for link in figure_links(out, experiment, runs, summary, shown_runs))
+    return f"{heading}\n\n{' '.join(p for p in (text, ran, described) if p)}\n\n{links}\n"
+
+
 def render_report(summary, *, out, command, seeds, notes, quick=False, date=None):
     """REPORT.md (to be written in ``out``, beside the experiments' folders) as a string; its one line that
     names the ``command`` and the ``date`` (today's, by default) starts with "Generated "."""
-    found = v.verdicts(summary)
     checks = v.baseline_checks(summary)
     beaten = sum(cell == "yes" for _, cell in checks)
-    parts = [
-        "# The report, regenerated", "",
-        f"Generated on {date or datetime.date.today().isoformat()} by `{command}` from the run store: every number is computed from those runs; the report's "
-        f"column holds its own numbers on its own data. Every check with its measure, threshold and numbers, and "
-        f"every run's settings: [{CHECKS}]({CHECKS}); every choice where the report is silent: "
-        f"[fidelity notes]({FIDELITY_LINK}).", "",
-        "## What we found", "",
-        *caveats(summary, seeds, quick), "",
-        "The report's conclusions, against ours:", "",
-        *(found_line(verdict) for verdict in found), "",
-    ]
-    if checks:
-        parts += [f"Beyond the report: {beaten} of the {len(checks)} distinct models beat their baseline on test "
-                  "MSE (the less colourful the images, the higher the gray copy's bar).", ""]
-    parts += ["## Headline", "", headline_table(summary), "## Measures", "", MEASURES, ""]
-    if (out / "comparison.png").exists():
-        parts += ["## The same test images through every colorizer", "",
-                  "![gray input, each colorizer, the truth](comparison.png)", ""]
-    parts += ["## Experiments", ""]
     shown_runs = set()
-    for heading, experiment, text in SECTIONS:
-        runs = summary.of(experiment)
-        if not runs:
-            parts += [heading, "", "Not run in this invocation (`--only`).", ""]
-            continue
-        described = DESCRIBE[experiment](summary, runs)
-        ran = f"Ran: {settings_text([r.first['settings'] for r in runs])}; [table]({experiment}/{table_name(runs[0])})."
-        parts += [heading, "", " ".join(p for p in (text, ran, described) if p), "",
-                  *figure_links(out, experiment, runs, summary, shown_runs), ""]
-    parts += ["## Choices that change how the results read", "",
-              f"From the [fidelity notes]({FIDELITY_LINK}) (the report says nothing, or something ambiguous):", "",
-              *choices_lines(notes), ""]
-    return "\n".join(str(p) for p in parts)
+    return template("report.md").substitute(
+        date=date or datetime.date.today().isoformat(), command=command, checks=CHECKS, fidelity=FIDELITY_LINK,
+        caveats="\n".join(caveats(summary, seeds, quick)),
+        found="\n".join(found_line(verdict) for verdict in v.verdicts(summary)),
+        beyond=(f"Beyond the report: {beaten} of the {len(checks)} distinct models beat their baseline on test MSE "
+                "(the less colourful the images, the higher the gray copy's bar).\n\n" if checks else ""),
+        headline=headline_table(summary),
+        comparison=("## The same test images through every colorizer\n\n"
+                    "![gray input, each colorizer, the truth](comparison.png)\n\n"
+                    if (out / "comparison.png").exists() else ""),
+        sections="".join(section(out, summary, *entry, shown_runs) for entry in SECTIONS),
+        choices="\n".join(choices_lines(notes)))
 
 
 # ---- checks.md ------------------------------------------------------------------------------------
@@ -336,27 +320,18 @@ def render_checks(summary):
     checks; every run's settings and the machines."""
     found = v.verdicts(summary)
     checks = v.baseline_checks(summary)
-    parts = [
-        "# Every check, with its measure and threshold", "",
-        "Beside [REPORT.md](REPORT.md), from the same runs. Each verdict is computed by a rule in "
-        "`torchbearer_colorize/report/verdicts.py` from the numbers in its row.", "",
-        markdown_table(["the report concludes", "the report's numbers", "ours", "measure and threshold", "verdict"],
-                       [[x.claim, x.report or "—", x.ours or "—", x.measure, f"**{x.verdict}**"] for x in found]),
-    ]
-    if checks:
-        parts += ["Beyond the report: does each distinct model beat its baseline (test MSE)?", "",
-                  markdown_table(["model", "ours", "verdict"],
-                                 [[f"{r.experiment}: {v.display_name(r)} vs the {baseline_name(r)}",
-                                   f"MSE {r.stat('metrics.mse')} vs {r.reference('baseline', 'mse')}",
-                                   f"**{ {'yes': 'beats it', 'no': 'does not beat it'}.get(cell, cell) }**"]
-                                  for r, cell in checks])]
-    parts += ["## Settings of every run", "",
-              "Wall time: the run's training (its epochs, test passes included). Peak memory: the peak resident "
-              "memory of the process that trained the run (one process trains several runs here, so it includes "
-              f"what ran before). Unstable: a later epoch's test loss above {UNSTABLE_FACTOR}x the best.", "",
-              settings_table(summary), "Machines and library versions:", "",
-              *(f"- {line}" for line in machines_lines(summary)), ""]
-    return "\n".join(str(p) for p in parts)
+    baselines = markdown_table(["model", "ours", "verdict"], [
+        [f"{r.experiment}: {r.display_name} vs the {baseline_name(r)}",
+         f"MSE {r.stat('metrics.mse')} vs {r.reference('baseline', 'mse')}",
+         f"**{ {'yes': 'beats it', 'no': 'does not beat it'}.get(cell, cell) }**"] for r, cell in checks])
+    return template("checks.md").substitute(
+        verdicts=markdown_table(["the report concludes", "the report's numbers", "ours", "measure and threshold",
+                                 "verdict"],
+                                [[x.claim, x.report or "—", x.ours or "—", x.measure, f"**{x.verdict}**"] for x in found]),
+        baselines=(f"Beyond the report: does each distinct model beat its baseline (test MSE)?\n\n{baselines}\n"
+                   if checks else ""),
+        unstable=UNSTABLE_FACTOR, settings=settings_table(summary),
+        machines="\n".join(f"- {line}" for line in machines_lines(summary)))
 
 
 # ---- the README's copy ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import csv
 import io
 import math
 import statistics
+from dataclasses import dataclass
 
 from ..atomic import write_text
 
@@ -92,22 +93,38 @@ def to_markdown(rows, columns=COLUMNS):
     return markdown_table(columns, [[fmt(r[c]) for c in columns] for r in rows])
 
 
+def cells(rows, columns=COLUMNS):
+    """``rows`` as the CSV holds them: each of ``columns`` as text ("" for None)."""
+    return [{c: "" if r[c] is None else str(r[c]) for c in columns} for r in rows]
+
+
 def to_csv(rows, columns=COLUMNS):
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows({c: ("" if r[c] is None else r[c]) for c in columns} for r in rows)
+    writer.writerows(cells(rows, columns))
     return buffer.getvalue()
 
 
+@dataclass
+class Table:
+    """What an experiment's ``table.md`` and ``table.csv`` are written from."""
+    title: str
+    rows: list
+    notes: tuple = ()
+    columns: tuple = COLUMNS
+
+    def markdown(self):
+        md = f"# {self.title}\n\n" + to_markdown(self.rows, self.columns)
+        return md + ("\n" + "\n".join(f"- {n}" for n in self.notes) + "\n" if self.notes else "")
+
+
 def write_table(out_dir, title, rows, notes=(), columns=COLUMNS, name="table"):
-    """``<name>.md`` (title, table, notes) and ``<name>.csv`` in ``out_dir``."""
-    md = f"# {title}\n\n" + to_markdown(rows, columns)
-    if notes:
-        md += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-    write_text(out_dir / f"{name}.md", md)
+    """``<name>.md`` (title, table, notes) and ``<name>.csv`` in ``out_dir``; returns the :class:`Table`."""
+    table = Table(title, rows, tuple(notes), tuple(columns))
+    write_text(out_dir / f"{name}.md", table.markdown())
     write_text(out_dir / f"{name}.csv", to_csv(rows, columns))
-    return md
+    return table
 
 
 MEASURES = ("test_loss", "train_loss", "best_test_loss", "test_mse", "test_psnr", "test_ssim", "colourfulness",
@@ -115,23 +132,23 @@ MEASURES = ("test_loss", "train_loss", "best_test_loss", "test_mse", "test_psnr"
 
 
 def combine_seeds(tables):
-    """One table from the same experiment's ``table.csv`` texts of several seeds (``{seed: text}``), rows
-    matched by run: each of MEASURES as its mean plus a ``<name>_std`` column (sample standard deviation),
-    ``unstable`` and a differing ``beats_baseline`` as "k/n" seeds, other differing cells joined by "/".
-    Returns ``(columns, rows)``."""
-    parsed = {seed: list(csv.DictReader(io.StringIO(text))) for seed, text in tables.items()}
+    """One table from the same experiment's tables of several seeds (``{seed: Table}``), rows matched by
+    run and read as their CSV cells: each of MEASURES as its mean plus a ``<name>_std`` column (sample
+    standard deviation), ``unstable`` and a differing ``beats_baseline`` as "k/n" seeds, other differing
+    cells joined by "/". Returns ``(columns, rows)``."""
+    parsed = {seed: cells(table.rows, table.columns) for seed, table in tables.items()}
     first = next(iter(parsed.values()))
-    header = list(first[0])
+    header = list(next(iter(tables.values())).columns)
     columns = ["run", "seeds"] + [c for name in header[1:] for c in ((name, f"{name}_std") if name in MEASURES
                                                                       else (name,))]
     rows = []
     for i, base in enumerate(first):
-        cells = [rows_of[i] for rows_of in parsed.values()]
-        if any(r["run"] != base["run"] for r in cells):
-            raise ValueError(f"the seeds' tables list different runs: {[r['run'] for r in cells]}")
+        matched = [rows_of[i] for rows_of in parsed.values()]
+        if any(r["run"] != base["run"] for r in matched):
+            raise ValueError(f"the seeds' tables list different runs: {[r['run'] for r in matched]}")
         row = {"run": base["run"], "seeds": ",".join(map(str, parsed))}
         for name in header[1:]:
-            values = [r[name] for r in cells]
+            values = [r[name] for r in matched]
             numbers = [_number(v) for v in values]
             if name in MEASURES and None not in numbers:
                 row[name], row[f"{name}_std"] = statistics.fmean(numbers), spread(numbers)

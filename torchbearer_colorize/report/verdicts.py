@@ -1,22 +1,19 @@
-"""The report's conclusions checked against the runs of every experiment (REPORT.md is rendered from
-them by :mod:`.page`).
+"""The report's conclusions, each checked by a rule against the runs (a :class:`.summary.Summary`); REPORT.md
+and checks.md render them (:mod:`.page`).
 
-Every number comes from the run results; every verdict is computed by a rule written here, on the
-quantity the claim is about (losses, or measures of the test predictions: :mod:`.metrics`). With
-several seeds a difference within one standard deviation is "within noise"; with one seed the spread
-is unknown and every verdict says so.
+Every verdict is computed on the quantity the claim is about (losses, or measures of the test predictions:
+:mod:`.metrics`). With several seeds a difference within one standard deviation is "within noise"; with one
+seed the spread is unknown and every verdict says so.
 """
-import datetime
 import math
-import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from ..color_space import lab_to_rgb, rgb_to_lab
-from ..models.inception import NOT_PRETRAINED
 from .reported import reported
-from .tables import fmt, stability
+from .summary import BEYOND, Stat, has_measure, percent, relation, run_key, share_of_truth, versus
+from .tables import fmt
 
 SMALL = ("lr_sweep", "lr 0.001")  # the report's reference small colorizer: Adam, lr 0.001, 5 epochs
 
@@ -38,118 +35,8 @@ NAMED_COLOURS = {"black": (0, 0, 0), "white": (1, 1, 1), "gray": (.5, .5, .5), "
                  "green": (0, .6, 0), "cyan": (0, 1, 1), "blue": (0, 0, 1), "purple": (.5, 0, .5),
                  "pink": (1, .7, .8)}
 REPORT_FLAT_COLOURS = ("brown", "black")  # the report's "one brown/black colour everywhere"
-BEYOND = "beyond one std over seeds"
 ONE_SEED = "one seed: any difference counts"
 SHARPNESS = "sharpness (half resolution, share of the truth's)"
-
-
-@dataclass
-class Stat:
-    """One quantity over seeds."""
-    values: list
-
-    @property
-    def mean(self):
-        return statistics.fmean(self.values)
-
-    @property
-    def std(self):
-        """Sample standard deviation; None with one seed (the spread is unknown)."""
-        return statistics.stdev(self.values) if len(self.values) > 1 else None
-
-    def __str__(self):
-        if self.std is None:
-            return fmt(self.mean)
-        return f"{fmt(self.mean)} ± {self.std:.2g}"
-
-
-@dataclass
-class RunSummary:
-    experiment: str
-    run: str
-    results: list  # one result dict per seed
-
-    def stat(self, key):
-        """``key`` ("test_loss", "metrics.psnr", ...) over seeds; None when a result lacks it."""
-        values = []
-        for result in self.results:
-            value = result
-            for part in key.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            if value is None:
-                return None
-            values.append(float(value))
-        return Stat(values)
-
-    def reference(self, which, key):
-        """``key`` of the ``which`` ("baseline" or "truth") row's metrics over seeds."""
-        return Stat([result["references"][which][key] for result in self.results])
-
-    def best(self):
-        """The best epoch's test loss over seeds (None without histories) and the best epochs, "/"-joined."""
-        found = [stability(r.get("history", [])) for r in self.results]
-        if any(best is None for best, _, _ in found):
-            return None, "—"
-        return Stat([best for best, _, _ in found]), "/".join(str(epoch) for _, epoch, _ in found)
-
-    def unstable(self):
-        """In how many seeds the run blew up after its best epoch (``tables.stability``)."""
-        return sum(stability(r.get("history", []))[2] for r in self.results)
-
-    @property
-    def first(self):
-        return self.results[0]
-
-
-@dataclass
-class Summary:
-    runs: dict = field(default_factory=dict)  # {(experiment, run): RunSummary}, in report order
-
-    def get(self, experiment, run):
-        return self.runs.get((experiment, run))
-
-    def of(self, experiment):
-        return [r for (e, _), r in self.runs.items() if e == experiment]
-
-    @property
-    def experiments(self):
-        return list(dict.fromkeys(e for e, _ in self.runs))
-
-    def seeds_per_run(self):
-        """The most seeds any run has (1: every verdict rests on one seed)."""
-        return max((len(r.results) for r in self.runs.values()), default=0)
-
-    @property
-    def n_runs(self):
-        """Distinct stored runs (a run shown in two tables counts once)."""
-        return len({run_key(result) for r in self.runs.values() for result in r.results})
-
-    def trained_since(self, moment):
-        """How many distinct runs finished at or after ``moment`` (a timezone-aware datetime)."""
-        return len({run_key(result) for r in self.runs.values() for result in r.results
-                    if datetime.datetime.fromisoformat(result["finished_at"]) >= moment})
-
-    def training_seconds(self):
-        seen = {}
-        for r in self.runs.values():
-            for result in r.results:
-                seen[run_key(result)] = result["seconds"]
-        return sum(seen.values())
-
-
-def run_key(result):
-    return tuple(sorted((k, str(v)) for k, v in result["settings"].items()))
-
-
-def collect(results):
-    """{experiment: {seed: [result, ...]}} -> Summary."""
-    summary = Summary()
-    for experiment, by_seed in results.items():
-        for seed_results in by_seed.values():
-            for result in seed_results:
-                key = (experiment, result["run"])
-                summary.runs.setdefault(key, RunSummary(experiment, result["run"], [])).results.append(result)
-    return summary
 
 
 # ---- verdicts -------------------------------------------------------------------------------------
@@ -168,36 +55,12 @@ class Verdict:
     key: str = ""  # the deciding numbers in a few words, for the one-line summary
 
 
-def relation(a, b):
-    """How ``a`` compares with ``b`` (two Stats): "below", "above" or "within noise" (|difference|
-    no larger than the larger of the two standard deviations; only with several seeds)."""
-    spreads = [s for s in (a.std, b.std) if s is not None]
-    if spreads and abs(a.mean - b.mean) <= max(spreads):
-        return "within noise"
-    return "below" if a.mean < b.mean else "above"
-
-
-def versus(a, threshold):
-    """``relation`` of a Stat with a fixed number."""
-    return relation(a, Stat([threshold]))
-
-
 def verdict_of(found, expected):
     """"agrees" when every relation in ``found`` is the ``expected`` one, "disagrees" when any is the
     opposite, else "within noise"."""
     if all(f == e for f, e in zip(found, expected)):
         return "agrees"
     return "within noise" if all(f in (e, "within noise") for f, e in zip(found, expected)) else "disagrees"
-
-
-def percent(stat):
-    """A share (a Stat) as a percentage, with its std over seeds when known."""
-    return f"{stat.mean:.0%}" + (f" ± {stat.std:.0%}" if stat.std is not None else "")
-
-
-def display_name(run):
-    """A run's name as the page shows it: the inception run says its encoder was not pretrained."""
-    return f"{run.run} (encoder NOT pretrained)" if NOT_PRETRAINED in run.first["data"] else run.run
 
 
 def loss(summary, experiment, run):
@@ -233,7 +96,7 @@ def pairwise(summary, claim, a, b, expected):
     stat_a, stat_b = loss(summary, *a), loss(summary, *b)
     if stat_a is None or stat_b is None:
         return Verdict(claim, "", "", "not run")
-    name_a = display_name(summary.get(*a))
+    name_a = summary.get(*a).display_name
     ours = f"{name_a}: {stat_a}; {b[1]}: {stat_b}"
     report = f"{a[1]}: {report_loss(*a)}; {b[1]}: {report_loss(*b)}"
     return Verdict(claim, report, ours, verdict_of([relation(stat_a, stat_b)], [expected]), runs=(a, b),
@@ -251,15 +114,6 @@ def adam_beats_the_others(summary):
     verdict = ("agrees" if all(p.verdict == "agrees" for p in pairs)
                else "; ".join(f"vs {o}: {p.verdict}" for o, p in zip(others, pairs)))
     return Verdict(claim, report, ours, verdict, runs=tuple(("optimizers", n) for n in names), key=ours)
-
-
-def share_of_truth(run, key):
-    """``key`` of a run's test predictions as a share of the ground truth's, over seeds."""
-    return Stat([r["metrics"][key] / r["references"]["truth"][key] for r in run.results])
-
-
-def has_measure(run, key):
-    return run is not None and run.stat(f"metrics.{key}") is not None
 
 
 def image_comparison(summary, claim, a, b, measures, report):
@@ -495,7 +349,7 @@ def verdicts(summary):
     inception = pairwise(summary, "the frozen-inception net's test loss is above the small net's",
                          ("inception", "inception"), SMALL, "above")
     run = summary.get("inception", "inception")
-    if run and NOT_PRETRAINED in run.first["data"]:
+    if run and run.not_pretrained:
         inception.verdict = f"not comparable: the encoder was not pretrained (ours {inception.verdict})"
     found = [
         extreme_of_sweep(summary, "lowest", "lr 0.001", "lr 1e-3 has the lowest test loss of the sweep"),

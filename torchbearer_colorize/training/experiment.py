@@ -181,9 +181,10 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
     topics = "; ".join(note.topic for note in fidelity.notes_for(experiment))
     if topics:
         notes += (f"fidelity notes (docs/fidelity.md): {topics}",)
-    markdown = tables.write_table(out, title, rows, notes, columns)
-    print(markdown)
+    table = tables.write_table(out, title, rows, notes, columns)
+    print(table.markdown())
     print(f"tables, figures and result JSONs written to {out}/")
     for result in results:  # reusable: tbc-colorize PHOTO --checkpoint ...
         print(f"checkpoint of {result['run']}: {run_dir(args.runs_dir, result['settings']) / 'model.pt'}")
+        result["table"] = table  # in memory only, like sample_rows: the report's table over seeds
     return results
