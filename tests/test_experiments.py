@@ -7,7 +7,7 @@ import pytest
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli
 from torchbearer_colorize.report import figures
-from torchbearer_colorize.training.experiment import GRAY_COPY, TRUTH
+from torchbearer_colorize.training.experiment import GRAY_COPY, IN_MEMORY, TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")
 
@@ -48,7 +48,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         assert (out / f"{name}_loss.png").exists() and (out / f"{name}_samples.png").exists()
         written = json.loads((out / "results" / f"{name}.json").read_text())  # nan (a gray copy's hue) != nan
         assert json.dumps(written, sort_keys=True) == json.dumps(
-            {key: value for key, value in result.items() if key != "sample_rows"}, sort_keys=True)
+            {key: value for key, value in result.items() if key not in IN_MEMORY}, sort_keys=True)
         assert row["best_epoch"] == "1" and row["unstable"] == "False"  # one epoch: the best, nothing after it
         assert float(row["best_test_loss"]) == stored[float(row["lr"])]["history"][0]["test_loss"]
     assert rows[1]["report_test_loss"] == "0.0028" and rows[2]["report_train_loss"] == "0.0444"

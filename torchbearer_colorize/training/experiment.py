@@ -26,6 +26,8 @@ TABLE_NOTES = (
     "test loss: the model after the last epoch, evaluated on the test split",
     "report columns: the numbers the report printed for these settings, on its own data",
 )
+# What a returned result holds beyond its JSON (in memory only): the sample grid's rows and the table
+IN_MEMORY = ("sample_rows", "table")
 GRAY_COPY = "gray copy (baseline)"  # the colorization tables' baseline row: the gray input as the prediction
 TRUTH = "ground truth (reference)"
 METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
