@@ -26,17 +26,13 @@ class KLDivergence(Callback):
     def __init__(self, beta=1.0, mu_key=MU, logvar_key=LOGVAR):
         self.beta, self.mu_key, self.logvar_key = beta, mu_key, logvar_key
 
-    def _add_kl(self, state):
+    def on_criterion(self, state):
         kl = gaussian_kl(state[self.mu_key], state[self.logvar_key])
         state[RECONSTRUCTION] = state[torchbearer.LOSS].detach()
         state[KL] = kl.detach()
         state[torchbearer.LOSS] = state[torchbearer.LOSS] + self.beta * kl
 
-    def on_criterion(self, state):
-        self._add_kl(state)
-
-    def on_criterion_validation(self, state):
-        self._add_kl(state)
+    on_criterion_validation = on_criterion
 
 
 @metrics.running_mean

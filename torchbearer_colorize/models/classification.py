@@ -29,15 +29,12 @@ class ClassColorizer(nn.Module):
     def forward(self, x):
         return self.classifier(self.decoder(self.encoder(x)))
 
-    def _on_device(self, gray):
-        return gray.to(self.bins.device)
-
     @torch.no_grad()
     def predict_rgb(self, gray, temperature=None):
         """RGB in [0, 1] (N x 3 x H x W) of gray images (N x 1 x H x W in [0, 1]; 256 x 256 gives
         64 x 64 logits): the annealed-mean ab (T = ``temperature``, default 0.38), upsampled bilinearly,
         joined with the input's lightness. The result is on the input's device."""
-        gray_on_device = self._on_device(gray)
+        gray_on_device = gray.to(self.bins.device)
         rgb = decode_rgb(gray_on_device, self(gray_on_device), self.bins,
                          self.temperature if temperature is None else temperature)
         return rgb.to(gray.device)
@@ -53,5 +50,3 @@ class RGBPredictor(nn.Module):
     def forward(self, gray):
         return self.model.predict_rgb(gray)
 
-
-__all__ = ["ClassColorizer", "RGBPredictor"]

@@ -27,16 +27,12 @@ class RunTensorBoard(TensorBoard):
 
     def on_end_epoch(self, state):
         super().on_end_epoch(state)
-        rows = epoch_rows(self.model, self.data, self.device)
+        model, data, training = self.model, self.data, self.model.training
+        shown = (data.display_model(model) if data.display_model is not None else model).to(self.device).eval()
+        try:  # the model as trained so far, in eval mode, then back to training
+            rows = sample_rows(shown, data.display if data.display is not None else data.test, self.device,
+                               data.row_labels)
+        finally:
+            model.train(training)
         images = torch.cat([torch.as_tensor(images).expand(-1, 3, -1, -1) for _, images in rows]).clamp(0, 1)
         self.writer.add_image("samples", make_grid(images, nrow=len(rows[0][1])), state[torchbearer.EPOCH])
-
-
-def epoch_rows(model, data, device):
-    """The sample grid's rows from ``model`` as trained so far, in eval mode (then back to training)."""
-    training = model.training
-    shown = (data.display_model(model) if data.display_model is not None else model).to(device).eval()
-    try:
-        return sample_rows(shown, data.display if data.display is not None else data.test, device, data.row_labels)
-    finally:
-        model.train(training)
