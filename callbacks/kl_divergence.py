@@ -15,12 +15,9 @@ def gaussian_kl(mu, logvar):
 
 
 class KLDivergence(Callback):
-    """Adds ``beta * KL(q(z|x) || N(0, I))`` to the Trial's loss, in training and validation alike.
-
-    The model stores ``mu`` and ``logvar`` under the ``MU`` and ``LOGVAR`` state keys in its
-    ``forward(x, state)`` and returns only the reconstruction, so the criterion sees one tensor
-    (torchbearer's own VAE idiom). Before adding, the criterion's value is kept under
-    ``RECONSTRUCTION`` and the KL under ``KL``, so ``KLMetric`` and ``ReconstructionMetric`` log them.
+    """Adds ``beta * KL(q(z|x) || N(0, I))`` to the Trial's loss, in training and validation alike, from the
+    ``mu`` and ``logvar`` the model's ``forward(x, state)`` stored (torchbearer's own VAE idiom). The
+    criterion's value is kept under ``RECONSTRUCTION`` and the KL under ``KL``, for the metrics below.
     """
 
     def __init__(self, beta=1.0, mu_key=MU, logvar_key=LOGVAR):

@@ -26,11 +26,8 @@ def fingerprint(*parts):
 
 
 def cached_array(cache_dir, name, key, build):
-    """Return ``(array, meta)`` from ``cache_dir/name-key.npy``, calling ``build()`` on a miss.
-
-    ``build`` returns ``(uint8 array, json-able meta)``; both are written atomically. Under torchrun
-    rank 0 looks up (and on a miss builds and writes) the entry first; the other ranks wait, then read
-    it, so several processes never build or write one file at once.
+    """``(array, meta)`` from ``cache_dir/name-key.npy``; on a miss ``build()`` gives them (a uint8 array and
+    JSON-able meta), written atomically. Under torchrun rank 0 goes first; the other ranks then read its entry.
     """
     cache_dir = Path(cache_dir)
     array_path, meta_path = cache_dir / f"{name}-{key}.npy", cache_dir / f"{name}-{key}.json"

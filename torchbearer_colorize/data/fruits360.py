@@ -52,12 +52,8 @@ def _subfolders(folder):
 
 def find_root(root):
     """The Fruits-360 folder holding ``Training/`` and ``Test/``: ``root`` itself or a folder up to two
-    levels inside it (e.g. ``root/fruits-360/``, ``root/Fruit-Images-Dataset-master/``, or Kaggle's
-    ``root/fruits-360_dataset/fruits-360/``).
-
-    Hidden folders are never taken, so a half-finished download (staged in one) is not mistaken
-    for the data set.
-    """
+    levels inside it (e.g. ``root/fruits-360/``, or Kaggle's ``root/fruits-360_dataset/fruits-360/``).
+    Hidden folders are never taken: a half-finished download is staged in one."""
     root = Path(root).expanduser()
     if not root.exists():
         problem = "does not exist"
@@ -106,14 +102,12 @@ def choose_classes(available, classes):
 
 
 def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, strict=False):
-    """Both splits of the chosen Fruits-360 classes as 100 x 100 uint8 arrays.
+    """Both splits of the chosen Fruits-360 classes (those with images in both ``Training/`` and ``Test/``)
+    as 100 x 100 uint8 arrays, cached as :func:`.paintings.decode_cached` does.
 
-    ``root`` is found with ``find_root``; only classes with images in both ``Training/`` and
-    ``Test/`` are available to ``choose_classes``. Images are ordered round-robin across the chosen
-    classes (first image of each class, then the second of each, ...), and ``limit`` keeps the first
-    ``limit`` of that order in each split, so a quick run still sees several classes. Names look
-    like ``'Apple Braeburn/0_100.jpg'``. Decoded images are cached in ``cache_dir`` keyed by the file
-    names, sizes and modification times; unreadable files are skipped with a warning.
+    Images are ordered round-robin across the chosen classes (first image of each class, then the second
+    of each, ...), and ``limit`` keeps the first ``limit`` of that order in each split, so a quick run still
+    sees several classes. Names look like ``'Apple Braeburn/0_100.jpg'``.
     """
     base = find_root(root)
     folders = {split: _class_images(base / folder) for split, folder in SPLIT_FOLDERS.items()}

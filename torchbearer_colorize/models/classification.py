@@ -7,12 +7,9 @@ from .colorizers import down, up
 
 
 class ClassColorizer(nn.Module):
-    """Gray 1 x 256 x 256 -> logits over ``n_bins`` ab bins at 64 x 64.
-
-    Layers: the small colorizer's encoder, ``down(1, 32)`` (128 x 128), ``down(32, 32)`` (64 x 64),
-    ``down(32, 64)`` (32 x 32 x 64; 4 x 4 convolutions, stride 2, ReLU), then its first decoder
-    block ``up(64, 32)`` (64 x 64 x 32; 4 x 4 transposed convolution, stride 2, ReLU) and a 1 x 1
-    convolution to ``n_bins`` logits. The bin centres are a buffer, so a saved model decodes alone.
+    """Gray 1 x 256 x 256 -> logits over ``n_bins`` ab bins at 64 x 64: the small colorizer's encoder
+    (down to 32 x 32 x 64), its first decoder block (64 x 64 x 32) and a 1 x 1 convolution to the logits.
+    The bin centres are a buffer, so a saved model decodes alone.
     """
 
     def __init__(self, n_bins=None, in_channels=1, temperature=TEMPERATURE):

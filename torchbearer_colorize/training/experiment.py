@@ -91,8 +91,7 @@ def sample_rows(model, dataset, device, labels):
     inputs, targets = torch.stack(inputs), torch.stack(targets)
     with torch.no_grad():
         predictions = model(inputs.to(device)).cpu()
-    rows = [(labels[0], inputs.numpy()), (labels[1], predictions.numpy())]
-    return rows + [(labels[2], targets.numpy())] if len(labels) > 2 else rows
+    return list(zip(labels, (inputs.numpy(), predictions.numpy(), targets.numpy())))
 
 
 def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_data, add_options=None,
@@ -110,12 +109,9 @@ def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_d
 def run_experiment(experiment, title, specs, data, trial, args, notes=(), columns=tables.COLUMNS,
                    curves=(("loss", "MSE loss"),), run_figures=None):
     """Train (or reuse) every run in ``specs`` with the torchbearer Trial ``trial(run)`` returns, then write
-    all tables and figures under ``args.out``.
-
-    ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
-    writes an experiment's own figures for each trained model. Tasks with a ``baseline`` also get
-    color metrics per run and the baseline and ground-truth rows.
-    Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
+    all tables and figures under ``args.out`` (under torchrun, rank 0 alone). ``curves`` names the metrics
+    plotted per run; ``run_figures(out, name, model, data, caption)`` writes an experiment's own figures
+    per model. Tasks with a ``baseline`` also get color metrics and the baseline and ground-truth rows."""
     main = parallel.is_main()
     if args.worker:
         devices.work(args, specs, data, trial)

@@ -10,13 +10,11 @@ from .experiment import sample_rows
 
 
 class RunTensorBoard(TensorBoard):
-    """torchbearer's TensorBoard callback, plus once per epoch an image ``samples``: the sample grid's rows
-    (the fixed test samples; gray input / prediction / truth, the VAE's input / reconstruction).
+    """torchbearer's TensorBoard callback, plus once per epoch an image ``samples``: the sample grid's rows.
 
     It writes into ``log_dir`` itself, not torchbearer's ``log_dir/<model class>_<comment>`` (the class would be
-    ``TrialModel`` under ``--compile``), and draws the grid with its own writer: torchbearer drops a writer
-    that two callbacks share without closing it. No graph: tracing one draws random numbers, which would
-    shift the VAE's noise."""
+    ``TrialModel`` under ``--compile``), with its own writer (torchbearer drops a writer that two callbacks
+    share). No graph: tracing one draws random numbers, which would shift the VAE's noise."""
 
     def __init__(self, log_dir, model, data, device):
         super().__init__(str(log_dir), write_graph=False, write_batch_metrics=True, write_epoch_metrics=True)
