@@ -9,14 +9,10 @@ class AcrossRanks(Callback):
     """Under ``DistributedDataParallel``: make each step's loss, and every logged metric, the one-process value.
 
     Each rank's loss is weighted by its :class:`~torchbearer_colorize.parallel.ShardedBatches` share of
-    the global batch before backward, so DDP's mean of the gradients over the ranks is the gradient of
-    the one-process loss (``summed``: the criterion sums over examples, as the VAE's does). After
-    backward (in evaluation: at once) the loss and the VAE's KL and reconstruction terms are replaced
-    by their mean over the ranks, which is the global batch's value, so torchbearer's metrics, the
-    progress bar and the non-finite-loss check see the same numbers on every rank and on one process.
-    It also tells ``on_rows(global size, start, stop)`` which rows of the global batch this rank has, for
-    models that sample. The multi-device side (:mod:`torchbearer_colorize.parallel`) adds it to the Trial,
-    with ``mean`` (the mean of a tensor over the ranks) and ``on_rows``, when more than one process trains.
+    the global batch before backward, so DDP's mean of the gradients is the one-process gradient
+    (``summed``: the criterion sums over examples, as the VAE's does). After backward (in evaluation: at
+    once) the loss and the VAE's KL and reconstruction terms become their ``mean`` over the ranks, the global
+    batch's value. ``on_rows(global size, start, stop)`` is told this rank's rows, for models that sample.
     """
 
     KEYS = (torchbearer.LOSS, KL, RECONSTRUCTION)

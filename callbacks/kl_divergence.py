@@ -15,28 +15,21 @@ def gaussian_kl(mu, logvar):
 
 
 class KLDivergence(Callback):
-    """Adds ``beta * KL(q(z|x) || N(0, I))`` to the Trial's loss, in training and validation alike.
-
-    The model stores ``mu`` and ``logvar`` under the ``MU`` and ``LOGVAR`` state keys in its
-    ``forward(x, state)`` and returns only the reconstruction, so the criterion sees one tensor
-    (torchbearer's own VAE idiom). Before adding, the criterion's value is kept under
-    ``RECONSTRUCTION`` and the KL under ``KL``, so ``KLMetric`` and ``ReconstructionMetric`` log them.
+    """Adds ``beta * KL(q(z|x) || N(0, I))`` to the Trial's loss, in training and validation alike, from the
+    ``mu`` and ``logvar`` the model's ``forward(x, state)`` stored (torchbearer's own VAE idiom). The
+    criterion's value is kept under ``RECONSTRUCTION`` and the KL under ``KL``, for the metrics below.
     """
 
     def __init__(self, beta=1.0, mu_key=MU, logvar_key=LOGVAR):
         self.beta, self.mu_key, self.logvar_key = beta, mu_key, logvar_key
 
-    def _add_kl(self, state):
+    def on_criterion(self, state):
         kl = gaussian_kl(state[self.mu_key], state[self.logvar_key])
         state[RECONSTRUCTION] = state[torchbearer.LOSS].detach()
         state[KL] = kl.detach()
         state[torchbearer.LOSS] = state[torchbearer.LOSS] + self.beta * kl
 
-    def on_criterion(self, state):
-        self._add_kl(state)
-
-    def on_criterion_validation(self, state):
-        self._add_kl(state)
+    on_criterion_validation = on_criterion
 
 
 @metrics.running_mean

@@ -22,11 +22,8 @@ def derive_seed(*parts):
 
 
 class EpochSeed(Callback):
-    """At the start of every epoch, reseed torch from ``(seed, epoch)`` and tell the epoch to every
-    object given that has ``set_epoch`` (the shuffling sampler, a dataset that draws fresh noise).
-
-    A run resumed at epoch k then draws exactly what an uninterrupted run draws at epoch k.
-    """
+    """At the start of every epoch, reseed torch from ``(seed, epoch)`` and tell the epoch to every object
+    given that has ``set_epoch``, so a run resumed at epoch k draws what an uninterrupted one draws there."""
 
     def __init__(self, seed, *epoch_aware):
         self.seed = seed
@@ -40,16 +37,12 @@ class EpochSeed(Callback):
 
 
 class StopOnNonFiniteLoss(Callback):
-    """Stop training at a NaN or infinite batch loss; the run is then recorded as diverged.
+    """Stop training at a NaN or infinite batch loss; the run is then recorded as diverged. (torchbearer's
+    ``TerminateOnNaN`` watches ``running_loss``, which exists only after its first window of steps.)
 
-    torchbearer's ``TerminateOnNaN`` watches ``running_loss``, which exists only after its first
-    window of steps, so it warns on every early step; this reads the loss itself.
-
-    Reading a loss back to the host waits for the device. On the CPU that costs nothing, and every
-    step is checked. On an accelerator the check is kept on the device and read every ``every`` steps
-    (default: when torchbearer's running metrics read theirs anyway) and at the end of each training
-    pass, so this callback adds no synchronisation of its own. A diverged run then stops up to
-    ``every - 1`` steps later; its record is the same (non-finite losses, status "diverged").
+    On the CPU every step is checked. On an accelerator, where reading the loss back waits for the device,
+    the check stays on the device and is read every ``every`` steps (default: when torchbearer's running
+    metrics read theirs anyway) and at the end of each training pass: no synchronisation of its own.
     """
 
     def __init__(self, every=None):
@@ -79,12 +72,9 @@ class StopOnNonFiniteLoss(Callback):
 
 
 class AtomicCheckpoint(Callback):
-    """Save the whole Trial (model, optimizer, history) after every epoch, via a temporary file.
-
-    torchbearer's own checkpointers write in place, so a kill mid-write leaves a truncated file;
-    here the old checkpoint stays until the new one is complete. ``enabled=False`` (the ranks other
-    than 0 under torchrun) keeps it in the callback list, which is part of the checkpoint, but writes nothing.
-    """
+    """Save the whole Trial (model, optimizer, history) after every epoch via a temporary file, so a kill
+    mid-write leaves the old checkpoint (torchbearer's checkpointers write in place). ``enabled=False``
+    (ranks other than 0) keeps it in the callback list, which is part of the checkpoint, but writes nothing."""
 
     def __init__(self, path, enabled=True):
         self.path, self.enabled = Path(path), enabled
@@ -106,17 +96,14 @@ class CheckpointRefused(Exception):
 
 
 def load_checkpoint(trial, path, allowed=()):
-    """Restore ``trial`` from ``path``, unpickled by torch's ``weights_only`` loader, which builds nothing but
-    tensors, plain data and the allowlisted classes: torchbearer's ``StateKey``, the classes of ``trial``'s
-    callbacks, this package's callback classes and ``allowed``. Anything else (a file that would run code
-    when loaded) raises :class:`CheckpointRefused`. torch<2.4 has no allowlist, so there every checkpoint is
-    refused (it holds state keys).
+    """Restore ``trial`` from ``path`` with torch's ``weights_only`` loader, allowing only tensors, plain data,
+    torchbearer's ``StateKey``, the classes of ``trial``'s and this package's callbacks and ``allowed``;
+    anything else (a file that would run code when loaded) raises :class:`CheckpointRefused` (on torch<2.4,
+    which has no allowlist, every checkpoint).
 
-    torchbearer matches saved callbacks to the Trial's in order and fails (a bare ``StopIteration``)
-    when the Trial has more. Here each of the Trial's callbacks takes the next saved state of its own type and
-    keeps its fresh state when there is none, so callbacks that a Trial adds or leaves out (``AcrossRanks``
-    under torchrun, TensorBoard) do not stop a run from resuming: one interrupted on one process resumes
-    on several, with or without ``--tensorboard``, and back."""
+    torchbearer matches saved callbacks to the Trial's in order and fails when the Trial has more. Here each
+    of the Trial's callbacks takes the next saved state of its own type, or keeps its fresh one, so a run
+    resumes with callbacks added or left out (``AcrossRanks`` under torchrun, ``--tensorboard``)."""
     own = trial.state[torchbearer.CALLBACK_LIST].state_dict()
     own_types, own_states = own[CallbackList.CALLBACK_TYPES], own[CallbackList.CALLBACK_STATES]
     package = vars(importlib.import_module(__package__)).values()

@@ -31,7 +31,7 @@ from torchbearer_colorize.report import fidelity, figures, metrics, tables
 from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train
 from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
 from torchbearer_colorize.training.experiment import (GRAY_COPY, TRUTH, colorization_data, run_experiment,
-                                                      sample_indices, smoke_test, stored_json)
+                                                      run_metrics, sample_indices, smoke_test, stored_json)
 from torchbearer_colorize.training.runs import with_overrides
 
 from . import lr_sweep
@@ -123,8 +123,7 @@ def compare(args, color, classes, class_result):
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
     test = color.test
-    mse_scores = stored_json(mse_dir / "metrics.json",
-                             lambda: metrics.evaluate(metrics.model_predictor(mse_model), test))
+    mse_scores = run_metrics(mse_dir, mse_model, color)
     class_scores = stored_json(class_dir / f"metrics-annealed-T{cc.TEMPERATURE:g}.json",
                                lambda: metrics.evaluate(class_model.predict_rgb, test))
     references = stored_json(

@@ -69,7 +69,7 @@ def test_bin_gamut():
 def test_soft_encoding():
     points = torch.tensor([[0.0, 0.0], [13.0, -27.0], [47.5, 61.0], [-80.0, 5.0]])
     indices, weights = cc.soft_encode(points, BINS)
-    dense = cc.dense_encoding(indices, weights, len(BINS))
+    dense = torch.zeros(len(indices), len(BINS), dtype=weights.dtype).scatter_(1, indices, weights)  # M x Q
     assert torch.allclose(dense.sum(dim=1), torch.ones(len(points)))
     assert ((dense > 0).sum(dim=1) == 5).all()
     nearest = torch.cdist(points, BINS).argmin(dim=1)

@@ -64,11 +64,6 @@ def soft_encode(ab, bins, neighbours=NEIGHBOURS, sigma=SIGMA):
     return indices, weights / weights.sum(dim=1, keepdim=True)
 
 
-def dense_encoding(indices, weights, n_bins):
-    """The M x Q distribution a soft encoding stands for."""
-    return torch.zeros(len(indices), n_bins, dtype=weights.dtype).scatter_(1, indices, weights)
-
-
 def nearest_bins(ab, bins, chunk=65536):
     """Index of the nearest bin of each ab point (M x 2), in chunks."""
     return torch.cat([torch.cdist(part.float(), bins.float()).argmin(dim=1) for part in ab.split(chunk)])
@@ -162,14 +157,10 @@ class RebalancedCrossEntropy(nn.Module):
         return (self.weights[indices[:, 0]] * cross_entropy).mean()
 
 
-def upsample(ab, size):
-    return F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
-
-
 def decode_ab(gray, ab):
     """RGB in [0, 1] (N x 3 x H x W) from the gray input (N x 1 x H x W) and ab at any size:
     ab upsampled bilinearly to H x W, joined with the gray image's L."""
-    ab = upsample(ab.float(), gray.shape[2:])
+    ab = F.interpolate(ab.float(), size=gray.shape[2:], mode="bilinear", align_corners=False)
     return lab_to_rgb(torch.cat([gray_lightness(gray.float()), ab], dim=1))
 
 

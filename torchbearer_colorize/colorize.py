@@ -108,10 +108,6 @@ def read_photo(path):
                         "webp or tif file") from None
 
 
-def output_path(photo, out):
-    return out / f"{photo.stem}_colorized.png"
-
-
 def parser():
     p = argparse.ArgumentParser(prog="tbc-colorize", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -130,7 +126,7 @@ def main(argv=None):
     # and again when colorized, so that only one is held in memory at a time.
     for path in args.photos:
         read_photo(path)
-    targets = [output_path(path, args.out) for path in args.photos]
+    targets = [args.out / f"{path.stem}_colorized.png" for path in args.photos]
     for target in targets:
         if target.exists() and any(target.samefile(path) for path in args.photos):  # links too
             raise UserError(f"{target} is an input photo and would be overwritten: choose another --out")

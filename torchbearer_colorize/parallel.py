@@ -114,11 +114,9 @@ def prepare(trial, device, *, channels_last=True, compile=False, autocast=False)
     """``trial``, an experiment's one-process Trial, made ready for ``device`` and returned.
 
     Always: the weights stored channels_last (oneDNN convolves them faster on the CPU; the arithmetic stays
-    fp32) and the Trial moved to ``device``. On CUDA the loaders pin their batches and copy them without
-    blocking (:class:`ToDevice`). Under torchrun the loaders give this rank's :class:`ShardedBatches` slice of
-    every global batch, the model runs under DDP and the :class:`~callbacks.AcrossRanks` callback makes losses
-    and metrics the one-process ones (a criterion with ``reduction="sum"``, the VAE's, weighed as a sum). ``compile``
-    and ``autocast`` (bf16, CUDA) run the model through :class:`TrialModel`."""
+    fp32). On CUDA the loaders pin their batches (:class:`ToDevice`). Under torchrun each rank loads its
+    :class:`ShardedBatches` slice of every global batch, the model runs under DDP and
+    :class:`~callbacks.AcrossRanks` makes losses and metrics the one-process ones."""
     device = torch.device(device)
     model = trial.state[torchbearer.MODEL]
     if channels_last:
@@ -172,19 +170,12 @@ def batch_noise(like):
 class ShardedBatches(Sampler):
     """One rank's part of every global batch: a batch sampler for ``DistributedDataParallel``.
 
-    The global batches are those one process would see: ``batch_size`` consecutive indices of the
-    order ``shuffle`` gives (an epoch-seeded sampler, or ``range(n)`` for evaluation). Rank ``r``
-    of ``world`` gets the ``r``-th contiguous slice of each, so every optimizer step sees exactly the
-    examples of the one-process step. torch's ``DistributedSampler`` deals out the whole epoch's order
-    strided over the ranks and pads it with repeated examples, which changes which examples share a
-    step and how often each counts; this does neither.
-
-    A global batch smaller than ``world`` (a short last batch) leaves some ranks no example: they get
-    the batch's first index as a stand-in whose loss ``weight`` is 0, so every rank runs the same
-    number of steps (DDP needs that) and the stand-in adds nothing.
-
-    No trained model here has batch norm (the inception encoder's is frozen, and its features are
-    cached), so there is nothing for ``SyncBatchNorm`` to synchronise.
+    The global batches are those one process would see (``batch_size`` consecutive indices of the order
+    ``shuffle`` gives, or of ``range(n)``); rank ``r`` gets the ``r``-th contiguous slice of each, so every
+    optimizer step sees exactly the one-process step's examples. (torch's ``DistributedSampler`` strides
+    the epoch over the ranks and pads it with repeats.) A rank left no example by a short last batch gets
+    its first index as a stand-in of loss ``weight`` 0, so all ranks run the same number of steps.
+    No trained model here has (unfrozen) batch norm, so there is nothing for ``SyncBatchNorm`` to do.
     """
 
     def __init__(self, n, batch_size, rank, world, shuffle=None):
@@ -225,15 +216,12 @@ class ShardedBatches(Sampler):
 
 
 class TrialModel(nn.Module):
-    """``model`` run through ``torch.compile``, bf16 autocast and/or a ``wrap`` (DDP), in the form a
-    torchbearer Trial needs.
+    """``model`` run through ``torch.compile``, bf16 autocast and/or a ``wrap`` (DDP), as a Trial needs it.
 
-    torchbearer first calls ``model(x, state=state)``; a compiled module fails there and torchbearer
-    silently falls back to eager. This wrapper takes ``state`` itself: a model whose forward takes
-    ``state`` (the VAE) gets a plain dict, copied into torchbearer's state afterwards. Under autocast the
-    outputs are cast back to fp32, so losses and the KL stay fp32. The state dict is the wrapped model's
-    own, so checkpoints load with or without the wrapper. A wrapped model that takes ``state`` returns
-    its dict instead (``StateAsOutput``), since DDP would copy a dict given to it.
+    torchbearer first calls ``model(x, state=state)``, where a compiled module fails and silently falls
+    back to eager; this wrapper takes ``state`` itself (a model whose forward takes it, the VAE, fills a
+    plain dict, copied into torchbearer's state; under DDP it returns it, ``StateAsOutput``). Outputs are
+    cast back to fp32; the state dict is the bare model's, so checkpoints load with or without the wrapper.
     """
 
     def __init__(self, model, compile=False, autocast_device=None, wrap=None):

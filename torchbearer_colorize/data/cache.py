@@ -26,31 +26,24 @@ def fingerprint(*parts):
 
 
 def cached_array(cache_dir, name, key, build):
-    """Return ``(array, meta)`` from ``cache_dir/name-key.npy``, calling ``build()`` on a miss.
-
-    ``build`` returns ``(uint8 array, json-able meta)``; both are written atomically. Under torchrun
-    rank 0 looks up (and on a miss builds and writes) the entry first; the other ranks wait, then read
-    it, so several processes never build or write one file at once.
+    """``(array, meta)`` from ``cache_dir/name-key.npy``; on a miss ``build()`` gives them (a uint8 array and
+    JSON-able meta), written atomically. Under torchrun rank 0 goes first; the other ranks then read its entry.
     """
+    cache_dir = Path(cache_dir)
+    array_path, meta_path = cache_dir / f"{name}-{key}.npy", cache_dir / f"{name}-{key}.json"
     with main_first():
-        return _cached_array(Path(cache_dir), name, key, build)
-
-
-def _cached_array(cache_dir, name, key, build):
-    array_path = cache_dir / f"{name}-{key}.npy"
-    meta_path = cache_dir / f"{name}-{key}.json"
-    if array_path.exists() and meta_path.exists():
+        if array_path.exists() and meta_path.exists():
+            try:
+                return np.load(array_path), json.loads(meta_path.read_text())
+            except (OSError, ValueError):
+                pass  # a corrupt entry is rebuilt below
+        array, meta = build()
         try:
-            return np.load(array_path), json.loads(meta_path.read_text())
-        except (OSError, ValueError):
-            pass  # a corrupt entry is rebuilt below
-    array, meta = build()
-    try:
-        with atomic_path(array_path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.save(fh, array)
-        with atomic_path(meta_path) as tmp:
-            tmp.write_text(json.dumps(meta))
-    except OSError as err:  # a read-only cache only costs speed
-        print(f"warning: could not write the image cache in {cache_dir} ({err}); continuing without it")
-    return array, meta
+            with atomic_path(array_path) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, array)
+            with atomic_path(meta_path) as tmp:
+                tmp.write_text(json.dumps(meta))
+        except OSError as err:  # a read-only cache only costs speed
+            print(f"warning: could not write the image cache in {cache_dir} ({err}); continuing without it")
+        return array, meta

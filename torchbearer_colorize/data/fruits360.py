@@ -4,6 +4,7 @@ The layout is ``Training/<class>/*.jpg`` and ``Test/<class>/*.jpg`` with 100 x 1
 Decoded splits are cached like the paintings (``cache.cached_array``), so the ~90,000 JPEGs are
 decoded once per machine and class choice.
 """
+import contextlib
 import difflib
 import http.client
 import itertools
@@ -51,12 +52,8 @@ def _subfolders(folder):
 
 def find_root(root):
     """The Fruits-360 folder holding ``Training/`` and ``Test/``: ``root`` itself or a folder up to two
-    levels inside it (e.g. ``root/fruits-360/``, ``root/Fruit-Images-Dataset-master/``, or Kaggle's
-    ``root/fruits-360_dataset/fruits-360/``).
-
-    Hidden folders are never taken, so a half-finished download (staged in one) is not mistaken
-    for the data set.
-    """
+    levels inside it (e.g. ``root/fruits-360/``, or Kaggle's ``root/fruits-360_dataset/fruits-360/``).
+    Hidden folders are never taken: a half-finished download is staged in one."""
     root = Path(root).expanduser()
     if not root.exists():
         problem = "does not exist"
@@ -105,14 +102,12 @@ def choose_classes(available, classes):
 
 
 def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, strict=False):
-    """Both splits of the chosen Fruits-360 classes as 100 x 100 uint8 arrays.
+    """Both splits of the chosen Fruits-360 classes (those with images in both ``Training/`` and ``Test/``)
+    as 100 x 100 uint8 arrays, cached as :func:`.paintings.decode_cached` does.
 
-    ``root`` is found with ``find_root``; only classes with images in both ``Training/`` and
-    ``Test/`` are available to ``choose_classes``. Images are ordered round-robin across the chosen
-    classes (first image of each class, then the second of each, ...), and ``limit`` keeps the first
-    ``limit`` of that order in each split, so a quick run still sees several classes. Names look
-    like ``'Apple Braeburn/0_100.jpg'``. Decoded images are cached in ``cache_dir`` keyed by the file
-    names, sizes and modification times; unreadable files are skipped with a warning.
+    Images are ordered round-robin across the chosen classes (first image of each class, then the second
+    of each, ...), and ``limit`` keeps the first ``limit`` of that order in each split, so a quick run still
+    sees several classes. Names look like ``'Apple Braeburn/0_100.jpg'``.
     """
     base = find_root(root)
     folders = {split: _class_images(base / folder) for split, folder in SPLIT_FOLDERS.items()}
@@ -137,23 +132,17 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, st
 
 
 def download_fruits360(data_root, url=FRUITS360_URL, log=print):
-    """Download the Fruits-360 archive at ``url`` and extract it into ``data_root``; return ``find_root``.
+    """Download the Fruits-360 archive at ``url`` and extract it into ``data_root`` (unless already there);
+    return ``find_root``.
 
-    Nothing is fetched when ``data_root`` already holds the data set (``find_root`` succeeds).
-    torchvision's ``download_url`` fetches it with a progress bar; ``md5`` is None because no checksum
-    is published for the archive. :func:`.archives.extract` refuses the whole archive, before writing
-    anything, when any member could land outside its folder (``../``, absolute paths, escaping links,
-    device files). Download and extraction happen in a hidden staging folder inside ``data_root`` that
-    is always removed afterwards, so an interrupted, failed or refused attempt leaves neither a partial
-    archive nor a half-extracted tree behind; the extracted folders are moved into ``data_root`` only
-    once all are there. Failures raise a ``UserError`` naming ``url``.
+    :func:`.archives.extract` refuses an archive with any member that could land outside its folder.
+    Download and extraction happen in a hidden staging folder inside ``data_root``, always removed
+    afterwards, so an interrupted, failed or refused attempt leaves nothing half-done behind; the
+    extracted folders are moved into ``data_root`` only once all are there.
     """
     data_root = Path(data_root).expanduser()
-    try:
+    with contextlib.suppress(UserError):
         found = find_root(data_root)
-    except UserError:
-        pass
-    else:
         log(f"Fruits-360 is already in {found}: not downloading it again")
         return found
     try:
@@ -193,7 +182,7 @@ def download_fruits360(data_root, url=FRUITS360_URL, log=print):
 def _class_images(split_dir):
     """``{class name: sorted image files}`` for each non-hidden class folder holding at least one image."""
     classes = {}
-    for folder in sorted(p for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in _subfolders(split_dir):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
         if files:
             classes[folder.name] = files

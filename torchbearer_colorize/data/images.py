@@ -18,15 +18,11 @@ def find_images(root):
         raise UserError(f"--data-root {root} does not exist: point it at a folder of images")
     if not root.is_dir():
         raise UserError(f"--data-root {root} is not a folder: point it at a folder of images")
-    files = sorted(
-        (p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()),
-        key=lambda p: p.relative_to(root).as_posix(),
-    )
+    files = sorted((p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()),
+                   key=lambda p: p.relative_to(root).as_posix())
     if not files:
-        raise UserError(
-            f"--data-root {root} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))}, "
-            "searched recursively): point it at a folder tree of paintings"
-        )
+        raise UserError(f"--data-root {root} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))}, "
+                        "searched recursively): point it at a folder tree of paintings")
     return files
 
 
@@ -52,17 +48,13 @@ def load_rgb(path, size=IMAGE_SIZE):
     with Image.open(path) as img:
         # JPEG only: decode at the smallest power-of-two scale still >= size (several times faster).
         img.draft("RGB", (size, size))
-        img = ImageOps.exif_transpose(img)
-        img = to_rgb(img)
-        img = img.resize((size, size), Image.Resampling.BICUBIC)
+        img = to_rgb(ImageOps.exif_transpose(img)).resize((size, size), Image.Resampling.BICUBIC)
         return np.array(img, dtype=np.uint8)
 
 
 def load_many(paths, size=IMAGE_SIZE):
-    """Decode ``paths`` into one N x size x size x 3 uint8 array, skipping unreadable files.
-
-    Returns ``(array, kept_paths, skipped)`` where ``skipped`` lists ``(path, reason)``.
-    """
+    """``(N x size x size x 3 uint8 array, kept paths, skipped)`` of ``paths``, skipping unreadable files
+    (``skipped`` lists them as ``(path, reason)``)."""
     out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
     kept, skipped = [], []
     for path in paths:

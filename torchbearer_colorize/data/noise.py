@@ -13,10 +13,8 @@ TEST_NOISE_SEED = 0  # the test split's noise is fixed, so test losses compare b
 class SaltPepperDataset(Dataset):
     """Items ``(noisy colour, clean colour)``, both 3 x H x W floats in [0, 1].
 
-    The report's noise is "black and white dots": whole pixels turn white (1, 1, 1) or black (0, 0, 0),
-    one mask per pixel shared by the three channels, with an amount drawn per image. (skimage's
-    ``random_noise(mode='s&p')`` on an RGB array flips each value on its own, so most corrupted pixels
-    become coloured specks instead.)
+    The report's noise is "black and white dots": whole pixels turn white or black (skimage's
+    ``random_noise(mode='s&p')`` on an RGB array flips each value on its own: coloured specks).
     Training noise is drawn afresh each epoch from ``(seed, epoch, index)`` (``set_epoch`` is called
     by the ``EpochSeed`` callback); with ``fixed=True`` (the test split) it depends on the index only.
     """

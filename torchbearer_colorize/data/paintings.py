@@ -30,12 +30,9 @@ class ImageSplits:
 
 
 def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, strict=False):
-    """The paintings under ``data_root`` (the built-in sample set when None), split 80/20.
-
-    ``limit`` keeps at most that many images in each split. Decoded images are cached in
-    ``cache_dir`` keyed by file names, sizes and modification times. Unreadable files are skipped
-    with a warning, or with ``strict`` refused.
-    """
+    """The paintings under ``data_root`` (the built-in sample set when None), split 80/20, at most ``limit``
+    a split, decoded once (:func:`decode_cached`); unreadable files are skipped with a warning (``strict``:
+    refused)."""
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     if data_root is None:
         return _builtin_splits(cache_dir, limit, size)

@@ -7,12 +7,9 @@ from .colorizers import down, up
 
 
 class ClassColorizer(nn.Module):
-    """Gray 1 x 256 x 256 -> logits over ``n_bins`` ab bins at 64 x 64.
-
-    Layers: the small colorizer's encoder, ``down(1, 32)`` (128 x 128), ``down(32, 32)`` (64 x 64),
-    ``down(32, 64)`` (32 x 32 x 64; 4 x 4 convolutions, stride 2, ReLU), then its first decoder
-    block ``up(64, 32)`` (64 x 64 x 32; 4 x 4 transposed convolution, stride 2, ReLU) and a 1 x 1
-    convolution to ``n_bins`` logits. The bin centres are a buffer, so a saved model decodes alone.
+    """Gray 1 x 256 x 256 -> logits over ``n_bins`` ab bins at 64 x 64: the small colorizer's encoder
+    (down to 32 x 32 x 64), its first decoder block (64 x 64 x 32) and a 1 x 1 convolution to the logits.
+    The bin centres are a buffer, so a saved model decodes alone.
     """
 
     def __init__(self, n_bins=None, in_channels=1, temperature=TEMPERATURE):
@@ -29,15 +26,12 @@ class ClassColorizer(nn.Module):
     def forward(self, x):
         return self.classifier(self.decoder(self.encoder(x)))
 
-    def _on_device(self, gray):
-        return gray.to(self.bins.device)
-
     @torch.no_grad()
     def predict_rgb(self, gray, temperature=None):
         """RGB in [0, 1] (N x 3 x H x W) of gray images (N x 1 x H x W in [0, 1]; 256 x 256 gives
         64 x 64 logits): the annealed-mean ab (T = ``temperature``, default 0.38), upsampled bilinearly,
         joined with the input's lightness. The result is on the input's device."""
-        gray_on_device = self._on_device(gray)
+        gray_on_device = gray.to(self.bins.device)
         rgb = decode_rgb(gray_on_device, self(gray_on_device), self.bins,
                          self.temperature if temperature is None else temperature)
         return rgb.to(gray.device)
@@ -53,5 +47,3 @@ class RGBPredictor(nn.Module):
     def forward(self, gray):
         return self.model.predict_rgb(gray)
 
-
-__all__ = ["ClassColorizer", "RGBPredictor"]

@@ -8,14 +8,13 @@ is taken, so that the tests can reproduce its test loss here.
 """
 import argparse
 import json
-import shutil
 from pathlib import Path
 
-from ..atomic import atomic_path, write_json
+from ..atomic import write_json
 from ..data import load_paintings
 from ..errors import UserError
 from ..training.cli import user_errors_exit
-from ..training.store import load_model
+from ..training.store import copy_file, load_model
 from . import NAME
 
 
@@ -39,8 +38,7 @@ def export(run, out=None, cache_dir=None):
             "parameters": sum(p.numel() for p in model.parameters()), "versions": result["versions"],
             "finished_at": result["finished_at"]}
     weights, described = out / f"{NAME}.pt", out / f"{NAME}.json"
-    with atomic_path(weights) as tmp:
-        shutil.copyfile(run / "model.pt", tmp)
+    copy_file(run / "model.pt", weights)
     write_json(described, info)
     return weights, described
 

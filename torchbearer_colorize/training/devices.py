@@ -1,12 +1,9 @@
 """``--devices cuda:0,cuda:1,...``: the independent runs of a sweep trained side by side, one worker per device.
 
-The parent starts one worker process per device: the same experiment command with ``--device D
---worker``. Each worker builds the data (from the caches the parent has just filled), then takes the
-runs no other worker is training, in an order rotated by its index, and exits without writing tables
-or figures. Each run is trained under its run-store lock (``runs.run_lock``), so a run is trained
-and recorded once, and a killed worker's run resumes from its checkpoint on the next invocation, as on
-one device. The parent then goes through the runs as usual: all are finished, so it only reuses them
-and writes the tables and figures.
+The parent starts one worker per device: the same experiment command with ``--device D --worker``. Each
+worker takes the runs no other worker is training (under their run-store locks, ``runs.run_lock``), in an
+order rotated by its index, and writes no tables or figures; a killed worker's run resumes on the next
+invocation, as on one device. The parent then reuses the finished runs and writes the outputs as usual.
 """
 import os
 import shutil
@@ -54,8 +51,7 @@ def spread(args, specs, data, log=print):
     log(f"spreading {len(specs)} run(s) over {', '.join(args.devices)}")
     workers = [(device, subprocess.Popen(worker_command(args, i, device), env=env))
                for i, device in enumerate(args.devices)]
-    failed = [(device, worker.wait()) for device, worker in workers]
-    failed = [(device, code) for device, code in failed if code != 0]
+    failed = [(device, code) for device, worker in workers if (code := worker.wait()) != 0]
     if failed:
         raise UserError("--devices: the worker(s) on " + ", ".join(f"{device} (exit {code})" for device, code in failed)
                         + " failed; finished runs are kept, rerun the command to resume the others")

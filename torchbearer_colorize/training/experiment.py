@@ -61,9 +61,8 @@ def stored_json(path, compute, current=metrics.complete):
 
 def smoke_test(args):
     """A caption line for ``--quick`` figures, so that their flat or noisy pictures are not read as results."""
-    if not getattr(args, "quick", False):
-        return ""
-    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result"
+    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result" \
+        if args.quick else ""
 
 
 def run_metrics(directory, model, data):
@@ -94,8 +93,7 @@ def sample_rows(model, dataset, device, labels):
     inputs, targets = torch.stack(inputs), torch.stack(targets)
     with torch.no_grad():
         predictions = model(inputs.to(device)).cpu()
-    rows = [(labels[0], inputs.numpy()), (labels[1], predictions.numpy())]
-    return rows + [(labels[2], targets.numpy())] if len(labels) > 2 else rows
+    return list(zip(labels, (inputs.numpy(), predictions.numpy(), targets.numpy())))
 
 
 def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_data, add_options=None,
@@ -113,20 +111,17 @@ def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_d
 def run_experiment(experiment, title, specs, data, trial, args, notes=(), columns=tables.COLUMNS,
                    curves=(("loss", "MSE loss"),), run_figures=None):
     """Train (or reuse) every run in ``specs`` with the torchbearer Trial ``trial(run)`` returns, then write
-    all tables and figures under ``args.out``.
-
-    ``curves`` names the metrics plotted per run; ``run_figures(out, name, model, data, caption)``
-    writes an experiment's own figures for each trained model. Tasks with a ``baseline`` also get
-    color metrics per run and the baseline and ground-truth rows.
-    Under torchrun every rank trains every run and rank 0 alone writes the outputs."""
+    all tables and figures under ``args.out`` (under torchrun, rank 0 alone). ``curves`` names the metrics
+    plotted per run; ``run_figures(out, name, model, data, caption)`` writes an experiment's own figures
+    per model. Tasks with a ``baseline`` also get color metrics and the baseline and ground-truth rows."""
     main = parallel.is_main()
-    if main and not getattr(args, "worker", False):  # where the outputs go, before hours of training
+    if args.worker:
+        devices.work(args, specs, data, trial)
+        raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
+    if main:  # where the outputs go, before hours of training
         print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
               f"{args.runs_dir}/", flush=True)
-    if getattr(args, "worker", False) or getattr(args, "devices", None):
-        if args.worker:
-            devices.work(args, specs, data, trial)
-            raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
+    if args.devices:
         devices.spread(args, specs, data)
     out = args.out
     results = []
@@ -134,8 +129,8 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
     for spec in specs:
         spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
-                       force=args.force, verbose=args.verbose, compile=getattr(args, "compile", False),
-                       autocast=getattr(args, "bf16", False), tensorboard=getattr(args, "tensorboard", None))
+                       force=args.force, verbose=args.verbose, compile=args.compile, autocast=args.bf16,
+                       tensorboard=args.tensorboard)
         results.append(result)
         if not main:
             continue

@@ -176,13 +176,10 @@ def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=Fa
     """Train ``spec`` on ``data`` with the torchbearer Trial that ``trial(run)`` (the experiment module's
     function, given a :class:`Run`) returns, or reuse the stored run, and return its result dict.
 
-    ``compile`` runs the model through ``torch.compile`` (not part of the identity, see
-    :func:`run_settings`); ``autocast`` computes in bf16 on CUDA (part of the identity when on);
-    ``tensorboard`` (a folder) logs the training to ``tensorboard/<run folder>`` (not part of the identity).
-
-    Under torchrun all ranks train the run together and rank 0 alone decides (reuse, resume) and
-    writes; the others return once rank 0's files are complete. The global batch size is the run's,
-    so a run trained on N processes is the same stored run as on one.
+    Of ``compile``, ``autocast`` (bf16, CUDA) and ``tensorboard`` (a folder for ``<run folder>`` logs), only
+    ``autocast`` is part of the identity (:func:`run_settings`). Under torchrun all ranks train the run
+    together (the global batch is the run's: the same stored run as on one process); rank 0 alone decides
+    (reuse, resume) and writes, the others return once its files are complete.
     """
     device = resolve_device(device)
     if autocast and device.type != "cuda":
@@ -297,11 +294,9 @@ def tensorboard_classes():
 
 @contextlib.contextmanager
 def run_lock(directory, holder=True):
-    """Hold ``directory``'s run lock while training it: another process (a ``--devices`` worker, a second
-    job on the same run store) that wants the same run waits, then finds it finished and reuses it, so a
-    run is trained and recorded once. The lock is the operating system's (``flock``): a killed process
-    releases it, so an interrupted run resumes as always. Under torchrun rank 0 holds it for all ranks.
-    ``holder=False`` (the other ranks) and where ``fcntl`` is missing (Windows): a no-op."""
+    """Hold ``directory``'s run lock (``flock``, released when a process dies) while training it: another
+    process that wants the same run (a ``--devices`` worker, a second job) waits, then reuses it, so a run is
+    trained once. A no-op for ``holder=False`` (torchrun's ranks but 0) and without ``fcntl`` (Windows)."""
     if fcntl is None or not holder:
         yield
         return

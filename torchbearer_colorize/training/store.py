@@ -146,20 +146,21 @@ def merge(sources, into):
         if (target / "result.json").exists():
             present += 1
             continue
-        target.mkdir(parents=True, exist_ok=True)
         for name in KEPT:  # an unfinished run's folder there is completed, result.json last
             if (directory / name).exists():
-                with atomic_path(target / name) as tmp:
-                    shutil.copyfile(directory / name, tmp)
+                copy_file(directory / name, target / name)
         copied += 1
     for source in sources:
         for reference in sorted((Path(source) / REFERENCES).glob("*.json")):
-            target = into / REFERENCES / reference.name
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(target) as tmp:
-                    shutil.copyfile(reference, tmp)
+            if not (into / REFERENCES / reference.name).exists():
+                copy_file(reference, into / REFERENCES / reference.name)
     return copied, present
+
+
+def copy_file(source, target):
+    """Copy ``source`` to ``target`` atomically, its folder made if needed."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def main(argv=None):
