@@ -163,11 +163,12 @@ def compare(args, color, classes, class_result):
     comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
-    print(table.markdown())
+    print(table.markdown)
     print(f"comparison table and figure written to {args.out}/")
     shared = {"baseline_label": GRAY_COPY, "baseline": references["gray"], "truth": references["truth"]}
-    return [{**mse_result, "run": MSE_SPEC.name, "metrics": mse_scores, "references": shared},
-            {**class_result, "metrics": class_scores, "references": shared}]
+    # the comparison table replaces the classification run's own one-row table, in the results too
+    return [{**mse_result, "run": MSE_SPEC.name, "metrics": mse_scores, "references": shared, "table": table},
+            {**class_result, "metrics": class_scores, "references": shared, "table": table}]
 
 
 @user_errors_exit

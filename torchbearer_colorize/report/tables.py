@@ -4,6 +4,7 @@ import io
 import math
 import statistics
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..atomic import write_text
 
@@ -114,6 +115,7 @@ class Table:
     notes: tuple = ()
     columns: tuple = COLUMNS
 
+    @cached_property
     def markdown(self):
         md = f"# {self.title}\n\n" + to_markdown(self.rows, self.columns)
         return md + ("\n" + "\n".join(f"- {n}" for n in self.notes) + "\n" if self.notes else "")
@@ -122,7 +124,7 @@ class Table:
 def write_table(out_dir, title, rows, notes=(), columns=COLUMNS, name="table"):
     """``<name>.md`` (title, table, notes) and ``<name>.csv`` in ``out_dir``; returns the :class:`Table`."""
     table = Table(title, rows, tuple(notes), tuple(columns))
-    write_text(out_dir / f"{name}.md", table.markdown())
+    write_text(out_dir / f"{name}.md", table.markdown)
     write_text(out_dir / f"{name}.csv", to_csv(rows, columns))
     return table
 

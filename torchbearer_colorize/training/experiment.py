@@ -61,8 +61,9 @@ def stored_json(path, compute, current=metrics.complete):
 
 def smoke_test(args):
     """A caption line for ``--quick`` figures, so that their flat or noisy pictures are not read as results."""
-    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result" \
-        if args.quick else ""
+    if not args.quick:
+        return ""
+    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result"
 
 
 def run_metrics(directory, model, data):
@@ -179,7 +180,7 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
     if topics:
         notes += (f"fidelity notes (docs/fidelity.md): {topics}",)
     table = tables.write_table(out, title, rows, notes, columns)
-    print(table.markdown())
+    print(table.markdown)
     print(f"tables, figures and result JSONs written to {out}/")
     for result in results:  # reusable: tbc-colorize PHOTO --checkpoint ...
         print(f"checkpoint of {result['run']}: {run_dir(args.runs_dir, result['settings']) / 'model.pt'}")
