@@ -40,7 +40,7 @@ NAME = "color_classes"
 TITLE = ("Colour classification (Zhang et al. 2016: rebalanced soft-encoded cross-entropy, annealed mean) "
          "vs MSE regression; small colorizer blocks")
 # The lr sweep's "lr 0.001" run: same settings, so training.train reuses it when stored.
-MSE_SPEC = RunSpec("MSE regression (small, lr 0.001)", model="small", optimizer="adam", lr=1e-3, epochs=5)
+MSE_SPEC = RunSpec("MSE regression (small, lr 0.001)", model="small", optimizer="adam", lr=1e-3, epochs=lr_sweep.EPOCHS)
 CLASSES_RUN = "classification (annealed mean)"
 ORACLE = "true 64 x 64 ab + input's L (ceiling)"
 COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
@@ -60,7 +60,7 @@ def trial(run):
 
 
 def classes_spec():
-    return RunSpec(CLASSES_RUN, model="small_classes", optimizer="adam", lr=1e-3, epochs=5,
+    return RunSpec(CLASSES_RUN, model="small_classes", optimizer="adam", lr=1e-3, epochs=lr_sweep.EPOCHS,
                    model_kwargs={"n_bins": len(cc.ab_bins())}, loss="zhang_rebalanced")
 
 

@@ -6,12 +6,13 @@ from torch import nn
 from torch.optim import Adam
 from torchbearer import Trial
 
+from torchbearer_colorize.data.builtin import EPOCH_FACTOR
 from torchbearer_colorize.models import DeepColorizer
 from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.training.experiment import experiment_main
 
-SPECS = [RunSpec("deep", model="deep", optimizer="adam", lr=1e-3, epochs=10)]
+SPECS = [RunSpec("deep", model="deep", optimizer="adam", lr=1e-3, epochs=10 * EPOCH_FACTOR)]
 
 
 def trial(run):

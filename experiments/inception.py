@@ -14,6 +14,7 @@ from torch import nn
 from torch.optim import Adam
 from torchbearer import Trial
 
+from torchbearer_colorize.data.builtin import EPOCH_FACTOR
 from torchbearer_colorize import parallel
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
@@ -26,7 +27,8 @@ from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings
 from torchbearer_colorize.training.runs import resolve_device
 
-SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
+SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3,
+                 epochs=10 * EPOCH_FACTOR)]  # the report's 10 epochs, in steps
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
 
 

@@ -6,12 +6,13 @@ from torch import nn
 from torch.optim import Adam
 from torchbearer import Trial
 
+from torchbearer_colorize.data.builtin import EPOCH_FACTOR
 from torchbearer_colorize.models import UNetColorizer
 from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.cli import user_errors_exit
 from torchbearer_colorize.training.experiment import experiment_main
 
-SPECS = [RunSpec("unet", model="unet", optimizer="adam", lr=1e-3, epochs=5)]
+SPECS = [RunSpec("unet", model="unet", optimizer="adam", lr=1e-3, epochs=5 * EPOCH_FACTOR)]
 
 
 def trial(run):

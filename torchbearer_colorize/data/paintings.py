@@ -1,4 +1,4 @@
-"""Paintings (or the built-in sample set) -> uint8 train/test arrays -> (gray, colour) items."""
+"""Paintings (a folder, or the built-in ones) -> uint8 train/test arrays -> (gray, colour) items."""
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ class ImageSplits:
 
 
 def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, strict=False):
-    """The paintings under ``data_root`` (the built-in sample set when None), split 80/20, at most ``limit``
+    """The paintings under ``data_root`` (the built-in paintings when None), split 80/20, at most ``limit``
     a split, decoded once (:func:`decode_cached`); unreadable files are skipped with a warning (``strict``:
     refused)."""
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -56,24 +56,15 @@ def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, 
 
 
 def _builtin_splits(cache_dir, limit, size):
-    n_train, n_test = builtin.default_sizes()
-    if limit is not None:
-        n_train, n_test = min(n_train, limit), min(n_test, limit)
-    arrays, names = {}, {}
-    for split, count in (("train", n_train), ("test", n_test)):
-        key = fingerprint(builtin.VERSION, size, count)
-        arrays[split], meta = cached_array(
-            cache_dir, f"builtin-{split}", key,
-            lambda split=split, count=count: _named(builtin.make_split(split, count, size)))
-        names[split] = meta["names"]
-    return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
-                       label=builtin.LABEL,
-                       fingerprint=fingerprint("builtin", builtin.VERSION, size, n_train, n_test))
-
-
-def _named(images_and_names):
-    images, names = images_and_names
-    return images, {"names": names}
+    """The built-in paintings, checked against their checksums, split by painting (``builtin.painting_split``)."""
+    files = builtin.verified_files(builtin.PAINTINGS)
+    chosen = builtin.painting_split(files)
+    decoded = {split: decode_cached(chosen[split][:limit], builtin.PAINTINGS, size, cache_dir,
+                                    f"builtin-paintings-{split}") for split in ("train", "test")}
+    arrays, names = report_skipped(decoded, builtin.PAINTINGS, strict=True)
+    return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"], label=builtin.PAINTINGS_LABEL,
+                       fingerprint=fingerprint("builtin-paintings", PREPROCESS_VERSION, size, names,
+                                               (builtin.PAINTINGS / "SHA256SUMS").read_text()))
 
 
 def decode_cached(files, base, size, cache_dir, name):

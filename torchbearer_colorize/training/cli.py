@@ -76,7 +76,7 @@ def devices(text):
     return tuple(names)
 
 
-PAINTINGS_HELP = "folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in sample set"
+PAINTINGS_HELP = "folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in paintings (Monet, Van Gogh)"
 
 
 def experiment_parser(name, description, data_help=PAINTINGS_HELP):
