@@ -3,7 +3,7 @@
     model = torch.hub.load(".", "unet_colorizer", source="local", pretrained=True)
 
 The colorizers map a gray N x 1 x H x W batch in [0, 1] to RGB N x 3 x H x W; ``pretrained=True`` is offered
-where the package bundles weights (the U-net, trained on the built-in sample set; see
+where the package bundles weights (the U-net, trained on the built-in paintings; see
 ``torchbearer_colorize.pretrained``). The models import torchbearer and scikit-image, the package's own
 dependencies.
 """
@@ -36,7 +36,7 @@ def deep_colorizer(pretrained=False, **kwargs):
 
 def unet_colorizer(pretrained=False, **kwargs):
     """The report's U-net colorizer: the small net plus additive skips (about 100k parameters).
-    ``pretrained=True``: the bundled weights, in eval mode (built-in sample set; muted, sepia-leaning colour)."""
+    ``pretrained=True``: the bundled weights, in eval mode (built-in paintings; muted, sepia-leaning colour)."""
     return _model("unet_colorizer", "unet", pretrained, **kwargs)
 
 

@@ -32,9 +32,10 @@ from torchbearer.callbacks import Callback
 
 from callbacks import LOGVAR, MU, gaussian_kl
 from torchbearer_colorize.atomic import write_json, write_text
-from torchbearer_colorize.data import ColorizationDataset, ReconstructionDataset, builtin, fruit_render, load_paintings
+from torchbearer_colorize.data import ColorizationDataset, ReconstructionDataset, builtin, load_paintings
 from torchbearer_colorize.data.features import FeatureDataset
-from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES
+from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, load_fruits360
+from torchbearer_colorize.data.fruits360 import IMAGE_SIZE as FRUIT_SIZE
 from torchbearer_colorize.data.noise import SaltPepperDataset
 from torchbearer_colorize.models import load_encoder
 from torchbearer_colorize.models.inception import FEATURES
@@ -46,7 +47,6 @@ from torchbearer_colorize.training.runs import machine, resolve_device
 
 from . import deep, denoise, inception, lr_sweep, unet, vae_fruits
 
-PAINTINGS_TRAIN, PAINTINGS_TEST = builtin.default_sizes()
 # batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
 DEFAULT = dict(quick=False, batch=32, steps=4, rounds=8, compile=True, jpegs=64, jpeg_size=(1024, 768))
 QUICK = dict(DEFAULT, quick=True, batch=4, steps=2, rounds=2, compile=False, jpegs=8, jpeg_size=(320, 240))
@@ -165,14 +165,15 @@ def models(cfg, device, paintings, fruits, workdir, log):
 
 
 def data_path(cfg, device, paintings, workdir):
-    """Images/s of decoding JPEGs made from the built-in photos (a first run) against reading the uint8 cache (a
+    """Images/s of decoding JPEGs made from the built-in paintings (a first run) against reading the uint8 cache (a
     later run) and deriving the gray inputs (once per run); the denoise Trial with one DataLoader worker against
     the main process loading (does a worker hide the per-image noise?)."""
     folder, cache = workdir / "jpegs", workdir / "jpeg-cache"
     folder.mkdir(parents=True)
+    sources = builtin.verified_files(builtin.PAINTINGS)
     for i in range(cfg.jpegs):
-        crop, _ = builtin.make_crop("train", i, size=max(cfg.jpeg_size))
-        Image.fromarray(crop).resize(cfg.jpeg_size, Image.Resampling.BICUBIC).save(folder / f"{i:04d}.jpg", quality=90)
+        with Image.open(sources[i % len(sources)]) as painting:
+            painting.resize(cfg.jpeg_size, Image.Resampling.BICUBIC).save(folder / f"{i:04d}.jpg", quality=90)
     start = time.perf_counter()
     load_paintings(folder, cache)  # the first load decodes and writes the cache
     decoded = time.perf_counter()
@@ -200,9 +201,11 @@ def feature_cache(cfg, device, paintings, decoder_rate):
         start = clock(device)
         encoder(gray)
         encode = (clock(device) - start) / len(gray)
-    with_cache = PAINTINGS_TRAIN / decoder_rate
-    without = with_cache + (PAINTINGS_TRAIN + PAINTINGS_TEST) * encode
-    return dict(images=len(gray), encode=encode, with_cache=with_cache, without=without, ratio=without / with_cache)
+    split = builtin.painting_split(builtin.verified_files(builtin.PAINTINGS))
+    with_cache = len(split["train"]) / decoder_rate
+    without = with_cache + (len(split["train"]) + len(split["test"])) * encode
+    return dict(images=len(gray), encode=encode, with_cache=with_cache, without=without, ratio=without / with_cache,
+                train=len(split["train"]), test=len(split["test"]))
 
 
 def measure(args, log=print):
@@ -215,11 +218,11 @@ def measure(args, log=print):
         if cfg.quick:
             rng, label = np.random.default_rng(0), "random pixels of the report's shapes (--quick)"
             paintings = rng.integers(0, 256, (n, 256, 256, 3), dtype=np.uint8)
-            fruits = rng.integers(0, 256, (n, fruit_render.SIZE, fruit_render.SIZE, 3), dtype=np.uint8)
+            fruits = rng.integers(0, 256, (n, FRUIT_SIZE, FRUIT_SIZE, 3), dtype=np.uint8)
         else:
             label = f"the first {n} training images of the built-in sets"
             paintings = load_paintings(None, workdir / "cache", limit=n).train
-            fruits = fruit_render.builtin_fruit_splits(DEFAULT_CLASSES, cache_dir=workdir / "cache", limit=n).train
+            fruits = load_fruits360(builtin.FRUITS, DEFAULT_CLASSES, limit=n, cache_dir=workdir / "cache").train
         rows, variants = models(cfg, device, paintings, fruits, workdir, log)
         log("[bench] the data path, and the frozen inception encoder")
         data = data_path(cfg, device, paintings, workdir)
@@ -287,7 +290,7 @@ def render(r):
         markdown_table(("denoise, DataLoader", "Trial img/s"), [(k, num(v)) for k, v in data["workers"]]).strip(),
         "## 4. The inception experiment: frozen-feature cache vs encoder every step",
         f"The encoder is random here (the ImageNet one's architecture and cost), timed as the cache runs it on "
-        f"{inc['images']} images; an epoch is {PAINTINGS_TRAIN} train and {PAINTINGS_TEST} test images, the decoder "
+        f"{inc['images']} images; an epoch is {inc['train']} train and {inc['test']} test images, the decoder "
         "trained at section 1's rate.",
         markdown_table(("", "seconds"), [
             ("frozen encoder forward, per image", num(inc["encode"])), ("epoch with the cache", num(inc["with_cache"])),

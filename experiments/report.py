@@ -68,7 +68,7 @@ def parser():
     p = argparse.ArgumentParser(prog="python -m experiments.report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--paintings-root", type=Path, default=None,
-                   help="folder tree of paintings (default: the built-in sample set)")
+                   help="folder tree of paintings (default: the built-in paintings, Monet and Van Gogh)")
     p.add_argument("--fruits-root", type=Path, default=None,
                    help="Fruits-360 folder (holding Training/ and Test/; default: the built-in fruit set)")
     p.add_argument("--seeds", type=seeds_arg, default=SEEDS,

@@ -1,3 +1,6 @@
+import configparser
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -92,27 +95,58 @@ def test_dataset_items_are_rgb2gray_inputs_and_color_targets():
     np.testing.assert_allclose(color.permute(1, 2, 0).numpy() * 255, images[1], atol=1e-4)
 
 
-def test_builtin_crops_are_deterministic_and_test_comes_from_the_held_out_strip():
-    a, name = builtin.make_crop("test", 5)
-    b, _ = builtin.make_crop("test", 5)
-    np.testing.assert_array_equal(a, b)
-    assert a.shape == (256, 256, 3) and name.startswith(builtin.SOURCES[5])
-    for source in builtin.SOURCES:
-        photo = builtin.source_photo(source)
-        train, test = builtin.source_region(photo, "train"), builtin.source_region(photo, "test")
-        long_axis = 1 if photo.shape[1] >= photo.shape[0] else 0
-        assert train.shape[long_axis] + test.shape[long_axis] == photo.shape[long_axis]
-        assert test.shape[long_axis] >= round(photo.shape[long_axis] * builtin.HELD_OUT) - 1
+def test_builtin_files_are_the_ones_their_checksums_name():
+    for folder, count in ((builtin.PAINTINGS, 499), (builtin.FRUITS, 6000)):
+        files = builtin.verified_files(folder)  # raises on a missing or altered file
+        on_disk = {p for p in folder.rglob("*.jpg")}
+        assert len(files) == count and set(files) == on_disk  # every image listed, nothing unlisted
 
 
-def test_builtin_limit_builds_only_what_it_needs(tmp_path, monkeypatch):
-    calls = []
-    real = builtin.make_crop
-    monkeypatch.setattr(builtin, "make_crop", lambda *a, **k: calls.append(a) or real(*a, **k))
+def test_the_package_data_patterns_ship_every_builtin_file():
+    parser = configparser.ConfigParser()
+    parser.read(builtin.ROOT.parents[2] / "setup.cfg")
+    patterns = parser["options.package_data"]["torchbearer_colorize.data.builtin"].replace("\n", " ").split(",")
+    shipped = {path for pattern in patterns for path in builtin.ROOT.glob(pattern.strip())}
+    for folder in (builtin.PAINTINGS, builtin.FRUITS):
+        listed = {folder / line.split("  ", 1)[1] for line in (folder / "SHA256SUMS").read_text().splitlines()}
+        assert listed | {folder / "SHA256SUMS", folder / "SOURCES.md"} <= shipped
+
+
+def test_builtin_paintings_split_by_painting_both_painters_on_both_sides():
+    splits = builtin.painting_split(builtin.verified_files(builtin.PAINTINGS))
+    names = {split: [p.relative_to(builtin.PAINTINGS).as_posix() for p in files] for split, files in splits.items()}
+    assert (len(names["train"]), len(names["test"])) == (400, 99)
+    assert not set(names["train"]) & set(names["test"])  # no painting on both sides
+    for split in names:
+        assert {builtin.painter(name) for name in names[split]} == {"monet", "vangogh"}
+        assert [builtin.painter(name) for name in names[split][:4]] == ["monet", "vangogh"] * 2  # interleaved
+    monet = sorted(p.name for p in (builtin.PAINTINGS / "monet").iterdir())
+    assert [n for n in names["test"] if n.startswith("monet/")] == [f"monet/{n}" for n in monet[4::5]]
+    assert builtin.EPOCH_FACTOR == round(builtin.REPORT_TRAIN_IMAGES / len(names["train"]))
+
+
+def test_builtin_paintings_load_split_and_limit(tmp_path):
     splits = load_paintings(None, tmp_path, limit=4)
-    assert (len(splits.train), len(splits.test)) == (4, 4) and len(calls) == 8
-    assert splits.label == builtin.LABEL
-    assert builtin.default_sizes() == (1619, 405)
+    assert splits.train.shape == (4, 256, 256, 3) and splits.test.shape == (4, 256, 256, 3)
+    assert splits.label == builtin.PAINTINGS_LABEL and splits.test_names[0].startswith("monet/")
+    again = load_paintings(None, tmp_path, limit=4)  # from the cache: the same images, the same identity
+    np.testing.assert_array_equal(again.train, splits.train)
+    assert again.fingerprint == splits.fingerprint != load_paintings(None, tmp_path, limit=3).fingerprint
+
+
+@pytest.mark.parametrize("damage, match", [("remove", "is missing"), ("alter", "is altered")])
+def test_a_missing_or_altered_builtin_image_is_named_with_what_to_do(tmp_path, monkeypatch, damage, match):
+    copy = tmp_path / "paintings"
+    shutil.copytree(builtin.PAINTINGS, copy)
+    victim = copy / "vangogh" / "00180.jpg"
+    if damage == "remove":
+        victim.unlink()
+    else:
+        victim.write_bytes(victim.read_bytes()[:-10])
+    monkeypatch.setattr(builtin, "PAINTINGS", copy)
+    with pytest.raises(UserError, match=f"{victim} {match}.*git checkout --"):
+        load_paintings(None, tmp_path / "cache", limit=2)
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())  # nothing half-written
 
 
 def test_strict_refuses_unreadable_files_and_names_them(paintings, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli
+from torchbearer_colorize.data.builtin import PAINTINGS_LABEL
 from torchbearer_colorize.report import figures
 from torchbearer_colorize.training.experiment import GRAY_COPY, IN_MEMORY, TRUTH
 
@@ -43,7 +44,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         # the table's numbers are the stored run's, not typed in
         assert float(row["test_loss"]) == stored[float(row["lr"])]["test_loss"] == result["test_loss"]
         assert float(row["train_loss"]) == stored[float(row["lr"])]["history"][-1]["train_loss"]
-        assert row["data"] == "built-in sample set, not the report's paintings"
+        assert row["data"] == PAINTINGS_LABEL
         name = row["run"].replace(" ", "_")
         assert (out / f"{name}_loss.png").exists() and (out / f"{name}_samples.png").exists()
         written = json.loads((out / "results" / f"{name}.json").read_text())  # nan (a gray copy's hue) != nan
@@ -52,7 +53,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         assert row["best_epoch"] == "1" and row["unstable"] == "False"  # one epoch: the best, nothing after it
         assert float(row["best_test_loss"]) == stored[float(row["lr"])]["history"][0]["test_loss"]
     assert rows[1]["report_test_loss"] == "0.0028" and rows[2]["report_train_loss"] == "0.0444"
-    assert "built-in sample set, not the report's paintings" in (out / "table.md").read_text()
+    assert PAINTINGS_LABEL in (out / "table.md").read_text()
     title = (out / "table.md").read_text().splitlines()[0]
     assert title == "# Learning-rate sweep: small colorizer (Adam, lr 0.0001/0.001/0.01/0.1, 1 epoch, batch 4)"
 
@@ -193,5 +194,5 @@ def test_quick_figures_say_they_are_a_smoke_test_and_one_epoch_is_points_from_0(
         assert "--quick smoke test (1 epoch(s), at most 8 images a split): not a result" in titles, name
         assert all(axis == ("linear", 0, [1]) for axis in epochs), name  # not log, not 0.96 to 1.04
     start = capsys.readouterr().out.splitlines()[0]
-    assert start == (f"[lr_sweep] data: built-in sample set, not the report's paintings; tables and "
+    assert start == (f"[lr_sweep] data: {PAINTINGS_LABEL}; tables and "
                      f"figures go to {dirs['out']}/, runs to {dirs['runs']}/")

@@ -12,7 +12,7 @@ from torchbearer_colorize.report.verdicts import verdicts
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
 
 
-def fake(run, test_loss, seed=0, data="built-in sample set", **settings):
+def fake(run, test_loss, seed=0, data="built-in paintings", **settings):
     return {"run": run, "test_loss": test_loss, "train_loss": test_loss * 1.1, "status": "finished",
             "settings": {"model": "small", "optimizer": "adam", "lr": 1e-3, "epochs": 5, "batch_size": 32,
                          "seed": seed, "run": run, **settings},

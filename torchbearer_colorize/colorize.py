@@ -10,9 +10,8 @@ detail of the original is kept. Outputs are ``<stem>_colorized.png`` in ``--out`
 atomically; an input is never overwritten.
 
 Without ``--checkpoint`` the U-net colorizer that ships with the package is used (trained on the built-in
-sample set: muted, sepia-leaning colour). Checkpoints are the ``model.pt`` files every experiment saves per
-run (it prints their paths):
-the small, deep and U-net colorizers and the colour-classification model. The denoiser, the VAE and
+paintings, Monet and Van Gogh: muted, sepia-leaning colour). Checkpoints are the ``model.pt`` files every
+experiment saves per run (it prints their paths): the small, deep and U-net colorizers and the colour-classification model. The denoiser, the VAE and
 the inception decoder (whose frozen encoder is not stored) are not colorizers and are refused.
 """
 import argparse

@@ -1,5 +1,5 @@
 """The colorizer that ships with the package: a U-net trained by ``python -m experiments.unet`` on the
-built-in sample set. ``unet_colorizer.pt`` (package data) is a run's ``model.pt`` as it was saved;
+built-in paintings (Monet, Van Gogh). ``unet_colorizer.pt`` (package data) is a run's ``model.pt`` as it was saved;
 ``unet_colorizer.json`` beside it holds the run's settings, data label and test numbers. Both are
 written by ``python -m torchbearer_colorize.pretrained.export RUN_DIR``."""
 import json

@@ -3,7 +3,7 @@
     python -m torchbearer_colorize.pretrained.export runs/colorize-unet-... [--cache-dir DIR]
 
 Copies the run's ``model.pt`` unchanged to ``unet_colorizer.pt`` beside this module and writes
-``unet_colorizer.json`` from its ``result.json`` and ``metrics.json``. Only a run on the built-in sample set
+``unet_colorizer.json`` from its ``result.json`` and ``metrics.json``. Only a run on the built-in paintings
 is taken, so that the tests can reproduce its test loss here.
 """
 import argparse
@@ -29,7 +29,7 @@ def export(run, out=None, cache_dir=None):
         raise UserError(f"{run} holds a {result['status']} {settings['model']!r} run, not a finished U-net one")
     limit = max(result["n_train"], result["n_test"])  # reproduces both split sizes of the built-in set
     if load_paintings(None, cache_dir, limit).fingerprint != settings["data"]:
-        raise UserError(f"{run} was not trained on the built-in sample set ({result['data']})")
+        raise UserError(f"{run} was not trained on the built-in paintings ({result['data']})")
     model = load_model(run / "model.pt")
     metrics = run / "metrics.json"
     info = {"name": NAME, "run": run.name, "settings": settings, "data": result["data"], "limit": limit,

@@ -43,7 +43,7 @@ def paintings(args):
 
 
 def colorization_data(args):
-    """Gray -> colour pairs from ``--data-root`` (or the built-in sample set)."""
+    """Gray -> colour pairs from ``--data-root`` (or the built-in paintings)."""
     splits = paintings(args)
     return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY)

@@ -62,7 +62,7 @@ class TaskData:
     """A train and a test ``Dataset`` of (input, target) pairs, and what identifies them."""
     train: object
     test: object
-    label: str  # e.g. "built-in sample set, not the report's paintings"
+    label: str  # e.g. "built-in paintings (Monet, Van Gogh; ...)"
     fingerprint: str
     task: str = "colorize"  # what input and target mean; part of the run identity
     # Sample grids show ``display`` items (default: ``test``) through ``display_model(trained model)``:

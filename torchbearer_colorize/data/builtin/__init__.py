@@ -23,7 +23,8 @@ TEST_EVERY = 5  # in each painter's folder, sorted by file name, the 5th, 10th, 
 # The report's epochs went through about 1,619 training paintings (2024 at 80 / 20), ours through 400: an epoch
 # here is a quarter of the report's, so the experiments run 4 x the report's epochs, the report's number of
 # optimizer steps at batch 32 (5 epochs: 255 steps there, 20 x 13 = 260 here). docs/fidelity.md says why.
-EPOCH_FACTOR = 4
+REPORT_TRAIN_IMAGES = 1619
+EPOCH_FACTOR = 4  # round(REPORT_TRAIN_IMAGES / 400)
 
 
 def verified_files(folder):
