@@ -38,7 +38,8 @@ def options(parser):
 @user_errors_exit
 def main(argv=None):
     return experiment_main(argv, trial=trial, name="lr_sweep", doc=__doc__, specs=specs, add_options=options,
-                           title="Learning-rate sweep: small colorizer")
+                           title="Learning-rate sweep: small colorizer",
+                           group_rows=("lr 0.001",))  # and per painter: does one painter carry the result?
 
 
 if __name__ == "__main__":

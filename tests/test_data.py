@@ -118,10 +118,12 @@ def test_builtin_paintings_split_by_painting_both_painters_on_both_sides():
     assert (len(names["train"]), len(names["test"])) == (400, 99)
     assert not set(names["train"]) & set(names["test"])  # no painting on both sides
     for split in names:
-        assert {builtin.painter(name) for name in names[split]} == {"monet", "vangogh"}
-        assert [builtin.painter(name) for name in names[split][:4]] == ["monet", "vangogh"] * 2  # interleaved
+        groups = builtin.by_folder(names[split])
+        assert set(groups) == {"Monet", "Van Gogh"} and groups["Monet"][:2] == [0, 2]  # interleaved
     monet = sorted(p.name for p in (builtin.PAINTINGS / "monet").iterdir())
     assert [n for n in names["test"] if n.startswith("monet/")] == [f"monet/{n}" for n in monet[4::5]]
+    assert {name: len(idx) for name, idx in builtin.by_folder(names["test"]).items()} == {"Monet": 60, "Van Gogh": 39}
+    assert builtin.by_folder(["a.jpg", "b.jpg"]) is None and builtin.by_folder(["x/a.jpg", "x/b.jpg"]) is None
     assert builtin.EPOCH_FACTOR == round(builtin.REPORT_TRAIN_IMAGES / len(names["train"]))
 
 

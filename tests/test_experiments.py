@@ -29,8 +29,19 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
     for name in FIGURES:
         assert (out / name).stat().st_size > 0
     rows = read_table(out)
-    assert [r["run"] for r in rows] == ["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1", GRAY_COPY, TRUTH]
-    rows, (baseline, truth) = rows[:4], rows[4:]
+    assert [r["run"] for r in rows] == ["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1", GRAY_COPY, TRUTH,
+                                        "lr 0.001 on Monet", f"{GRAY_COPY} on Monet",
+                                        "lr 0.001 on Van Gogh", f"{GRAY_COPY} on Van Gogh"]
+    rows, (baseline, truth), by_painter = rows[:4], rows[4:6], rows[6:]
+    # per painter: lr 0.001's and the gray copy's numbers over each painter's test paintings, which add up
+    painters = {"Monet": by_painter[:2], "Van Gogh": by_painter[2:]}
+    assert sum(int(model["n_test"]) for model, _ in painters.values()) == int(truth["n_test"])
+    overall = sum(float(model["test_psnr"]) * int(model["n_test"]) for model, _ in painters.values()) / 8
+    assert overall == pytest.approx(float(rows[1]["test_psnr"]))  # per-image means, weighted by group size
+    for name, (model, gray) in painters.items():
+        scores = results[1]["metrics"]["groups"][name]
+        assert float(model["test_loss"]) == pytest.approx(scores["mse"]) and gray["n_test"] == model["n_test"]
+        assert model["beats_baseline"] == str(scores["mse"] < float(gray["test_loss"]))
     # colour metrics: the gray copy has no colour, the truth is exact, each model is compared with the copy
     assert float(baseline["colourfulness"]) == pytest.approx(0, abs=1e-9) and float(truth["colourfulness"]) > 0
     assert float(truth["test_loss"]) == 0 and float(truth["test_ssim"]) == 1
@@ -148,7 +159,7 @@ def test_vae_fruits_quick_end_to_end(dirs):
     from experiments import vae_fruits
     results = vae_fruits.main(cli(dirs, "--quick", "--classes", "3"))
     rows = read_table(dirs["out"])
-    assert rows[0]["data"] == "built-in fruit set, not Fruits-360" and rows[0]["n_train"] == "8"
+    assert rows[0]["data"] == "Fruits-360 (3 classes), built-in subset of release 2019.05.06.1" and rows[0]["n_train"] == "8"
     last = results[0]["history"][-1]
     assert float(rows[0]["test_kl"]) == last["test_kl"] > 0
     # the table's loss is the reconstruction plus beta x KL, all measured by the Trial

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..color_space import rgb_to_lab
 
@@ -154,6 +154,20 @@ def evaluate(predict, dataset, batch_size=32):
         for inputs, targets in DataLoader(dataset, batch_size=batch_size):
             sums.add(predict(inputs).float().cpu().numpy(), targets.numpy())
     return sums.means()
+
+
+def evaluate_with_groups(predict, dataset, groups=None):
+    """:func:`evaluate`, plus ``"groups"``: the same means over each named subset of ``dataset`` (``groups``:
+    ``{name: indices}``, e.g. the test paintings of each painter), when ``groups`` is given."""
+    scores = evaluate(predict, dataset)
+    if groups:
+        scores["groups"] = {name: evaluate(predict, Subset(dataset, indices)) for name, indices in groups.items()}
+    return scores
+
+
+def has_groups(groups):
+    """A ``current`` test for stored scores: complete, and holding each of ``groups`` when there are any."""
+    return lambda scores: complete(scores) and (not groups or set(scores.get("groups", ())) == set(groups))
 
 
 def model_predictor(model, device="cpu"):

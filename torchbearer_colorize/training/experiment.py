@@ -12,6 +12,7 @@ import torch
 from .. import parallel
 from ..atomic import write_json
 from ..data import ColorizationDataset, load_paintings
+from ..data.builtin import by_folder
 from ..data.cache import fingerprint
 from ..report import fidelity, figures, metrics, tables
 from ..report.figures import slug
@@ -46,7 +47,8 @@ def colorization_data(args):
     """Gray -> colour pairs from ``--data-root`` (or the built-in paintings)."""
     splits = paintings(args)
     return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
-                    label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY)
+                    label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY,
+                    test_groups=by_folder(splits.test_names))
 
 
 def stored_json(path, compute, current=metrics.complete):
@@ -68,7 +70,9 @@ def smoke_test(args):
 
 def run_metrics(directory, model, data):
     """Colour metrics of a trained model on the test split, stored beside its run."""
-    return stored_json(directory / "metrics.json", lambda: metrics.evaluate(metrics.model_predictor(model), data.test))
+    return stored_json(directory / "metrics.json",
+                       lambda: metrics.evaluate_with_groups(metrics.model_predictor(model), data.test,
+                                                            data.test_groups), metrics.has_groups(data.test_groups))
 
 
 def reference_metrics(data, runs_dir):
@@ -77,10 +81,12 @@ def reference_metrics(data, runs_dir):
     images = data.display if data.display is not None else data.test
 
     def compute():
-        return {"baseline": metrics.evaluate(data.baseline_predict or metrics.copy_input, images),
+        return {"baseline": metrics.evaluate_with_groups(data.baseline_predict or metrics.copy_input, images,
+                                                         data.test_groups),
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
-                       compute, metrics.all_complete)
+                       compute, lambda stored: metrics.all_complete(stored) and
+                       metrics.has_groups(data.test_groups)(stored["baseline"]))
 
 
 def sample_indices(n, k=8):
@@ -97,6 +103,24 @@ def sample_rows(model, dataset, device, labels):
     return list(zip(labels, (inputs.numpy(), predictions.numpy(), targets.numpy())))
 
 
+GROUPS_NOTE = ("rows 'on <painter>': the same model's (or baseline's) per-image test MSE and metrics over that "
+               "painter's test paintings alone, and whether it beats the baseline there")
+
+
+def per_group_rows(results, baseline, data, columns):
+    """A row per test group for each of ``results`` and for the baseline: is the result carried by one group?"""
+    rows = []
+    for name in data.test_groups:
+        for result in results:
+            scores = result["metrics"]["groups"][name]
+            row = tables.reference_row(f"{result['run']} on {name}", scores, result, columns)
+            rows.append({**row, "n_test": len(data.test_groups[name]),
+                         "beats_baseline": scores["mse"] < baseline["groups"][name]["mse"]})
+        rows.append({**tables.reference_row(f"{data.baseline} on {name}", baseline["groups"][name], results[0],
+                                            columns), "n_test": len(data.test_groups[name])})
+    return rows
+
+
 def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_data, add_options=None,
                     data_help=PAINTINGS_HELP, **outputs):
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
@@ -110,11 +134,12 @@ def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_d
 
 
 def run_experiment(experiment, title, specs, data, trial, args, notes=(), columns=tables.COLUMNS,
-                   curves=(("loss", "MSE loss"),), run_figures=None):
+                   curves=(("loss", "MSE loss"),), run_figures=None, group_rows=()):
     """Train (or reuse) every run in ``specs`` with the torchbearer Trial ``trial(run)`` returns, then write
     all tables and figures under ``args.out`` (under torchrun, rank 0 alone). ``curves`` names the metrics
     plotted per run; ``run_figures(out, name, model, data, caption)`` writes an experiment's own figures
-    per model. Tasks with a ``baseline`` also get color metrics and the baseline and ground-truth rows."""
+    per model. Tasks with a ``baseline`` also get color metrics and the baseline and ground-truth rows; the runs
+    named in ``group_rows`` get a row per test group (``data.test_groups``: per painter), as does the baseline."""
     main = parallel.is_main()
     if args.worker:
         devices.work(args, specs, data, trial)
@@ -176,6 +201,9 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
                 row["test_loss"] = "—"
         rows += references_rows
         notes += (METRICS_NOTE.format(baseline=data.baseline),)
+        if data.test_groups and group_rows:
+            rows += per_group_rows([r for r in results if r["run"] in group_rows], baseline, data, columns)
+            notes += (GROUPS_NOTE,)
     topics = "; ".join(note.topic for note in fidelity.notes_for(experiment))
     if topics:
         notes += (f"fidelity notes (docs/fidelity.md): {topics}",)

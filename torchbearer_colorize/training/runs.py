@@ -74,6 +74,8 @@ class TaskData:
     # ``baseline_predict(inputs)`` (default: the input itself taken as the prediction, gray copied to RGB).
     baseline: str = None
     baseline_predict: Callable = None
+    # Named subsets of the test split scored on their own besides the whole (the built-in paintings: per painter)
+    test_groups: dict = None
 
 
 class Run:

@@ -64,6 +64,15 @@ def painting_split(files, root=PAINTINGS):
     return splits
 
 
-def painter(name):
-    """The painter folder of an image name such as ``'monet/000c1e3bff.jpg'``."""
-    return name.split("/", 1)[0]
+PAINTERS = {"monet": "Monet", "vangogh": "Van Gogh"}  # folder -> the name tables print
+
+
+def by_folder(names):
+    """``{folder: indices}`` of image ``names`` (``'monet/000c1e3bff.jpg'``) by their first folder, the painter's
+    name for the built-in ones; None when they are not in at least two folders."""
+    groups = {}
+    for i, name in enumerate(names):
+        if "/" in name:
+            folder = name.split("/", 1)[0]
+            groups.setdefault(PAINTERS.get(folder, folder), []).append(i)
+    return groups if len(groups) > 1 and sum(map(len, groups.values())) == len(names) else None
