@@ -8,7 +8,7 @@ from torch import nn
 from torch.optim import Adam
 from torchbearer import Trial
 
-from torchbearer_colorize.data.builtin import EPOCH_FACTOR
+from torchbearer_colorize.data.builtin import EPOCH_FACTOR, REPORT_STEPS
 from torchbearer_colorize.data.cache import fingerprint
 from torchbearer_colorize.data.noise import AMOUNT, NOISE_KIND, SaltPepperDataset
 from torchbearer_colorize.models import SmallColorizer
@@ -33,7 +33,7 @@ def noisy_data(args):
     return TaskData(SaltPepperDataset(splits.train, seed=args.seed), SaltPepperDataset(splits.test, fixed=True),
                     label=splits.label, fingerprint=fingerprint(splits.fingerprint, NOISE_KIND, AMOUNT),
                     task="denoise", row_labels=("noisy input", "denoised", "clean"),
-                    baseline="noisy input (baseline)")
+                    baseline="noisy input (baseline)", report_steps=REPORT_STEPS)
 
 
 @user_errors_exit

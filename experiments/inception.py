@@ -14,7 +14,7 @@ from torch import nn
 from torch.optim import Adam
 from torchbearer import Trial
 
-from torchbearer_colorize.data.builtin import EPOCH_FACTOR
+from torchbearer_colorize.data.builtin import EPOCH_FACTOR, REPORT_STEPS
 from torchbearer_colorize import parallel
 from torchbearer_colorize.data import ColorizationDataset
 from torchbearer_colorize.data.cache import fingerprint
@@ -62,7 +62,7 @@ def feature_data(args):
     label = splits.label + (f"; {NOT_PRETRAINED}" if args.no_pretrained else "")
     return TaskData(features["train"], features["test"], label=label,
                     fingerprint=fingerprint(splits.fingerprint, encoder.weights_id), task="colorize-inception",
-                    baseline=GRAY_COPY,
+                    baseline=GRAY_COPY, report_steps=REPORT_STEPS,
                     display=pairs["test"], display_model=lambda decoder: InceptionColorizer(encoder, decoder))
 
 

@@ -82,16 +82,25 @@ STYLES = [dict(marker=m, linestyle=ls, markersize=ms, markerfacecolor=face)
                                   ("D", "-.", 8, "none"), ("v", "-", 6, None), ("x", "--", 8, None))]
 
 
-def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),)):
-    """Train and test curves per epoch of one run: one panel per ``(metric, axis label)``."""
+def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),), report_steps=None):
+    """Train and test curves per epoch of one run: one panel per ``(metric, axis label)``. Given the report's
+    optimizer steps per epoch (``report_steps``), a second axis on top counts the report's epochs: the same
+    number of optimizer steps as ours on its larger data set."""
     history = result["history"]
     epochs = [e["epoch"] for e in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    ours = -(-result["n_train"] // result["settings"]["batch_size"])  # steps per epoch, the last batch partial
     for ax, (metric, label) in zip(axes[0], metrics):
         train, test = [e[f"train_{metric}"] for e in history], [e[f"test_{metric}"] for e in history]
         ax.plot(epochs, train, "o-", label="train (epoch mean)")
         ax.plot(epochs, test, "s-", label="test (after the epoch)")
         _epoch_axes(ax, title if len(metrics) == 1 else f"{label}\n{title}", label, train + test)
+        if report_steps and report_steps != ours:
+            scale = ours / report_steps
+            top = ax.secondary_xaxis("top", functions=(lambda x: x * scale, lambda x: x / scale))
+            top.set_xlabel(f"the report's epochs, by optimizer steps ({report_steps} an epoch there, {ours} here)",
+                           fontsize=8)
+            top.tick_params(labelsize=8)
         ax.legend()
     fig.tight_layout()
     _save(fig, path)

@@ -9,7 +9,7 @@ from functools import cached_property
 from ..atomic import write_text
 
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "adadelta": "Adadelta"}
-COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
+COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "report_epochs", "batch_size", "data", "n_train", "n_test",
            "report_test_loss", "report_train_loss", "test_loss", "train_loss", "status",
            "best_test_loss", "best_epoch", "unstable")
 UNSTABLE_FACTOR = 3  # unstable: a test loss after the best epoch's above 3x the best (a blow-up, not noise)
@@ -50,7 +50,8 @@ def row(result, reported=None):
         **{k: v for k, v in last.items() if k != "epoch"}, "beta": s.get("beta"),
         "run": result["run"], "model": s["model"],
         "optimizer": OPTIMIZER_NAMES.get(s["optimizer"], s["optimizer"]), "lr": s["lr"],
-        "epochs": s["epochs"], "batch_size": s["batch_size"], "data": result["data"],
+        "epochs": s["epochs"], "report_epochs": reported.epochs if reported else None,
+        "batch_size": s["batch_size"], "data": result["data"],
         "n_train": result["n_train"], "n_test": result["n_test"],
         "report_test_loss": reported.test if reported else None,  # the report's digits, as printed
         "report_train_loss": reported.train if reported else None,

@@ -12,7 +12,7 @@ import torch
 from .. import parallel
 from ..atomic import write_json
 from ..data import ColorizationDataset, load_paintings
-from ..data.builtin import by_folder
+from ..data.builtin import REPORT_STEPS, by_folder
 from ..data.cache import fingerprint
 from ..report import fidelity, figures, metrics, tables
 from ..report.figures import slug
@@ -48,7 +48,7 @@ def colorization_data(args):
     splits = paintings(args)
     return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY,
-                    test_groups=by_folder(splits.test_names))
+                    test_groups=by_folder(splits.test_names), report_steps=REPORT_STEPS)
 
 
 def stored_json(path, compute, current=metrics.complete):
@@ -168,7 +168,7 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
         name = slug(result["run"])
         write_json(out / "results" / f"{name}.json", result)
         caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}{smoke_test(args)}"
-        figures.loss_curve(out / f"{name}_loss.png", result, caption, curves)
+        figures.loss_curve(out / f"{name}_loss.png", result, caption, curves, data.report_steps)
         if data.display_model is not None:
             model = data.display_model(model).cpu()  # the inception encoder may be on the training device
         shown = data.display if data.display is not None else data.test

@@ -76,6 +76,7 @@ class TaskData:
     baseline_predict: Callable = None
     # Named subsets of the test split scored on their own besides the whole (the built-in paintings: per painter)
     test_groups: dict = None
+    report_steps: int = None  # the report's optimizer steps per epoch on its data, where it states them
 
 
 class Run:

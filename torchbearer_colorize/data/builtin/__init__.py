@@ -24,6 +24,7 @@ TEST_EVERY = 5  # in each painter's folder, sorted by file name, the 5th, 10th, 
 # here is a quarter of the report's, so the experiments run 4 x the report's epochs, the report's number of
 # optimizer steps at batch 32 (5 epochs: 255 steps there, 20 x 13 = 260 here). docs/fidelity.md says why.
 REPORT_TRAIN_IMAGES = 1619
+REPORT_STEPS = -(-REPORT_TRAIN_IMAGES // 32)  # 51 batches of 32 an epoch, the last partial
 EPOCH_FACTOR = 4  # round(REPORT_TRAIN_IMAGES / 400)
 
 
