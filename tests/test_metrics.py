@@ -94,3 +94,60 @@ def test_hue_spread_and_lab_spread_tell_one_colour_from_the_truths_colours():
     assert f["lab_spread"] == pytest.approx(0, abs=1e-5) and f["hue_spread"] == pytest.approx(0, abs=1e-3)
     assert 39 < np.degrees(np.arctan2(f["lab_b"], f["lab_a"])) < 41  # pure red's hue: 40 degrees
     assert np.isnan(scores(np.full_like(truth, 0.5))["hue_spread"])  # gray has no hue
+
+
+def lab_images(lightness, a, b):
+    """N x 3 x H x W RGB in [0, 1] from Lab channels (each N x H x W)."""
+    from torchbearer_colorize.color_space import lab_to_rgb
+    lab = torch.from_numpy(np.stack([lightness, a, b], axis=1).astype(np.float64))
+    return lab_to_rgb(lab).clamp(0, 1).numpy()
+
+
+def tone_share(predictions, truths):
+    """The predictions' tone spread as a share of the truths' (the brown verdict's measure)."""
+    scores = [evaluate(lambda x: x, TensorDataset(torch.from_numpy(images), torch.from_numpy(images)))
+              for images in (predictions, truths)]
+    return scores[0]["tone_spread"] / scores[1]["tone_spread"], scores[0]["tone_hue"]
+
+
+def colourful_truths(n=12, size=16, seed=0):
+    """``n`` images, each of its own hue (evenly round the circle), chroma 40, textured lightness."""
+    rng = np.random.default_rng(seed)
+    lightness = rng.uniform(30, 80, (n, size, size))
+    hues = np.radians(np.arange(n) * 360 / n)[:, None, None]
+    return lightness, 40 * np.cos(hues) * np.ones_like(lightness), 40 * np.sin(hues) * np.ones_like(lightness)
+
+
+def sepia(lightness, chroma=15.0, hue=65.0):
+    return lab_images(lightness, np.full_like(lightness, chroma * np.cos(np.radians(hue))),
+                      np.full_like(lightness, chroma * np.sin(np.radians(hue))))
+
+
+def test_tone_spread_sees_one_sepia_tone_on_colourful_truths():
+    lightness, a, b = colourful_truths()
+    share, hue = tone_share(sepia(lightness), lab_images(lightness, a, b))
+    assert share < 0.05 and hue == pytest.approx(65, abs=1)
+
+
+def test_tone_spread_of_the_truth_itself_and_of_the_truth_with_a_checkerboard_is_the_truths():
+    lightness, a, b = colourful_truths()
+    truth = lab_images(lightness, a, b)
+    assert tone_share(truth, truth)[0] == pytest.approx(1.0)
+    checker = np.indices(a.shape[1:]).sum(0) % 2 * 2 - 1  # +1/-1 alternating every pixel: red/green stripes
+    share, _ = tone_share(lab_images(lightness, a + 12 * checker, b - 6 * checker), truth)
+    assert share == pytest.approx(1.0, abs=0.05)
+
+
+def test_tone_spread_ignores_tinted_noise_in_dark_images():
+    lightness, a, b = colourful_truths()
+    rng = np.random.default_rng(1)
+    predictions = sepia(lightness)
+    dark = np.full((4, *lightness.shape[1:]), 8.0)  # near-black images, purple-tinted noise below the floor
+    tint_a, tint_b = 2.5 + rng.uniform(-1, 1, dark.shape), -2.5 + rng.uniform(-1, 1, dark.shape)
+    predictions[:4] = lab_images(dark, tint_a, tint_b)
+    share, _ = tone_share(predictions, lab_images(lightness, a, b))
+    assert share < 0.05
+    # the same tint made visible (chroma well above the floor) on a third of the images is a second tone
+    predictions[:4] = lab_images(np.full_like(dark, 40.0), 6 * tint_a, 6 * tint_b)
+    visible, _ = tone_share(predictions, lab_images(lightness, a, b))
+    assert visible > 0.25 and visible > 5 * share

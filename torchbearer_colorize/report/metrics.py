@@ -20,6 +20,8 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   sqrt(-2 ln R) with R = |mean (a*, b*)| / mean chroma (0 when one hue is everywhere, whatever its
   chroma; gray images, mean chroma below GRAY_CHROMA, have no hue: nan), and ``lab_spread`` = sqrt(var L* + var a* + var b*)
   (0 for one flat colour everywhere, lightness included).
+- ``tone_spread``: how much the images' tones differ (``tone`` and ``tone_spread`` below): one tone whatever
+  each image's own colour is what MSE's "brown everywhere" looks like.
 """
 import math
 import warnings
@@ -32,9 +34,12 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from ..color_space import rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
-           "sharpness_half", "ab_sq", "lab_sq", "hue_spread", "lab_spread")
-DERIVED = ("hue_spread", "lab_spread")  # computed from the means of the others over all images, not per image
+           "sharpness_half", "ab_sq", "lab_sq", "tone_x", "tone_y", "toned", "hue_spread", "lab_spread",
+           "tone_spread", "tone_hue")
+# computed from the means of the others over all images, not per image
+DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue")
 GRAY_CHROMA = 0.5  # mean chroma below this (a fifth of a just-noticeable Lab difference) is gray: no hue
+TONE_CHROMA = 5.0  # a pixel (at half resolution) counts towards its image's tone from this chroma up
 
 
 def complete(scores):
@@ -71,6 +76,21 @@ def half_resolution(lightness):
     return blocks.mean(axis=(2, 4))
 
 
+def tone(a, b):
+    """Each image's tone: the direction (cos, sin) of the sum of its (a*, b*) vectors at half resolution over the
+    pixels of chroma at least TONE_CHROMA (its chroma-weighted mean hue), and whether it has one (1 or 0: an
+    image with no such pixel has no visible colour, hence no tone). Half resolution averages a stride-2
+    checkerboard out; the chroma floor keeps near-gray pixels' hue noise (tinted shadows) out."""
+    a, b = half_resolution(a), half_resolution(b)
+    keep = np.hypot(a, b) >= TONE_CHROMA
+    x, y = (np.where(keep, channel, 0.0).sum(axis=(1, 2)) for channel in (a, b))
+    length = np.hypot(x, y)
+    toned = length > 0
+    safe = np.where(toned, length, 1.0)
+    return {"tone_x": np.where(toned, x / safe, 0.0), "tone_y": np.where(toned, y / safe, 0.0),
+            "toned": toned.astype(np.float64)}
+
+
 def lab_measures(images):
     """The Lab measures (module docstring), each an N-vector, of N x 3 x H x W images in [0, 1]."""
     lab = rgb_to_lab(torch.from_numpy(np.asarray(images, dtype=np.float64))).numpy()
@@ -78,7 +98,7 @@ def lab_measures(images):
     mean = lambda x: x.mean(axis=(1, 2))  # noqa: E731
     return {"chroma": mean(np.hypot(a, b)), "lab_l": mean(lightness), "lab_a": mean(a), "lab_b": mean(b),
             "sharpness": gradient(lightness), "sharpness_half": gradient(half_resolution(lightness)),
-            "ab_sq": mean(a ** 2 + b ** 2), "lab_sq": mean(lightness ** 2)}
+            "ab_sq": mean(a ** 2 + b ** 2), "lab_sq": mean(lightness ** 2), **tone(a, b)}
 
 
 def spreads(means):
@@ -87,7 +107,19 @@ def spreads(means):
     resultant = math.hypot(means["lab_a"], means["lab_b"]) / means["chroma"] if means["chroma"] > GRAY_CHROMA else None
     hue = math.nan if resultant is None else math.degrees(math.sqrt(-2 * math.log(min(max(resultant, 1e-12), 1.0))))
     var = means["ab_sq"] - means["lab_a"] ** 2 - means["lab_b"] ** 2 + means["lab_sq"] - means["lab_l"] ** 2
-    return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0))}
+    return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0)), **tone_spread(means)}
+
+
+def tone_spread(means):
+    """``tone_spread``: the angular deviation over the images of their tones, sqrt(2 (1 - R)) in degrees with R the
+    length of their mean unit vector, each image counting once whatever its amount of colour (0: every image has
+    the same tone; at most 162, tones all round the circle); ``tone_hue``: the mean tone's hue angle (degrees).
+    Both nan when no image has a tone."""
+    if means["toned"] <= 0:
+        return {"tone_spread": math.nan, "tone_hue": math.nan}
+    resultant = min(math.hypot(means["tone_x"], means["tone_y"]) / means["toned"], 1.0)
+    return {"tone_spread": math.degrees(math.sqrt(2 * (1 - resultant))),
+            "tone_hue": math.degrees(math.atan2(means["tone_y"], means["tone_x"]))}
 
 
 def per_image(predictions, targets):
