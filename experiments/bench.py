@@ -23,28 +23,45 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
-import torch
-import torchbearer
-from PIL import Image
-from torch.utils.data import DataLoader
-from torchbearer.callbacks import Callback
-
-from callbacks import LOGVAR, MU, gaussian_kl
-from torchbearer_colorize.atomic import write_json, write_text
-from torchbearer_colorize.data import ColorizationDataset, ReconstructionDataset, builtin, fruit_render, load_paintings
-from torchbearer_colorize.data.features import FeatureDataset
-from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES
-from torchbearer_colorize.data.noise import SaltPepperDataset
-from torchbearer_colorize.models import load_encoder
-from torchbearer_colorize.models.inception import FEATURES
-from torchbearer_colorize.report.tables import markdown_table
-from torchbearer_colorize.training import TaskData, make_trial
 from torchbearer_colorize.training.cli import device as device_arg
 from torchbearer_colorize.training.cli import user_errors_exit, writable_folder
-from torchbearer_colorize.training.runs import machine, resolve_device
 
-from . import deep, denoise, inception, lr_sweep, unet, vae_fruits
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke test (about a minute): synthetic images, batch 4")
+    p.add_argument("--render", action="store_true", help="rewrite the markdown from the JSON; measure nothing")
+    p.add_argument("--out", type=Path, default=None, help="the markdown file, its numbers beside it as .json "
+                                                          "(default: BENCHMARKS.md; --quick: runs/quick/BENCHMARKS.md)")
+    p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurement")
+    return p
+
+
+if __name__ == "__main__":  # --help and mistyped options answered before torch is imported (seconds)
+    parser().parse_args()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torchbearer  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+from torchbearer.callbacks import Callback  # noqa: E402
+
+from callbacks import LOGVAR, MU, gaussian_kl  # noqa: E402
+from torchbearer_colorize.atomic import write_json, write_text  # noqa: E402
+from torchbearer_colorize.data import ColorizationDataset, ReconstructionDataset, builtin, fruit_render, load_paintings  # noqa: E402
+from torchbearer_colorize.data.features import FeatureDataset  # noqa: E402
+from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES  # noqa: E402
+from torchbearer_colorize.data.noise import SaltPepperDataset  # noqa: E402
+from torchbearer_colorize.models import load_encoder  # noqa: E402
+from torchbearer_colorize.models.inception import FEATURES  # noqa: E402
+from torchbearer_colorize.report.tables import markdown_table  # noqa: E402
+from torchbearer_colorize.training import TaskData, make_trial  # noqa: E402
+from torchbearer_colorize.training.runs import machine, resolve_device  # noqa: E402
+
+from . import deep, denoise, inception, lr_sweep, unet, vae_fruits  # noqa: E402
 
 PAINTINGS_TRAIN, PAINTINGS_TEST = builtin.default_sizes()
 # batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
@@ -298,15 +315,7 @@ def render(r):
 @user_errors_exit
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="smoke test (about a minute): synthetic images, batch 4")
-    p.add_argument("--render", action="store_true", help="rewrite the markdown from the JSON; measure nothing")
-    p.add_argument("--out", type=Path, default=None, help="the markdown file, its numbers beside it as .json "
-                                                          "(default: BENCHMARKS.md; --quick: runs/quick/BENCHMARKS.md)")
-    p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurement")
-    args = p.parse_args(argv)
+    args = parser().parse_args(argv)
     args.argv = argv
     out = args.out or (Path("runs") / "quick" / "BENCHMARKS.md" if args.quick else Path("BENCHMARKS.md"))
     writable_folder("--out", out.parent)

@@ -10,31 +10,10 @@ FILE, or --no-pretrained (a random frozen encoder, said in every row and figure)
 import functools
 from pathlib import Path
 
-from torch import nn
-from torch.optim import Adam
-from torchbearer import Trial
-
-from torchbearer_colorize import parallel
-from torchbearer_colorize.data import ColorizationDataset
-from torchbearer_colorize.data.cache import fingerprint
-from torchbearer_colorize.data.features import FeatureDataset, cached_features
-from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder
-from torchbearer_colorize.models.inception import calibrate_batchnorm
 from torchbearer_colorize.report.summary import NOT_PRETRAINED
-from torchbearer_colorize.training import RunSpec, TaskData
-from torchbearer_colorize.training.cli import user_errors_exit
-from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings
-from torchbearer_colorize.training.runs import resolve_device
+from torchbearer_colorize.training.cli import experiment_parser, user_errors_exit
 
-SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
-
-
-def trial(run):
-    """The decoder alone, trained on the frozen encoder's cached features: Adam, MSE per pixel."""
-    model = InceptionDecoder()
-    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), nn.MSELoss(), metrics=["loss"],
-                 callbacks=run.callbacks()).with_generators(*run.loaders())
 
 
 def options(parser):
@@ -44,6 +23,33 @@ def options(parser):
     weights.add_argument("--no-pretrained", action="store_true",
                          help=f"use a randomly initialised frozen encoder, its batch-norm statistics set on "
                               f"{CALIBRATION_IMAGES} training images ({NOT_PRETRAINED})")
+
+
+if __name__ == "__main__":  # --help and mistyped options answered before torch is imported (seconds)
+    experiment_parser("inception", __doc__, add_options=options).parse_args()
+
+from torch import nn  # noqa: E402
+from torch.optim import Adam  # noqa: E402
+from torchbearer import Trial  # noqa: E402
+
+from torchbearer_colorize import parallel  # noqa: E402
+from torchbearer_colorize.data import ColorizationDataset  # noqa: E402
+from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
+from torchbearer_colorize.data.features import FeatureDataset, cached_features  # noqa: E402
+from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder  # noqa: E402
+from torchbearer_colorize.models.inception import calibrate_batchnorm  # noqa: E402
+from torchbearer_colorize.training import RunSpec, TaskData  # noqa: E402
+from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings  # noqa: E402
+from torchbearer_colorize.training.runs import resolve_device  # noqa: E402
+
+SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3, epochs=10)]
+
+
+def trial(run):
+    """The decoder alone, trained on the frozen encoder's cached features: Adam, MSE per pixel."""
+    model = InceptionDecoder()
+    return Trial(model, Adam(model.parameters(), lr=run.spec.lr), nn.MSELoss(), metrics=["loss"],
+                 callbacks=run.callbacks()).with_generators(*run.loaders())
 
 
 def feature_data(args):

@@ -5,17 +5,27 @@ far worse loss) says 0.01, which is what runs here (see docs/fidelity.md).
 
 Time at the report's settings on 2 CPU cores: about 18 min (4 runs of 5 epochs on the built-in data).
 """
-from torch import nn
-from torch.optim import Adam
-from torchbearer import Trial
-
-from torchbearer_colorize.models import SmallColorizer
-from torchbearer_colorize.training import RunSpec
-from torchbearer_colorize.training.cli import positive_floats, user_errors_exit
-from torchbearer_colorize.training.experiment import experiment_main
+from torchbearer_colorize.training.cli import experiment_parser, positive_floats, user_errors_exit
 
 LEARNING_RATES = (1e-4, 1e-3, 1e-2, 1e-1)
 EPOCHS = 5
+
+
+def options(parser):
+    parser.add_argument("--lrs", type=positive_floats, default=LEARNING_RATES,
+                        help="comma-separated learning rates (default: 1e-4,1e-3,1e-2,1e-1)")
+
+
+if __name__ == "__main__":  # --help and mistyped options answered before torch is imported (seconds)
+    experiment_parser("lr_sweep", __doc__, add_options=options).parse_args()
+
+from torch import nn  # noqa: E402
+from torch.optim import Adam  # noqa: E402
+from torchbearer import Trial  # noqa: E402
+
+from torchbearer_colorize.models import SmallColorizer  # noqa: E402
+from torchbearer_colorize.training import RunSpec  # noqa: E402
+from torchbearer_colorize.training.experiment import experiment_main  # noqa: E402
 
 
 def trial(run):
@@ -27,11 +37,6 @@ def trial(run):
 
 def specs(args):
     return [RunSpec(f"lr {lr:g}", model="small", optimizer="adam", lr=lr, epochs=EPOCHS) for lr in args.lrs]
-
-
-def options(parser):
-    parser.add_argument("--lrs", type=positive_floats, default=LEARNING_RATES,
-                        help="comma-separated learning rates (default: 1e-4,1e-3,1e-2,1e-1)")
 
 
 @user_errors_exit

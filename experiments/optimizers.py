@@ -3,17 +3,27 @@ for 5 epochs, beside Adam at the same rate (the lr sweep's run, reused from the 
 
 SGD is plain (no momentum) and Adadelta keeps its other defaults: the report names neither.
 """
-from torch import nn
-from torch.optim import SGD, Adadelta, Adam
-from torchbearer import Trial
-
-from torchbearer_colorize.models import SmallColorizer
-from torchbearer_colorize.training import RunSpec
-from torchbearer_colorize.training.cli import positive_float, user_errors_exit
-from torchbearer_colorize.training.experiment import experiment_main
+from torchbearer_colorize.training.cli import experiment_parser, positive_float, user_errors_exit
 
 LR = 1e-3
 EPOCHS = 5
+
+
+def options(parser):
+    parser.add_argument("--lr", type=positive_float, default=LR, help="every optimizer's lr (default 0.001)")
+
+
+if __name__ == "__main__":  # --help and mistyped options answered before torch is imported (seconds)
+    experiment_parser("optimizers", __doc__, add_options=options).parse_args()
+
+from torch import nn  # noqa: E402
+from torch.optim import SGD, Adadelta, Adam  # noqa: E402
+from torchbearer import Trial  # noqa: E402
+
+from torchbearer_colorize.models import SmallColorizer  # noqa: E402
+from torchbearer_colorize.training import RunSpec  # noqa: E402
+from torchbearer_colorize.training.experiment import experiment_main  # noqa: E402
+
 OPTIMIZERS = {"SGD": SGD, "Adadelta": Adadelta, "Adam": Adam}  # the table's row names
 
 
@@ -28,10 +38,6 @@ def trial(run):
 def specs(args):
     return [RunSpec(name, model="small", optimizer=optimizer.__name__.lower(), lr=args.lr, epochs=EPOCHS)
             for name, optimizer in OPTIMIZERS.items()]
-
-
-def options(parser):
-    parser.add_argument("--lr", type=positive_float, default=LR, help="every optimizer's lr (default 0.001)")
 
 
 @user_errors_exit

@@ -102,10 +102,7 @@ def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_d
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
     added by ``add_options(parser)``), build the data, then train ``specs(args)`` with ``trial`` (the
     module's Trial function) and write outputs (``outputs`` go to ``run_experiment``)."""
-    parser = experiment_parser(name, doc, data_help)
-    if add_options:
-        add_options(parser)
-    args = finish_args(parser.parse_args(argv), argv)
+    args = finish_args(experiment_parser(name, doc, data_help, add_options).parse_args(argv), argv)
     return run_experiment(name, title, specs(args), data(args), trial, args, **outputs)
 
 
