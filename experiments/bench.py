@@ -1,6 +1,6 @@
 """Benchmark: the measurements the project's speed choices rest on, on this machine, side by side in one run.
 
-    python -m experiments.bench            # measure (minutes on 2 CPU cores) -> BENCHMARKS.json, then BENCHMARKS.md
+    python -m experiments.bench            # measure -> BENCHMARKS.json, then BENCHMARKS.md
     python -m experiments.bench --render   # BENCHMARKS.md again from BENCHMARKS.json: nothing is measured
     python -m experiments.bench --quick    # smoke test: synthetic images, batch 4, 2 rounds, under runs/quick/
 
@@ -8,6 +8,8 @@ One section per choice: (1) every model trains through its experiment's torchbea
 loop; (2) weights are stored channels_last, ``--compile`` is opt-in; (3) batches are loaded in the main process
 and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached.
 ``measure`` writes the numbers, ``render`` only formats them.
+
+Time on 2 CPU cores: about 80 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
 """
 import argparse
 import datetime

@@ -6,6 +6,9 @@ image is replicated to 3 channels, resized to 299 x 299 and ImageNet-normalized.
 The encoder is frozen, so its features are computed once per data set and weights and cached; the
 Trial trains the decoder on them. Weights come from torchvision's cache ($TORCH_HOME), or --weights
 FILE, or --no-pretrained (a random frozen encoder, said in every row and figure).
+
+Time at the report's settings on 2 CPU cores: about 8 min: 4.5 min training the decoder (10 epochs), and about
+3 min computing the encoder's features the first time (cached afterwards).
 """
 import functools
 from pathlib import Path

@@ -1,6 +1,8 @@
 """Report question 4, U-net-like architecture: the small colorizer plus additive skips from encoder
 layer 2 to decoder layer 1 and from encoder layer 1 to decoder layer 2 (one shared 1x1 ``skip``
 convolution, as the report's forward uses one module for both), Adam, lr 0.001, 5 epochs.
+
+Time at the report's settings on 2 CPU cores: about 3.5 min (one run of 5 epochs).
 """
 from torchbearer_colorize.training.cli import experiment_parser, user_errors_exit
 

@@ -1,6 +1,6 @@
 """A new user's first commands answer at once: every experiment reads its options before it imports torch (tens
-of seconds on a first start), so ``--help`` and a mistyped option take about a second. Each test starts a
-Python process: a fraction of a second while torch stays out."""
+of seconds on a first start), so ``--help`` and a mistyped option take about a second; ``--help`` says how long
+the experiment takes. Each test starts a Python process: a fraction of a second while torch stays out."""
 import subprocess
 import sys
 from pathlib import Path
@@ -30,11 +30,12 @@ def test_every_experiment_is_probed():
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_help_answers_without_torch(experiment):
+def test_help_answers_without_torch_and_gives_the_time(experiment):
     done = probe(experiment, "--help")
     assert done.returncode == 0, done.stderr
     assert "torch imported: False" in done.stdout, done.stdout
     assert f"python -m experiments.{experiment}" in done.stdout
+    assert "on 2 CPU cores: about" in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize("experiment", ["lr_sweep", "vae_fruits", "report", "bench"])
