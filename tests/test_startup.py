@@ -44,3 +44,14 @@ def test_a_mistyped_option_answers_without_torch(experiment):
     assert done.returncode == 2
     assert "unrecognized arguments: --devcie" in done.stderr
     assert "torch imported: False" in done.stdout
+
+
+def test_dev_py_run_of_an_unknown_experiment_lists_the_experiments(monkeypatch, capsys):
+    import dev
+    monkeypatch.setattr(dev, "setup", lambda: pytest.fail("set up a .venv for an experiment that does not exist"))
+    assert dev.experiments() == EXPERIMENTS
+    with pytest.raises(SystemExit) as exit_:
+        dev.main(["run", "nosuch", "--quick"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "no experiment 'nosuch'" in err and ", ".join(EXPERIMENTS) in err
