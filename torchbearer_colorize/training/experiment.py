@@ -18,7 +18,7 @@ from ..report.figures import slug
 from ..report.reported import reported
 from . import devices
 from .cli import PAINTINGS_HELP, experiment_parser, finish_args
-from .runs import TaskData, run_dir, train, with_overrides
+from .runs import TaskData, run_dir, small_splits_warning, train, with_overrides
 from .store import load_model
 
 TABLE_NOTES = (
@@ -116,16 +116,19 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
     if args.worker:
         devices.work(args, specs, data, trial)
         raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
+    specs = [with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size) for spec in specs]
     if main:  # where the outputs go, before hours of training
         print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
               f"{args.runs_dir}/", flush=True)
+        for batch_size in dict.fromkeys(spec.batch_size for spec in specs):
+            if warning := small_splits_warning(batch_size, data):
+                print(f"[{experiment}] {warning}", flush=True)
     if args.devices:
         devices.spread(args, specs, data)
     out = args.out
     results = []
     references = reference_metrics(data, args.runs_dir) if data.baseline and main else None
     for spec in specs:
-        spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose, compile=args.compile, autocast=args.bf16,
                        tensorboard=args.tensorboard)
