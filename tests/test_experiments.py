@@ -190,7 +190,7 @@ def test_quick_figures_say_they_are_a_smoke_test_and_one_epoch_is_points_from_0(
     assert sorted(drawn) == ["lr_0.001_loss.png", "lr_0.001_samples.png", "lr_0.01_loss.png", "lr_0.01_samples.png",
                              "test_loss.png"]
     for name, (titles, epochs) in drawn.items():
-        assert "--quick smoke test (1 epoch(s), at most 8 images a split): not a result" in titles, name
+        assert "--quick smoke test (1 epoch, at most 8 images a split): not a result" in titles, name
         assert all(axis == ("linear", 0, [1]) for axis in epochs), name  # not log, not 0.96 to 1.04
     start = capsys.readouterr().out.splitlines()[0]
     assert start == (f"[lr_sweep] data: built-in sample set, not the report's paintings; tables and "
@@ -205,5 +205,5 @@ def test_a_split_smaller_than_the_batch_is_said_and_the_table_gives_the_batch_us
     warnings = [line for line in out.splitlines() if "warning" in line]
     assert warnings == ["[lr_sweep] warning: batch 32 is more than the 1 train and 1 test images: each step takes "
                         "the whole split (a batch of 1 in training)"]
-    assert "batch 1 (32 asked), 1 train / 1 test images" in out
+    assert "adam lr 0.001, 1 epoch, batch 1 (32 asked), 1 train / 1 test images" in out
     assert read_table(dirs["out"])[0]["batch_size"] == "1 (32 asked)"

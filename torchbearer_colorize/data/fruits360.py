@@ -128,7 +128,7 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, st
             raise UserError(f"--data-root {base}: no readable image in {folder}/ for the chosen classes "
                             f"({', '.join(chosen)})")
     return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
-                       label=f"Fruits-360 ({len(chosen)} classes)",
+                       label=f"Fruits-360 ({len(chosen)} class{'' if len(chosen) == 1 else 'es'})",
                        fingerprint=fingerprint("fruits360", PREPROCESS_VERSION, IMAGE_SIZE, names,
                                                pixels_key(arrays)))
 

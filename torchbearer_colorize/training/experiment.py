@@ -63,7 +63,8 @@ def smoke_test(args):
     """A caption line for ``--quick`` figures, so that their flat or noisy pictures are not read as results."""
     if not args.quick:
         return ""
-    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result"
+    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
+    return f"\n--quick smoke test ({epochs}, at most {args.limit} images a split): not a result"
 
 
 def run_metrics(directory, model, data):

@@ -216,7 +216,8 @@ def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=Fa
                                   compile=compile, autocast=autocast, tensorboard=tensorboard)
         resumed_from = resume_from_checkpoint(built, spec, directory, log) if resume else 0
         world = parallel.world_size()
-        log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
+        log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} "
+            f"epoch{'' if spec.epochs == 1 else 's'}, "
             f"batch {batch_used(spec.batch_size, len(data.train))}, {len(data.train)} train / {len(data.test)} test "
             f"images on {device}"
             + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
