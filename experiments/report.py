@@ -106,13 +106,21 @@ def arguments(argv=None):
 if __name__ == "__main__":  # --help and mistaken options answered before torch is imported (seconds)
     arguments()
 
+import torch  # noqa: E402
+
 from torchbearer_colorize.atomic import write_text  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
+from torchbearer_colorize.models.inception import PRETRAINED  # noqa: E402
 from torchbearer_colorize.parallel import is_main  # noqa: E402
 from torchbearer_colorize.report import fidelity, tables  # noqa: E402
 from torchbearer_colorize.report import figures as plots  # noqa: E402
 from torchbearer_colorize.report.page import render_checks, render_report, sync_readme  # noqa: E402
 from torchbearer_colorize.report.summary import NOT_PRETRAINED, collect  # noqa: E402
+
+
+def pretrained_weights_file():
+    """Where torchvision keeps the ImageNet inception_v3 weights once downloaded ($TORCH_HOME/hub/checkpoints/)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(PRETRAINED.url).name
 
 
 def pretrained_encoder_problem():
@@ -138,15 +146,26 @@ def experiment_argv(name, root_kind, args, seed, out, random_encoder):
     return argv
 
 
+def inception_encoder(args):
+    """``(random, line)``: whether the inception experiment gets a random frozen encoder, and the line that says
+    which weights it uses and why."""
+    if args.no_pretrained:
+        return True, f"a random frozen encoder, as --no-pretrained asks (labelled {NOT_PRETRAINED!r})"
+    weights = pretrained_weights_file()
+    where = "cached in" if weights.is_file() else "downloaded to"  # asked before the download below
+    problem = pretrained_encoder_problem()
+    if problem:
+        return True, (f"the pretrained inception_v3 weights are not available ({problem.split('. ')[0]}); falling "
+                      f"back to a random frozen encoder, labelled {NOT_PRETRAINED!r}")
+    return False, f"the ImageNet-pretrained inception_v3 weights, {where} {weights}"
+
+
 def run_all(args):
     """Every chosen experiment for every seed; returns {experiment: {seed: [result, ...]}}."""
     random_encoder = args.no_pretrained
-    if "inception" in args.only and not random_encoder:
-        problem = pretrained_encoder_problem()
-        if problem:
-            print(f"[report] the pretrained inception_v3 weights are not available ({problem.split('. ')[0]}); "
-                  f"falling back to a random frozen encoder, labelled {NOT_PRETRAINED!r}", flush=True)
-            random_encoder = True
+    if "inception" in args.only:  # said before any training: which weights, and why
+        random_encoder, line = inception_encoder(args)
+        print(f"[report] inception encoder: {line}", flush=True)
     results = {}
     for name, root_kind in EXPERIMENTS:
         if name not in args.only:
