@@ -23,10 +23,19 @@
 # on 2 CPU cores, well under one on a GPU. Retraining everything (`--force`, or another `RUNS_DIR`)
 # takes about 70 minutes a seed on 2 CPU cores.
 #
-# **Colab or Kaggle.** Clone the repository and open this file from it:
-# `!git clone <this repository's URL> && cd torchbearer-colorize`, then run the cells; the first one
-# installs the package when it is missing. A session's files go when it ends: point `RUNS_DIR` at
-# persistent storage (Google Drive, `/kaggle/working`) to keep your runs (docs/run-store.md).
+# **Colab or Kaggle.** The notebook runs from a clone of this repository (it imports `experiments/` and
+# `callbacks/` from there). Add a cell of your own at the top that clones it, with the address you clone
+# it from, and moves into the clone:
+#
+# ```
+# REPO_URL = "..."  # this repository's clone address
+# !git clone {REPO_URL} torchbearer-colorize
+# %cd torchbearer-colorize
+# ```
+#
+# then run the cells; the first one installs the package when it is missing. A session's files go when
+# it ends: point `RUNS_DIR` at persistent storage (Google Drive, `/kaggle/working`) to keep your runs
+# (docs/run-store.md).
 
 # %% tags=["parameters"]
 QUICK = True  # True: a 2-minute smoke test; False: the report's settings (the committed runs are reused)
@@ -50,8 +59,8 @@ from pathlib import Path
 ROOT = next((folder for folder in (Path.cwd(), *Path.cwd().parents)
              if (folder / "setup.cfg").exists() and (folder / "experiments").is_dir()), None)
 if ROOT is None:
-    raise SystemExit("run this notebook inside a clone of the repository (git clone ..., then open "
-                     "notebooks/walkthrough.ipynb from it)")
+    raise SystemExit(f"run this notebook inside a clone of the repository: {Path.cwd()} is not in one "
+                     "(clone it and %cd into the clone first, as the top cell says for Colab or Kaggle)")
 if importlib.util.find_spec("torchbearer_colorize") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", str(ROOT)], check=True)
 os.chdir(ROOT)
@@ -139,7 +148,8 @@ trial.with_generators(DataLoader(train_set, batch_size=32, shuffle=True),
 trial.to(device)
 history = trial.run(epochs=1 if QUICK else 5)
 for epoch, logs in enumerate(history, 1):
-    print(f"epoch {epoch}: train loss {logs['running_loss']:.5f}, test loss {logs['val_loss']:.5f}")
+    # torchbearer's "loss" is the mean over the epoch's batches ("running_loss": over the last few only)
+    print(f"epoch {epoch}: train loss {logs['loss']:.5f}, test loss {logs['val_loss']:.5f}")
 
 # %%
 model.eval()
