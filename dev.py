@@ -49,6 +49,12 @@ def install(stamp):
     stamp.touch()
 
 
+def experiments():
+    """What ``dev.py run`` can start: the modules of experiments/ that have a ``main``."""
+    return sorted(path.stem for path in (ROOT / "experiments").glob("*.py")
+                  if path.stem != "__init__" and "\ndef main(" in path.read_text(encoding="utf-8"))
+
+
 def main(argv):
     if sys.version_info < (3, 11):
         print(f"dev.py needs Python 3.11 or newer, not {sys.version.split()[0]}: run it with a newer python3",
@@ -56,6 +62,10 @@ def main(argv):
         sys.exit(2)
     if not argv or argv[0] not in ("run", "test"):
         sys.exit(__doc__)
+    experiment = argv[1] if argv[0] == "run" and len(argv) > 1 and not argv[1].startswith("-") else "lr_sweep"
+    if argv[0] == "run" and experiment not in experiments():
+        print(f"dev.py: no experiment {experiment!r}; choose one of: {', '.join(experiments())}", file=sys.stderr)
+        sys.exit(2)
     try:
         setup()
     except KeyboardInterrupt:
@@ -64,7 +74,6 @@ def main(argv):
     if argv[0] == "test":
         command = [str(PYTHON), "-m", "pytest", *argv[1:]]
     else:
-        experiment = argv[1] if len(argv) > 1 and not argv[1].startswith("-") else "lr_sweep"
         command = [str(PYTHON), "-m", f"experiments.{experiment}", *argv[2 if experiment in argv[1:2] else 1:]]
     print("+", " ".join(command[1:]), flush=True)
     # Ctrl-C reaches the job too, which says where a rerun resumes and exits 130: wait for it (a handler, not

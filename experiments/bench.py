@@ -1,6 +1,6 @@
 """Benchmark: the measurements the project's speed choices rest on, on this machine, side by side in one run.
 
-    python -m experiments.bench            # measure (minutes on 2 CPU cores) -> BENCHMARKS.json, then BENCHMARKS.md
+    python -m experiments.bench            # measure -> BENCHMARKS.json, then BENCHMARKS.md
     python -m experiments.bench --render   # BENCHMARKS.md again from BENCHMARKS.json: nothing is measured
     python -m experiments.bench --quick    # smoke test: synthetic images, batch 4, 2 rounds, under runs/quick/
 
@@ -8,6 +8,8 @@ One section per choice: (1) every model trains through its experiment's torchbea
 loop; (2) weights are stored channels_last, ``--compile`` is opt-in; (3) batches are loaded in the main process
 and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached.
 ``measure`` writes the numbers, ``render`` only formats them.
+
+Time on 2 CPU cores: about 80 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
 """
 import argparse
 import datetime
@@ -23,29 +25,47 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
-import torch
-import torchbearer
-from PIL import Image
-from torch.utils.data import DataLoader
-from torchbearer.callbacks import Callback
-
-from callbacks import LOGVAR, MU, gaussian_kl
-from torchbearer_colorize.atomic import write_json, write_text
-from torchbearer_colorize.data import ColorizationDataset, ReconstructionDataset, builtin, load_paintings
-from torchbearer_colorize.data.features import FeatureDataset
-from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, load_fruits360
-from torchbearer_colorize.data.fruits360 import IMAGE_SIZE as FRUIT_SIZE
-from torchbearer_colorize.data.noise import SaltPepperDataset
-from torchbearer_colorize.models import load_encoder
-from torchbearer_colorize.models.inception import FEATURES
-from torchbearer_colorize.report.tables import markdown_table
-from torchbearer_colorize.training import TaskData, make_trial
 from torchbearer_colorize.training.cli import device as device_arg
 from torchbearer_colorize.training.cli import user_errors_exit, writable_folder
-from torchbearer_colorize.training.runs import machine, resolve_device
 
-from . import deep, denoise, inception, lr_sweep, unet, vae_fruits
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke test (about a minute): synthetic images, batch 4")
+    p.add_argument("--render", action="store_true", help="rewrite the markdown from the JSON; measure nothing")
+    p.add_argument("--out", type=Path, default=None, help="the markdown file, its numbers beside it as .json "
+                                                          "(default: BENCHMARKS.md; --quick: runs/quick/BENCHMARKS.md)")
+    p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurement")
+    return p
+
+
+if __name__ == "__main__":  # --help and mistyped options answered before torch is imported (seconds)
+    parser().parse_args()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torchbearer  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+from torchbearer.callbacks import Callback  # noqa: E402
+
+from callbacks import LOGVAR, MU, gaussian_kl  # noqa: E402
+from torchbearer_colorize.atomic import write_json, write_text  # noqa: E402
+from torchbearer_colorize.data.paintings import ColorizationDataset, ReconstructionDataset, load_paintings  # noqa: E402
+from torchbearer_colorize.data import builtin  # noqa: E402
+from torchbearer_colorize.data.features import FeatureDataset  # noqa: E402
+from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, load_fruits360  # noqa: E402
+from torchbearer_colorize.data.fruits360 import IMAGE_SIZE as FRUIT_SIZE  # noqa: E402
+from torchbearer_colorize.data.noise import SaltPepperDataset  # noqa: E402
+from torchbearer_colorize.models import load_encoder  # noqa: E402
+from torchbearer_colorize.models.inception import FEATURES  # noqa: E402
+from torchbearer_colorize.report.tables import markdown_table  # noqa: E402
+from torchbearer_colorize.training import TaskData, make_trial  # noqa: E402
+from torchbearer_colorize.training.runs import machine, resolve_device  # noqa: E402
+
+from . import deep, denoise, inception, lr_sweep, unet, vae_fruits  # noqa: E402
 
 # batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
 DEFAULT = dict(quick=False, batch=32, steps=4, rounds=8, compile=True, jpegs=64, jpeg_size=(1024, 768))
@@ -301,15 +321,7 @@ def render(r):
 @user_errors_exit
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="smoke test (about a minute): synthetic images, batch 4")
-    p.add_argument("--render", action="store_true", help="rewrite the markdown from the JSON; measure nothing")
-    p.add_argument("--out", type=Path, default=None, help="the markdown file, its numbers beside it as .json "
-                                                          "(default: BENCHMARKS.md; --quick: runs/quick/BENCHMARKS.md)")
-    p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurement")
-    args = p.parse_args(argv)
+    args = parser().parse_args(argv)
     args.argv = argv
     out = args.out or (Path("runs") / "quick" / "BENCHMARKS.md" if args.quick else Path("BENCHMARKS.md"))
     writable_folder("--out", out.parent)

@@ -8,43 +8,35 @@ missing (--force retrains everything). --seeds 0,1,2 repeats every run per seed;
 mean ± std and verdicts say when a difference is within one std.
 
 Time at the report's settings on 2 CPU cores: about 70 min for one seed (12 distinct runs; the learning-rate
-sweep alone about 18 min); --quick, a smoke test on a few images, a few minutes. Each experiment's first
+sweep alone about 19 min); --quick, a smoke test on a few images, a few minutes. Each experiment's first
 line says where its outputs go; Ctrl-C stops, and the same command resumes.
 """
 import argparse
 import datetime
+import importlib
 import re
 import sys
 import time
 from pathlib import Path
 
-from torchbearer_colorize.report import fidelity, tables
-from torchbearer_colorize.atomic import write_text
-from torchbearer_colorize.parallel import is_main
-from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, user_errors_exit,
-                                              writable_folder)
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.models import load_encoder
-from torchbearer_colorize.report import figures as plots
-from torchbearer_colorize.report.page import render_checks, render_report, sync_readme
-from torchbearer_colorize.report.summary import NOT_PRETRAINED, collect
+from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, user_errors_exit,
+                                              writable_folder)
 
-from . import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
-
-# (name, module, which data root it takes), in the order they run
+# (name, which data root it takes), in the order they run
 EXPERIMENTS = (
-    ("lr_sweep", lr_sweep, "paintings"),
-    ("optimizers", optimizers, "paintings"),
-    ("deep", deep, "paintings"),
-    ("inception", inception, "paintings"),
-    ("unet", unet, "paintings"),
-    ("denoise", denoise, "paintings"),
-    ("vae_fruits", vae_fruits, "fruits"),
-    ("color_classes", color_classes, "paintings"),  # report question 2, built here; reuses lr_sweep's lr 0.001
+    ("lr_sweep", "paintings"),
+    ("optimizers", "paintings"),
+    ("deep", "paintings"),
+    ("inception", "paintings"),
+    ("unet", "paintings"),
+    ("denoise", "paintings"),
+    ("vae_fruits", "fruits"),
+    ("color_classes", "paintings"),  # report question 2, built here; reuses lr_sweep's lr 0.001
 )
 ONE_SEED = ("color_classes",)  # beyond the report (16 min a seed on 2 cores): trained at the first seed only
-NAMES = tuple(name for name, _, _ in EXPERIMENTS)
+NAMES = tuple(name for name, _ in EXPERIMENTS)
 SEEDS = (0, 1, 2)  # the seeds whose runs are committed in runs/: the default report trains nothing on a fresh clone
 
 
@@ -95,6 +87,42 @@ def parser():
     return p
 
 
+@user_errors_exit
+def arguments(argv=None):
+    """The options read, their default folders filled in and checked: the roots exist, the outputs are writable."""
+    args = parser().parse_args(argv)
+    if args.out is None:
+        args.out = default_runs_dir(args.runs_dir) / "quick" / "report" if args.quick else Path("figures")
+    args.runs_dir = default_runs_dir(args.runs_dir, args.quick)
+    args.cache_dir = args.cache_dir or default_cache_dir()
+    for option, root in (("--paintings-root", args.paintings_root), ("--fruits-root", args.fruits_root)):
+        if root is not None and not root.is_dir():
+            raise UserError(f"{option} {root} is not a folder")
+    for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
+        writable_folder(option, folder)
+    return args
+
+
+if __name__ == "__main__":  # --help and mistaken options answered before torch is imported (seconds)
+    arguments()
+
+import torch  # noqa: E402
+
+from torchbearer_colorize.atomic import write_text  # noqa: E402
+from torchbearer_colorize.models import load_encoder  # noqa: E402
+from torchbearer_colorize.models.inception import PRETRAINED  # noqa: E402
+from torchbearer_colorize.parallel import is_main  # noqa: E402
+from torchbearer_colorize.report import fidelity, tables  # noqa: E402
+from torchbearer_colorize.report import figures as plots  # noqa: E402
+from torchbearer_colorize.report.page import render_checks, render_report, sync_readme  # noqa: E402
+from torchbearer_colorize.report.summary import NOT_PRETRAINED, collect  # noqa: E402
+
+
+def pretrained_weights_file():
+    """Where torchvision keeps the ImageNet inception_v3 weights once downloaded ($TORCH_HOME/hub/checkpoints/)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(PRETRAINED.url).name
+
+
 def pretrained_encoder_problem():
     """Why the ImageNet inception weights cannot be had here, or None when they can (cached in
     $TORCH_HOME, or downloaded now)."""
@@ -118,19 +146,31 @@ def experiment_argv(name, root_kind, args, seed, out, random_encoder):
     return argv
 
 
+def inception_encoder(args):
+    """``(random, line)``: whether the inception experiment gets a random frozen encoder, and the line that says
+    which weights it uses and why."""
+    if args.no_pretrained:
+        return True, f"a random frozen encoder, as --no-pretrained asks (labelled {NOT_PRETRAINED!r})"
+    weights = pretrained_weights_file()
+    where = "cached in" if weights.is_file() else "downloaded to"  # asked before the download below
+    problem = pretrained_encoder_problem()
+    if problem:
+        return True, (f"the pretrained inception_v3 weights are not available ({problem.split('. ')[0]}); falling "
+                      f"back to a random frozen encoder, labelled {NOT_PRETRAINED!r}")
+    return False, f"the ImageNet-pretrained inception_v3 weights, {where} {weights}"
+
+
 def run_all(args):
     """Every chosen experiment for every seed; returns {experiment: {seed: [result, ...]}}."""
     random_encoder = args.no_pretrained
-    if "inception" in args.only and not random_encoder:
-        problem = pretrained_encoder_problem()
-        if problem:
-            print(f"[report] the pretrained inception_v3 weights are not available ({problem.split('. ')[0]}); "
-                  f"falling back to a random frozen encoder, labelled {NOT_PRETRAINED!r}", flush=True)
-            random_encoder = True
+    if "inception" in args.only:  # said before any training: which weights, and why
+        random_encoder, line = inception_encoder(args)
+        print(f"[report] inception encoder: {line}", flush=True)
     results = {}
-    for name, module, root_kind in EXPERIMENTS:
+    for name, root_kind in EXPERIMENTS:
         if name not in args.only:
             continue
+        module = importlib.import_module(f".{name}", __package__)
         seeds = args.seeds[:1] if name in ONE_SEED else args.seeds
         for seed in seeds:
             # the first seed's figures are the report's; the others' go beside them
@@ -195,16 +235,7 @@ def comparison_figure(summary, out):
 
 @user_errors_exit
 def main(argv=None):
-    args = parser().parse_args(argv)
-    if args.out is None:
-        args.out = default_runs_dir(args.runs_dir) / "quick" / "report" if args.quick else Path("figures")
-    args.runs_dir = default_runs_dir(args.runs_dir, args.quick)
-    args.cache_dir = args.cache_dir or default_cache_dir()
-    for option, root in (("--paintings-root", args.paintings_root), ("--fruits-root", args.fruits_root)):
-        if root is not None and not root.is_dir():
-            raise UserError(f"{option} {root} is not a folder")
-    for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
-        writable_folder(option, folder)
+    args = arguments(argv)
     started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
     results = run_all(args)
     if not is_main():  # under torchrun rank 0 alone writes the report

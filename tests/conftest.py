@@ -1,7 +1,36 @@
+import ipaddress
+import socket
+
 import numpy as np
 import pytest
 import torchbearer
 from PIL import Image
+
+
+def loopback(address):
+    """Whether a socket address stays on this machine: a loopback IP or ``localhost`` (a Unix socket's path too)."""
+    if not isinstance(address, tuple):
+        return True
+    try:
+        return ipaddress.ip_address(address[0].split("%")[0]).is_loopback
+    except ValueError:
+        return address[0] == "localhost"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """No test touches the network: a socket connecting anywhere but this machine fails the test (pytest's
+    Failed is no Exception, so code that handles network errors cannot swallow it). Loopback stays open for
+    the tests' own local servers. Subprocesses are not covered: their commands must not need the network
+    (``experiments.report --no-pretrained``, say)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("connect", "connect_ex"):
+            def guarded(sock, address, real=getattr(socket.socket, name)):
+                if not loopback(address):
+                    pytest.fail(f"a test tried to reach the network ({address!r}); tests must run offline")
+                return real(sock, address)
+            patch.setattr(socket.socket, name, guarded)
+        yield
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_broken_files_among_good_ones_are_skipped_with_one_warning(dirs, tmp_pat
 
 
 def test_decompression_bomb_is_refused_with_a_clear_message(tmp_path, monkeypatch, capsys):
-    from torchbearer_colorize.data import load_paintings
+    from torchbearer_colorize.data.paintings import load_paintings
     root = write_paintings(tmp_path / "bomb", n=4)
     Image.new("RGB", (400, 400)).save(root / "huge.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # stands in for PIL's 89-megapixel limit

@@ -1,15 +1,16 @@
 import configparser
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-from skimage.color import gray2rgb, rgb2gray, rgb2lab
+from skimage.color import gray2rgb, lab2rgb, rgb2gray, rgb2lab
 
-from torchbearer_colorize.colorize import load_colorizer, main, parser
+from torchbearer_colorize.colorize import Colorizer, load_colorizer, main, parser
 from torchbearer_colorize.models import SmallColorizer, VAELatent
 from torchbearer_colorize.training import RunSpec
 from torchbearer_colorize.training.store import save_model
@@ -58,6 +59,25 @@ def test_load_colorizer_api(checkpoint):
     colorizer = load_colorizer(checkpoint)
     out = colorizer(np.zeros((40, 50, 3), dtype=np.uint8))
     assert out.shape == (40, 50, 3) and out.dtype == np.uint8
+
+
+class Yellow(torch.nn.Module):
+    """A colorizer that predicts pure yellow everywhere: on a dark photo its ab lie beyond Lab's reach."""
+
+    def forward(self, gray):
+        return torch.tensor([1.0, 1.0, 0.0]).reshape(1, 3, 1, 1).expand(len(gray), 3, *gray.shape[2:])
+
+
+def test_colours_beyond_lab_are_clipped_without_a_warning():
+    dark = np.full((40, 60), 12, dtype=np.uint8)
+    yellow_ab = rgb2lab(np.array([[[1.0, 1.0, 0.0]]]))[0, 0, 1:]
+    lab = np.dstack([rgb2lab(gray2rgb(dark / 255))[..., 0], np.full((40, 60, 2), yellow_ab)])
+    with pytest.warns(UserWarning, match="negative Z values"):  # what skimage does with these colours
+        lab2rgb(lab)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        colorized = Colorizer(Yellow())(dark)
+    assert colorized.shape == (40, 60, 3)
 
 
 def test_the_classification_model_decodes_itself(tmp_path):

@@ -24,9 +24,10 @@ def test_committed_figures_are_what_the_committed_runs_give(tmp_path):
     if not (ROOT / "runs").is_dir():
         pytest.skip("no committed run store in this checkout")
     shutil.copytree(ROOT / "runs", tmp_path / "runs", ignore=shutil.ignore_patterns("quick", "checkpoint.pt", ".lock"))
-    done = subprocess.run([sys.executable, "-m", "experiments.report", "--verbose", "0", "--runs-dir",
-                           str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--out",
-                           str(tmp_path / "figures")], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    # --no-pretrained: the committed inception runs' random frozen encoder, and no download of ImageNet weights
+    done = subprocess.run([sys.executable, "-m", "experiments.report", "--no-pretrained", "--verbose", "0",
+                           "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+                           "--out", str(tmp_path / "figures")], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "] 0 run(s) trained" in done.stdout  # everything came from the store
     committed, regenerated = files(ROOT / "figures"), files(tmp_path / "figures")

@@ -7,7 +7,9 @@ import torch
 from PIL import Image
 from skimage.color import rgb2gray
 
-from torchbearer_colorize.data import ColorizationDataset, find_images, load_paintings, load_rgb, to_rgb
+from torchbearer_colorize.data.paintings import ColorizationDataset, load_paintings
+
+from torchbearer_colorize.data.images import find_images, load_rgb, to_rgb
 from torchbearer_colorize.data import builtin, paintings as paintings_module
 from torchbearer_colorize.errors import UserError
 

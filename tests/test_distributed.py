@@ -200,7 +200,7 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
     import torchbearer
     from callbacks import StopOnNonFiniteLoss
     from callbacks.run_store import load_checkpoint
-    from torchbearer_colorize.data import ColorizationDataset
+    from torchbearer_colorize.data.paintings import ColorizationDataset
     from torchbearer_colorize.training import RunSpec, TaskData, make_trial
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from experiments import lr_sweep, optimizers
-from tests.conftest import cli
+from tests.conftest import cli, write_paintings
 from torchbearer_colorize.data.builtin import PAINTINGS_LABEL
 from torchbearer_colorize.report import figures
 from torchbearer_colorize.training.experiment import GRAY_COPY, IN_MEMORY, TRUTH
@@ -202,8 +202,20 @@ def test_quick_figures_say_they_are_a_smoke_test_and_one_epoch_is_points_from_0(
     assert sorted(drawn) == ["lr_0.001_loss.png", "lr_0.001_samples.png", "lr_0.01_loss.png", "lr_0.01_samples.png",
                              "test_loss.png"]
     for name, (titles, epochs) in drawn.items():
-        assert "--quick smoke test (1 epoch(s), at most 8 images a split): not a result" in titles, name
+        assert "--quick smoke test (1 epoch, at most 8 images a split): not a result" in titles, name
         assert all(axis == ("linear", 0, [1]) for axis in epochs), name  # not log, not 0.96 to 1.04
     start = capsys.readouterr().out.splitlines()[0]
     assert start == (f"[lr_sweep] data: {PAINTINGS_LABEL}; tables and "
                      f"figures go to {dirs['out']}/, runs to {dirs['runs']}/")
+
+
+def test_a_split_smaller_than_the_batch_is_said_and_the_table_gives_the_batch_used(dirs, tmp_path, capsys):
+    root = write_paintings(tmp_path / "two", n=2)
+    [result] = lr_sweep.main(cli(dirs, "--data-root", root, "--lrs", "0.001", "--epochs", "1"))
+    assert (result["n_train"], result["n_test"], result["settings"]["batch_size"]) == (1, 1, 32)  # the identity's
+    out = capsys.readouterr().out
+    warnings = [line for line in out.splitlines() if "warning" in line]
+    assert warnings == ["[lr_sweep] warning: batch 32 is more than the 1 train and 1 test images: each step takes "
+                        "the whole split (a batch of 1 in training)"]
+    assert "adam lr 0.001, 1 epoch, batch 1 (32 asked), 1 train / 1 test images" in out
+    assert read_table(dirs["out"])[0]["batch_size"] == "1 (32 asked)"

@@ -20,6 +20,13 @@ def test_the_ipynb_is_the_py_source_without_outputs():
     assert any("parameters" in cell.metadata.get("tags", []) for cell in committed.cells)
 
 
+def test_the_notebook_tells_a_new_user_only_true_things():
+    source = SOURCE.read_text(encoding="utf-8")
+    assert "URL>" not in source and "REPO_URL" in source  # no placeholder: the user's clone address, named
+    # the epoch's train loss is torchbearer's "loss" (the mean over its batches), not "running_loss" (the last few)
+    assert "train loss {logs['loss']" in source and "logs['running_loss']" not in source
+
+
 @pytest.mark.slow
 def test_the_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
     nbclient, nbformat = pytest.importorskip("nbclient"), pytest.importorskip("nbformat")

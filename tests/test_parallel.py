@@ -8,7 +8,7 @@ import torch
 import torchbearer
 
 from experiments import vae_fruits
-from torchbearer_colorize.data import ReconstructionDataset
+from torchbearer_colorize.data.paintings import ReconstructionDataset
 from torchbearer_colorize.parallel import TrialModel, prepare
 from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_settings
 

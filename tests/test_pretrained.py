@@ -13,7 +13,7 @@ from skimage.color import rgb2lab
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
-from torchbearer_colorize.data import ColorizationDataset, load_paintings
+from torchbearer_colorize.data.paintings import ColorizationDataset, load_paintings
 from torchbearer_colorize.pretrained import WEIGHTS, load_bundled
 from torchbearer_colorize.colorize import load_colorizer, main
 

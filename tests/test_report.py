@@ -6,7 +6,7 @@ import pytest
 from experiments import report as report_command
 from torchbearer_colorize.report.reported import REPORTED
 from torchbearer_colorize.report.page import readme_block, render_checks, render_report, sync_readme
-from torchbearer_colorize.report.summary import Stat, collect, relation
+from torchbearer_colorize.report.summary import NOT_PRETRAINED, Stat, collect, relation
 from torchbearer_colorize.report.verdicts import verdicts
 
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
@@ -351,6 +351,26 @@ def test_report_quick_end_to_end_then_reuses_everything(tmp_path, monkeypatch, c
     printed = capsys.readouterr().out
     assert f"0 run(s) trained, {again.n_runs} reused" in printed and "] training " not in printed
     assert (tmp_path / "out" / "REPORT.md").read_text() == text
+
+
+def test_the_report_says_which_inception_weights_it_uses_and_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    asked = report_command.parser().parse_args(["--no-pretrained"])
+    assert report_command.inception_encoder(asked) == (
+        True, f"a random frozen encoder, as --no-pretrained asks (labelled {NOT_PRETRAINED!r})")
+    default = report_command.parser().parse_args([])
+    monkeypatch.setattr(report_command, "pretrained_encoder_problem", lambda: "could not get them (no network). Run")
+    assert report_command.inception_encoder(default) == (
+        True, "the pretrained inception_v3 weights are not available (could not get them (no network)); falling back "
+              f"to a random frozen encoder, labelled {NOT_PRETRAINED!r}")
+    monkeypatch.setattr(report_command, "pretrained_encoder_problem", lambda: None)  # a download succeeds
+    weights = tmp_path / "torch" / "hub" / "checkpoints" / "inception_v3_google-0cc3c7bd.pth"
+    assert report_command.pretrained_weights_file() == weights
+    assert report_command.inception_encoder(default) == (
+        False, f"the ImageNet-pretrained inception_v3 weights, downloaded to {weights}")
+    weights.parent.mkdir(parents=True)
+    weights.touch()
+    assert report_command.inception_encoder(default)[1].endswith(f"weights, cached in {weights}")
 
 
 @pytest.mark.parametrize("args, message", [

@@ -19,7 +19,7 @@ from callbacks.run_store import CheckpointRefused, load_checkpoint
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import cli
 from tests.test_fruits360 import server, write_fruits  # noqa: F401 (server is a fixture)
-from torchbearer_colorize.data import ColorizationDataset
+from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.data.archives import extract, first_unsafe
 from torchbearer_colorize.data.fruits360 import download_fruits360
 from torchbearer_colorize.errors import UserError

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from experiments.lr_sweep import trial as small_trial
-from torchbearer_colorize.data import ColorizationDataset
+from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.training import RunSpec, TaskData, run_dir, run_settings, train
 from torchbearer_colorize.training import store

@@ -9,7 +9,7 @@ import pytest
 from callbacks import StopOnNonFiniteLoss
 from callbacks.run_store import load_checkpoint
 from experiments import lr_sweep, vae_fruits
-from torchbearer_colorize.data import ColorizationDataset
+from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_dir
 from torchbearer_colorize.training.runs import tensorboard_classes
 

@@ -13,7 +13,7 @@ from torchbearer.callbacks import Callback, CSVLogger
 from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import with_callbacks
-from torchbearer_colorize.data import ColorizationDataset
+from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.models import SmallColorizer
 from torchbearer_colorize.training import RunSpec, TaskData, load_model, make_trial, run_dir, run_settings, train
 from torchbearer_colorize.training.cli import user_errors_exit

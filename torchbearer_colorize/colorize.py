@@ -59,7 +59,11 @@ class Colorizer:
             predicted = self.predict(batch)[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
         ab = resize(rgb2lab(predicted)[..., 1:], gray.shape, order=1)  # colour only, upsampled
         lightness = rgb2lab(gray2rgb(gray))[..., :1]  # the photo's own full-resolution L
-        color = lab2rgb(np.concatenate([lightness, ab], axis=-1))
+        with warnings.catch_warnings():
+            # a saturated predicted colour on a dark pixel of the photo can lie outside what Lab reaches: skimage
+            # clips its Z to 0 (the nearest colour there is) and warns each time; the clipping is what we want
+            warnings.filterwarnings("ignore", message="Conversion from CIE-LAB", category=UserWarning)
+            color = lab2rgb(np.concatenate([lightness, ab], axis=-1))
         return (color * 255 + 0.5).clip(0, 255).astype(np.uint8)
 
 

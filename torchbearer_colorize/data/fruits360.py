@@ -17,13 +17,13 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
-from torchvision.datasets.utils import download_url
-
 from ..errors import UserError
 from .archives import extract
 from .cache import default_cache_dir, fingerprint
 from .images import IMAGE_EXTENSIONS
-from .paintings import PREPROCESS_VERSION, ImageSplits, decode_cached, pixels_key, report_skipped
+
+# torch and torchvision are imported by the functions that use them: python -m experiments.vae_fruits --help
+# shows DEFAULT_CLASSES and FRUITS360_URL without them
 
 IMAGE_SIZE = 100  # Fruits-360 images are 100 x 100 already; the report's VAE works at that size
 DEFAULT_CLASSES = 30  # the report: "30 of the 131 classes", without saying which
@@ -109,6 +109,8 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, st
     of each, ...), and ``limit`` keeps the first ``limit`` of that order in each split, so a quick run still
     sees several classes. Names look like ``'Apple Braeburn/0_100.jpg'``.
     """
+    from .paintings import PREPROCESS_VERSION, ImageSplits, decode_cached, pixels_key, report_skipped
+
     base = find_root(root)
     folders = {split: _class_images(base / folder) for split, folder in SPLIT_FOLDERS.items()}
     available = set(folders["train"]) & set(folders["test"])
@@ -126,7 +128,7 @@ def load_fruits360(root, classes=DEFAULT_CLASSES, limit=None, cache_dir=None, st
             raise UserError(f"--data-root {base}: no readable image in {folder}/ for the chosen classes "
                             f"({', '.join(chosen)})")
     return ImageSplits(arrays["train"], arrays["test"], names["train"], names["test"],
-                       label=f"Fruits-360 ({len(chosen)} classes)",
+                       label=f"Fruits-360 ({len(chosen)} class{'' if len(chosen) == 1 else 'es'})",
                        fingerprint=fingerprint("fruits360", PREPROCESS_VERSION, IMAGE_SIZE, names,
                                                pixels_key(arrays)))
 
@@ -140,6 +142,8 @@ def download_fruits360(data_root, url=FRUITS360_URL, log=print):
     afterwards, so an interrupted, failed or refused attempt leaves nothing half-done behind; the
     extracted folders are moved into ``data_root`` only once all are there.
     """
+    from torchvision.datasets.utils import download_url
+
     data_root = Path(data_root).expanduser()
     with contextlib.suppress(UserError):
         found = find_root(data_root)

@@ -23,7 +23,8 @@ def load_bundled(device="cpu"):
 
 def describe(info):
     """One line naming the bundled model and its numbers, e.g. for ``tbc-colorize``."""
-    ssim = info["metrics"].get("ssim")
-    return (f"the bundled U-net colorizer ({info['parameters']:,} parameters, {info['settings']['epochs']} epoch(s) "
+    ssim, epochs = info["metrics"].get("ssim"), info["settings"]["epochs"]
+    epochs = f"{epochs} epoch{'' if epochs == 1 else 's'}"
+    return (f"the bundled U-net colorizer ({info['parameters']:,} parameters, {epochs} "
             f"on {info['n_train']} images; {info['data']}; test MSE {info['test_loss']:.5f}"
             + (f", SSIM {ssim:.3f}" if ssim is not None else "") + "; --checkpoint for another)")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..atomic import write_json
-from ..data import load_paintings
+from ..data.paintings import load_paintings
 from ..errors import UserError
 from ..training.cli import user_errors_exit
 from ..training.store import copy_file, load_model

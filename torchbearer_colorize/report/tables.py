@@ -38,6 +38,12 @@ def settings_text(settings):
     return ", ".join(parts + ([f"beta {values('beta', fmt)}"] if values("beta") else []))
 
 
+def batch_used(batch_size, n_train):
+    """The batch a run's steps took: ``batch_size``, or all ``n_train`` training images when they are fewer
+    (the DataLoader's one short batch), saying so. The run's settings keep the batch size asked for."""
+    return batch_size if n_train >= batch_size else f"{n_train} ({batch_size} asked)"
+
+
 def row(result, reported=None):
     """One table row from a stored run result and the report's numbers (None: not in the report).
 
@@ -51,7 +57,7 @@ def row(result, reported=None):
         "run": result["run"], "model": s["model"],
         "optimizer": OPTIMIZER_NAMES.get(s["optimizer"], s["optimizer"]), "lr": s["lr"],
         "epochs": s["epochs"], "report_epochs": reported.epochs if reported else None,
-        "batch_size": s["batch_size"], "data": result["data"],
+        "batch_size": batch_used(s["batch_size"], result["n_train"]), "data": result["data"],
         "n_train": result["n_train"], "n_test": result["n_test"],
         "report_test_loss": reported.test if reported else None,  # the report's digits, as printed
         "report_train_loss": reported.train if reported else None,

@@ -1,13 +1,15 @@
-"""The command-line options every experiment shares, validated before any work starts."""
+"""The command-line options every experiment shares, validated before any work starts.
+
+Building the parser and reading the options import no torch (tens of seconds on a first start), so that
+``--help`` and a mistyped option answer at once: an experiment module run as a script reads its options
+before its own imports (``if __name__ == "__main__": ... parse_args()``), and ``main`` reads them again."""
 import argparse
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 
-import torch
-
-from .. import parallel
 from ..data.cache import CACHE_ENV, default_cache_dir
 from ..errors import UserError
 
@@ -55,16 +57,15 @@ def positive_floats(text):
 
 
 def device(text):
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (torch's spelling); torch is asked only whether CUDA is there."""
     if text == "auto":
         return text
-    try:
-        dev = torch.device(text)
-    except RuntimeError:
-        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise argparse.ArgumentTypeError(f"{text}: no CUDA device is available here; use cpu or auto")
-    if dev.type not in ("cpu", "cuda"):
-        raise argparse.ArgumentTypeError(f"unsupported device {text!r}; use auto, cpu, cuda or cuda:N")
+    if not re.fullmatch(r"(cpu|cuda)(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use auto, cpu, cuda or cuda:N")
+    if text.startswith("cuda"):
+        import torch
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(f"{text}: no CUDA device is available here; use cpu or auto")
     return text
 
 
@@ -79,8 +80,8 @@ def devices(text):
 PAINTINGS_HELP = "folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in paintings (Monet, Van Gogh)"
 
 
-def experiment_parser(name, description, data_help=PAINTINGS_HELP):
-    """The shared parser; experiments add their own options (``--lr``, ``--lrs``, ...) to it."""
+def experiment_parser(name, description, data_help=PAINTINGS_HELP, add_options=None):
+    """The shared parser, plus an experiment's own options (``--lr``, ``--lrs``, ...) added by ``add_options(parser)``."""
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", type=Path, default=None, help=data_help)
@@ -120,6 +121,8 @@ def experiment_parser(name, description, data_help=PAINTINGS_HELP):
                         help="also log every run trained to DIR/<run folder> with torchbearer's TensorBoard "
                              "callbacks (see docs/options.md, TensorBoard); not part of a run's identity")
     parser.set_defaults(experiment=name)
+    if add_options:
+        add_options(parser)
     return parser
 
 
@@ -127,6 +130,9 @@ def finish_args(args, argv=None):
     """Apply ``--quick`` and default paths, check the output folder is writable up front, and join
     torchrun's process group when launched by it (``--device`` then names this process's device).
     ``argv`` (default ``sys.argv[1:]``) is kept for ``--devices``, whose workers rerun the command."""
+    import torch
+
+    from .. import parallel
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.devices and parallel.launched():
         raise UserError("--devices spreads runs over devices itself; under torchrun give --device cuda (or cpu)")

@@ -11,7 +11,7 @@ import torch
 
 from .. import parallel
 from ..atomic import write_json
-from ..data import ColorizationDataset, load_paintings
+from ..data.paintings import ColorizationDataset, load_paintings
 from ..data.builtin import REPORT_STEPS, by_folder
 from ..data.cache import fingerprint
 from ..report import fidelity, figures, metrics, tables
@@ -19,7 +19,7 @@ from ..report.figures import slug
 from ..report.reported import reported
 from . import devices
 from .cli import PAINTINGS_HELP, experiment_parser, finish_args
-from .runs import TaskData, run_dir, train, with_overrides
+from .runs import TaskData, run_dir, small_splits_warning, train, with_overrides
 from .store import load_model
 
 TABLE_NOTES = (
@@ -65,7 +65,8 @@ def smoke_test(args):
     """A caption line for ``--quick`` figures, so that their flat or noisy pictures are not read as results."""
     if not args.quick:
         return ""
-    return f"\n--quick smoke test ({args.epochs} epoch(s), at most {args.limit} images a split): not a result"
+    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
+    return f"\n--quick smoke test ({epochs}, at most {args.limit} images a split): not a result"
 
 
 def run_metrics(directory, model, data):
@@ -126,10 +127,7 @@ def experiment_main(argv, *, name, doc, title, specs, trial, data=colorization_d
     """The whole of an experiment module's ``main``: parse the shared options (plus the module's own,
     added by ``add_options(parser)``), build the data, then train ``specs(args)`` with ``trial`` (the
     module's Trial function) and write outputs (``outputs`` go to ``run_experiment``)."""
-    parser = experiment_parser(name, doc, data_help)
-    if add_options:
-        add_options(parser)
-    args = finish_args(parser.parse_args(argv), argv)
+    args = finish_args(experiment_parser(name, doc, data_help, add_options).parse_args(argv), argv)
     return run_experiment(name, title, specs(args), data(args), trial, args, **outputs)
 
 
@@ -144,16 +142,19 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
     if args.worker:
         devices.work(args, specs, data, trial)
         raise SystemExit(0)  # a worker's job ends here: the parent writes the outputs
+    specs = [with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size) for spec in specs]
     if main:  # where the outputs go, before hours of training
         print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
               f"{args.runs_dir}/", flush=True)
+        for batch_size in dict.fromkeys(spec.batch_size for spec in specs):
+            if warning := small_splits_warning(batch_size, data):
+                print(f"[{experiment}] {warning}", flush=True)
     if args.devices:
         devices.spread(args, specs, data)
     out = args.out
     results = []
     references = reference_metrics(data, args.runs_dir) if data.baseline and main else None
     for spec in specs:
-        spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
         result = train(spec, data, trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
                        force=args.force, verbose=args.verbose, compile=args.compile, autocast=args.bf16,
                        tensorboard=args.tensorboard)

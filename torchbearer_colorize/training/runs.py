@@ -39,6 +39,7 @@ from ..atomic import write_json
 from ..data.cache import fingerprint
 from ..errors import UserError
 from ..models import MODELS
+from ..report.tables import batch_used
 from .store import save_model, stored_result
 
 
@@ -116,6 +117,16 @@ class EpochShuffleSampler(Sampler):
 
     def __len__(self):
         return self.n
+
+
+def small_splits_warning(batch_size, data):
+    """One line when a split holds fewer images than ``batch_size`` (its loader then gives the whole split as
+    one batch: a tiny ``--data-root`` trains on all its images at every step); None otherwise."""
+    short = [f"{n} {split}" for split, n in (("train", len(data.train)), ("test", len(data.test))) if n < batch_size]
+    if short:
+        return (f"warning: batch {batch_size} is more than the {' and '.join(short)} images: each step takes the "
+                f"whole split (a batch of {min(batch_size, len(data.train))} in training)")
+    return None
 
 
 def run_settings(spec, data, seed, autocast=False):
@@ -208,8 +219,10 @@ def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=Fa
                                   compile=compile, autocast=autocast, tensorboard=tensorboard)
         resumed_from = resume_from_checkpoint(built, spec, directory, log) if resume else 0
         world = parallel.world_size()
-        log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} epochs, "
-            f"batch {spec.batch_size}, {len(data.train)} train / {len(data.test)} test images on {device}"
+        log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} "
+            f"epoch{'' if spec.epochs == 1 else 's'}, "
+            f"batch {batch_used(spec.batch_size, len(data.train))}, {len(data.train)} train / {len(data.test)} test "
+            f"images on {device}"
             + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
