@@ -192,9 +192,10 @@ def test_vae_scale_check_and_acceptable_reconstructions():
 def test_classification_saturation_is_lab_chroma():
     runs = [with_images(fake("MSE regression (small, lr 0.001)", 0.01), chroma=12.0),
             with_images(fake("classification (annealed mean)", 2.0), chroma=20.0)]
-    assert by_claim(collect({"color_classes": {0: runs}}))[CLASSES_CLAIM] == "agrees"
+    assert by_claim(collect({"color_classes": {0: runs}}))[CLASSES_CLAIM] == "agrees on saturation; brightness not judged"
     runs[1] = with_images(runs[1], chroma=10.0)
-    assert by_claim(collect({"color_classes": {0: runs}}))[CLASSES_CLAIM] == "disagrees"
+    assert by_claim(collect({"color_classes": {0: runs}}))[CLASSES_CLAIM] == \
+        "disagrees on saturation; brightness not judged"
     measure = next(v.measure for v in verdicts(collect({"color_classes": {0: runs}})) if v.claim == CLASSES_CLAIM)
     assert "the MSE net predicts its own" in measure  # not "lightness is the input's in both"
 
@@ -410,3 +411,11 @@ def test_report_with_two_seeds_combines_each_experiments_table(tmp_path):
     assert "**Seeds**: 0, 1. Tables show mean ± sample std over the seeds" in text
     assert "(lr_sweep/table_seeds.md)" in text and "(denoise/table_seeds.md)" in text
     assert "/2 |" in (tmp_path / "out" / "checks.md").read_text()  # the unstable column counts seeds
+
+
+def test_classification_at_fewer_seeds_than_the_rest_says_which():
+    runs = [with_images(fake("MSE regression (small, lr 0.001)", 0.01), chroma=12.0),
+            with_images(fake("classification (annealed mean)", 2.0), chroma=20.0)]
+    results = {"lr_sweep": {seed: sweep([0.02, 0.01, 0.03, 0.2], seed) for seed in (0, 1, 2)},
+               "color_classes": {0: runs}}
+    assert by_claim(collect(results))[CLASSES_CLAIM] == "agrees on saturation; brightness not judged (seed 0 only)"

@@ -144,9 +144,9 @@ def versus(a, threshold):
     return relation(a, Stat([threshold]))
 
 
-def percent(stat):
-    """A share (a Stat) as a percentage, with its std over seeds when known."""
-    return f"{stat.mean:.0%}" + (f" ± {stat.std:.0%}" if stat.std is not None else "")
+def percent(stat, digits=0):
+    """A share (a Stat) as a percentage with ``digits`` decimals, with its std over seeds when known."""
+    return f"{stat.mean:.{digits}%}" + (f" ± {stat.std:.{digits}%}" if stat.std is not None else "")
 
 
 def share_of_truth(run, key):
