@@ -41,13 +41,13 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
     for name, (model, gray) in painters.items():
         scores = results[1]["metrics"]["groups"][name]
         assert float(model["test_loss"]) == pytest.approx(scores["mse"]) and gray["n_test"] == model["n_test"]
-        assert model["beats_baseline"] == str(scores["mse"] < float(gray["test_loss"]))
+        assert model["beats_baseline"] == ("yes" if scores["mse"] < float(gray["test_loss"]) else "no")
     # colour metrics: the gray copy has no colour, the truth is exact, each model is compared with the copy
     assert float(baseline["colourfulness"]) == pytest.approx(0, abs=1e-9) and float(truth["colourfulness"]) > 0
     assert float(truth["test_loss"]) == 0 and float(truth["test_ssim"]) == 1
     for row, result in zip(rows, results):
         assert float(row["test_psnr"]) == pytest.approx(result["metrics"]["psnr"])
-        assert row["beats_baseline"] == str(result["metrics"]["mse"] < float(baseline["test_loss"]))
+        assert row["beats_baseline"] == ("yes" if result["metrics"]["mse"] < float(baseline["test_loss"]) else "no")
     stored = stored_results(dirs["runs"])
     for row, result in zip(rows, results):
         assert row["epochs"] == "1" and row["batch_size"] == "4" and row["n_train"] == "8" and row["n_test"] == "8"
@@ -61,7 +61,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         written = json.loads((out / "results" / f"{name}.json").read_text())  # nan (a gray copy's hue) != nan
         assert json.dumps(written, sort_keys=True) == json.dumps(
             {key: value for key, value in result.items() if key not in IN_MEMORY}, sort_keys=True)
-        assert row["best_epoch"] == "1" and row["unstable"] == "False"  # one epoch: the best, nothing after it
+        assert row["best_epoch"] == "1" and row["unstable"] == "no"  # one epoch: the best, nothing after it
         assert float(row["best_test_loss"]) == stored[float(row["lr"])]["history"][0]["test_loss"]
     assert rows[1]["report_test_loss"] == "0.0028" and rows[2]["report_train_loss"] == "0.0444"
     assert PAINTINGS_LABEL in (out / "table.md").read_text()

@@ -44,7 +44,7 @@ def test_combine_seeds_gives_mean_std_and_counts():
     assert truth["test_loss"] == math.inf and truth["test_loss_std"] == 0  # an infinite PSNR in every seed
     assert a["seeds"] == "0,1" and a["lr"] == "0.1" and math.isclose(a["test_loss"], 0.6)
     assert math.isclose(a["test_loss_std"], math.sqrt(0.02))
-    assert (a["status"], a["unstable"], a["beats_baseline"]) == ("finished/diverged", "1/2", "1/2")
+    assert (a["status"], a["unstable"], a["beats_baseline"]) == ("finished/diverged", "1/2 seeds", "1/2 seeds")
     assert gray["test_loss_std"] == 0 and gray["unstable"] == "—"
 
 

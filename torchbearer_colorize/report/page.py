@@ -71,14 +71,18 @@ def describe_lr_sweep(summary, runs):
 
 
 def describe_optimizers(summary, runs):
-    if not all(has(r, "chroma") for r in runs):
+    if not all(has(r, "lab_spread") for r in runs):
         return ""
     truth = runs[0].first["references"]["truth"]["chroma"]
     parts = ", ".join(f"{r.run} {r.stat('metrics.chroma')}" for r in runs)
-    beaten = [r.run for r in runs if v.baseline_cell(r) != "yes"]
-    return (f"Mean chroma: {parts} (the truth's {fmt(truth)})."
-            + (f" {' and '.join(beaten)} do{'es' if len(beaten) == 1 else ''} not beat the gray copy: their "
-               "pictures are what 5 epochs at this rate give." if beaten else ""))
+    text = f"Mean chroma: {parts} (the truth's {fmt(truth)})."
+    for run in (r for r in runs if v.baseline_cell(r) != "yes"):
+        share = share_of_truth(run, "lab_spread")
+        flat = "one flat colour" if versus(share, v.FLAT_SHARE) == "below" else "not one flat colour"
+        name, rgb = v.mean_colour(run.first["metrics"])
+        text += (f" {run.run} does not beat the gray copy; its pictures are {flat}: Lab spread {percent(share)} of "
+                 f"the truth's, mean colour {name} ({rgb}, seed {run.first['settings']['seed']}).")
+    return text
 
 
 def describe_pair(run, small, label):
@@ -115,9 +119,9 @@ def describe_denoise(summary, runs):
     run = runs[0]
     if not has(run, "sharpness_half"):
         return ""
-    gain = v.psnr_gain(run).mean
-    return (f"The dots are {'removed' if gain > 0 else 'not removed'} (PSNR {gain:+.1f} dB over the noisy input); "
-            f"sharpness {share_text(run, 'sharpness_half')} of the clean image's.")
+    gain = v.psnr_gain(run)
+    return (f"PSNR {word(versus(gain, 0), 'falls', 'rises')} by {gain} dB over the noisy input's; sharpness "
+            f"{share_text(run, 'sharpness_half')} of the clean image's.")
 
 
 def describe_color_classes(summary, runs):
@@ -177,9 +181,13 @@ def headline_table(summary):
         cell = v.baseline_cell(run)
         verdict = ("—" if cell == "—" else
                    f"{ {'yes': 'beats', 'no': 'does not beat'}.get(cell, 'within noise of') } the {baseline_name(run)}")
+        ours = run.stat("test_loss")
+        if run.first["settings"].get("loss", "mse") not in ("mse", "mse_sum"):  # a cross-entropy: show its MSE
+            ours = f"{run.stat('metrics.mse')} (per-image MSE; its own loss is {run.first['settings']['loss']})"
         rows.append([f"[{experiment}]({experiment}/{table_name(run)})", shown, fmt(numbers.test if numbers else None),
-                     run.stat("test_loss"), verdict])
-    return markdown_table(["experiment", "run", "report's test loss", "our test loss", "verdict"], rows)
+                     ours, verdict])
+    return markdown_table(["experiment", "run", "report's test loss", "our test loss",
+                           "against its baseline (test MSE)"], rows)
 
 
 def machine_text(result):

@@ -101,9 +101,16 @@ def to_markdown(rows, columns=COLUMNS):
     return markdown_table(columns, [[fmt(r[c]) for c in columns] for r in rows])
 
 
+def cell(value):
+    """A value as the CSV holds it: "" for None, yes/no for a boolean (as the Markdown says), else ``str``."""
+    if value is None:
+        return ""
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
 def cells(rows, columns=COLUMNS):
-    """``rows`` as the CSV holds them: each of ``columns`` as text ("" for None)."""
-    return [{c: "" if r[c] is None else str(r[c]) for c in columns} for r in rows]
+    """``rows`` as the CSV holds them: each of ``columns`` as text (:func:`cell`)."""
+    return [{c: cell(r[c]) for c in columns} for r in rows]
 
 
 def to_csv(rows, columns=COLUMNS):
@@ -162,8 +169,8 @@ def combine_seeds(tables):
             if name in MEASURES and None not in numbers:
                 row[name], row[f"{name}_std"] = statistics.fmean(numbers), spread(numbers)
                 continue
-            if set(values) <= {"True", "False"} and (name == "unstable" or len(set(values)) > 1):
-                row[name] = f"{values.count('True')}/{len(values)}"
+            if set(values) <= {"yes", "no"} and (name == "unstable" or len(set(values)) > 1):
+                row[name] = f"{values.count('yes')}/{len(values)} seeds"
             else:
                 row[name] = values[0] if len(set(values)) == 1 else "/".join(values)
             if name in MEASURES:
