@@ -64,7 +64,9 @@ def feature_data(args):
     device = resolve_device(args.device)
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
     if args.no_pretrained:
-        calibrate_batchnorm(encoder, pairs["train"].gray[:CALIBRATION_IMAGES])
+        # stored in the run store beside the runs, so that a reuse reads them instead of a pass over the images
+        stored = args.runs_dir / "encoders" / f"{encoder.weights_id}-bn{CALIBRATION_IMAGES}-{splits.fingerprint}.pt"
+        calibrate_batchnorm(encoder, pairs["train"].gray[:CALIBRATION_IMAGES], stored)
     features = {split: FeatureDataset(functools.partial(cached_features, encoder, dataset, splits.fingerprint,
                                                         args.cache_dir, split, device), dataset)
                 for split, dataset in pairs.items()}

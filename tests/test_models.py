@@ -119,3 +119,20 @@ def test_random_encoder_batchnorm_calibration_keeps_features_normalised():
     assert not encoder.net.training and encoder.weights_id == "random-seed3-bn8"
     for key, value in weights.items():
         assert torch.equal(encoder.state_dict()[key], value), key
+
+
+def test_stored_batchnorm_statistics_are_read_back_instead_of_recomputed(tmp_path, monkeypatch):
+    from torchbearer_colorize.models import inception
+    x, stored = torch.rand(8, 1, 64, 64), tmp_path / "encoders" / "bn.pt"
+    first = inception.calibrate_batchnorm(load_encoder(None, seed=3), x, stored, batch_size=4)
+    assert stored.is_file()
+    calls = []
+    again = load_encoder(None, seed=3)
+    monkeypatch.setattr(again, "forward", lambda *a: calls.append(a))  # a pass over the images would show here
+    inception.calibrate_batchnorm(again, x, stored, batch_size=4)
+    assert not calls and again.weights_id == first.weights_id == "random-seed3-bn8"
+    for key, value in first.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value), key
+    monkeypatch.undo()
+    with torch.no_grad():
+        assert torch.equal(again(x), first(x))

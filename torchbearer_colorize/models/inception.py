@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.models import Inception_V3_Weights, inception_v3
 
+from ..atomic import atomic_path
 from ..errors import UserError
 from .colorizers import up
 
@@ -67,24 +68,35 @@ class InceptionColorizer(nn.Module):
         return self.decoder(self.encoder(gray))
 
 
-def calibrate_batchnorm(encoder, gray_images, batch_size=32):
+def calibrate_batchnorm(encoder, gray_images, stored=None, batch_size=32):
     """Set a randomly initialised encoder's batch-norm statistics from ``gray_images``, then freeze.
 
     A fresh inception_v3 in eval mode normalises with running mean 0 and variance 1, so its
     activations grow layer by layer (pooled features reach ~1e10 and the decoder cannot learn).
     Estimating the statistics on the training images, as a training pass would, keeps every layer
-    normalised; the weights themselves stay random and frozen.
+    normalised; the weights themselves stay random and frozen. ``stored``: a file of the statistics,
+    read when it exists (a reuse then costs no pass over the images), else written once computed.
     """
-    norms = [m for m in encoder.net.modules() if isinstance(m, nn.BatchNorm2d)]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a cumulative average over all calibration batches
-        norm.training = True
-    with torch.no_grad():
-        for start in range(0, len(gray_images), batch_size):
-            encoder(gray_images[start:start + batch_size])
-    for norm in norms:
-        norm.training = False
+    norms = {name: m for name, m in encoder.net.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    if stored is not None and Path(stored).is_file():
+        statistics = torch.load(stored, map_location="cpu", weights_only=True)
+        for name, norm in norms.items():
+            for key in ("running_mean", "running_var", "num_batches_tracked"):
+                getattr(norm, key).copy_(statistics[f"{name}.{key}"])
+    else:
+        for norm in norms.values():
+            norm.reset_running_stats()
+            norm.momentum = None  # a cumulative average over all calibration batches
+            norm.training = True
+        with torch.no_grad():
+            for start in range(0, len(gray_images), batch_size):
+                encoder(gray_images[start:start + batch_size])
+        for norm in norms.values():
+            norm.training = False
+        if stored is not None:
+            with atomic_path(stored) as tmp:
+                torch.save({f"{name}.{key}": getattr(norm, key) for name, norm in norms.items()
+                            for key in ("running_mean", "running_var", "num_batches_tracked")}, tmp)
     encoder.weights_id += f"-bn{len(gray_images)}"
     return encoder
 
