@@ -110,9 +110,9 @@ def reference_row(label, scores, result, truth=False):
     return {**row, **dict.fromkeys(("test_mse", "test_psnr", "test_ssim"), "—")} if truth else row
 
 
-def comparison_figure(path, test, mse_model, class_model, caption):
+def comparison_figure(path, test, mse_model, class_model, caption, groups=None):
     """Gray input / MSE prediction / classification prediction / ground truth for the sample images."""
-    gray, truth = (torch.stack(items) for items in zip(*(test[i] for i in sample_indices(len(test)))))
+    gray, truth = (torch.stack(items) for items in zip(*(test[i] for i in sample_indices(len(test), groups=groups))))
     with torch.no_grad():
         rows = [("gray input", gray.numpy()), ("MSE regression", mse_model(gray).numpy()),
                 (f"classification\n(annealed mean, T {cc.TEMPERATURE:g})", class_model.predict_rgb(gray).numpy()),
@@ -167,8 +167,9 @@ def compare(args, color, classes, class_result):
     )
     title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
     table = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
-    caption = f"{NAME}: gray / MSE / classification / truth\n{color.label}{smoke_test(args)}"
-    comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption)
+    caption = (f"{NAME}: gray / MSE / classification / truth; {tables.settings_text([class_result['settings']])}, "
+               f"seed {args.seed}\n{color.label}{smoke_test(args)}")
+    comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption, color.test_groups)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
     print(table.markdown)

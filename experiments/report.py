@@ -227,10 +227,12 @@ def comparison_figure(summary, out):
     for run, label in found:
         prediction = run.first["sample_rows"][1][1]
         if prediction.shape[0] == inputs[1].shape[0]:
-            rows.append((label + (" (encoder NOT pretrained)" if run.not_pretrained else ""), prediction))
+            settings = run.first["settings"]
+            rows.append((f"{label}{' (encoder NOT pretrained)' if run.not_pretrained else ''}, "
+                         f"{settings['epochs']} ep, seed {settings['seed']}", prediction))
     rows.append(("ground truth", truth[1]))
-    plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer\n"
-                                                    f"{found[0][0].first['data']}")
+    plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer (each at the "
+                                                    f"report's settings, its first seed)\n{found[0][0].first['data']}")
 
 
 @user_errors_exit

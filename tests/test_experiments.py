@@ -219,3 +219,11 @@ def test_a_split_smaller_than_the_batch_is_said_and_the_table_gives_the_batch_us
                         "the whole split (a batch of 1 in training)"]
     assert "adam lr 0.001, 1 epoch, batch 1 (32 asked), 1 train / 1 test images" in out
     assert read_table(dirs["out"])[0]["batch_size"] == "1 (32 asked)"
+
+
+def test_sample_images_come_from_every_painter_in_turn():
+    from torchbearer_colorize.training.experiment import sample_indices
+    monet, van_gogh = list(range(0, 78, 2)) + list(range(78, 99)), list(range(1, 78, 2))  # the built-in test split
+    picked = sample_indices(99, groups={"Monet": monet, "Van Gogh": van_gogh})
+    assert [i in monet for i in picked] == [True, False] * 4 and len(set(picked)) == 8
+    assert all(i % 2 == 0 for i in sample_indices(99))  # without the groups, evenly spaced: here all Monet

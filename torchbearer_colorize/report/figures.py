@@ -60,14 +60,15 @@ def _plain_log_ticks(axis, values):
         axis.set_minor_formatter(ticker.NullFormatter())
 
 
-def _epoch_axes(ax, title, ylabel="MSE loss", values=()):
+def _epoch_axes(ax, title, ylabel="MSE loss", values=(), log=True):
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     epochs = sorted({x for line in ax.get_lines() for x in line.get_xdata()})
     if len(epochs) > 1:
-        ax.set_yscale("log")
-        _plain_log_ticks(ax.yaxis, values)
-        ax.tick_params(axis="y", which="minor", labelsize=7)
+        if log:
+            ax.set_yscale("log")
+            _plain_log_ticks(ax.yaxis, values)
+        ax.tick_params(axis="y", which="both", labelsize=8)  # major and minor labels in one size
         ax.xaxis.get_major_locator().set_params(integer=True)
     else:  # one epoch (--quick): points on a linear axis from 0, not a curve on a log axis of +-4 % around them
         heights = [y for line in ax.get_lines() for y in line.get_ydata() if np.isfinite(y)]
@@ -124,16 +125,23 @@ def histograms(path, panels, title):
 
 
 def overlay(path, results, title, ylabel="test MSE loss"):
-    """The test-loss curves of all runs of an experiment on one plot."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    values = []
+    """The test-loss curves of all runs of an experiment: as they are (left), and each as a share of its first
+    epoch's (right, linear), where a slow fall shows even beside a run ten times lower."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    values, shares = [], []
     for result, style in zip(results, STYLES * len(results)):  # markers and dashes: a line under another shows
         label = result["run"] if result["status"] == "finished" else f"{result['run']} ({result['status']})"
-        losses = [e["test_loss"] for e in result["history"]]
+        epochs, losses = [e["epoch"] for e in result["history"]], [e["test_loss"] for e in result["history"]]
         values += losses
-        ax.plot([e["epoch"] for e in result["history"]], losses, label=label, **style)
-    _epoch_axes(ax, title, ylabel, values)
-    ax.legend(fontsize=8)
+        relative = [x / losses[0] if losses[0] else math.nan for x in losses]
+        shares += relative
+        axes[0].plot(epochs, losses, label=label, **style)
+        axes[1].plot(epochs, relative, label=label, **style)
+    _epoch_axes(axes[0], title, ylabel, values)
+    _epoch_axes(axes[1], "each run's test loss as a share of its first epoch's", "share of epoch 1's", shares,
+                log=False)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
     _save(fig, path)
 
 

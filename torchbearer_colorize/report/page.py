@@ -265,6 +265,9 @@ def figure_links(out, experiment, runs, summary, shown_runs):
         if len(runs) == 1:
             link(f"{name}_loss.png", f"{run.run} loss")
         link(f"{name}_samples.png", f"{run.run} samples")
+        if len(run.results) > 1 and lines and lines[-1].endswith("_samples.png)"):
+            lines.append(f"*{run.run}'s pictures: seed {run.first['settings']['seed']}'s model (the numbers are "
+                         f"means over {len(run.results)} seeds; the other seeds' grids: {experiment}/seed<N>/)*")
         for path in sorted(folder.glob(f"{name}_*.png")):
             if path.stem[len(name) + 1:] not in ("loss", "samples"):
                 link(path.name, f"{run.run} {path.stem[len(name) + 1:]}")

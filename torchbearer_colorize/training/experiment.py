@@ -90,14 +90,18 @@ def reference_metrics(data, runs_dir):
                        metrics.has_groups(data.test_groups)(stored["baseline"]))
 
 
-def sample_indices(n, k=8):
-    """``k`` test images spread evenly over the test split (the same ones for every run)."""
-    return np.unique(np.linspace(0, n - 1, min(k, n)).round().astype(int)).tolist()
+def sample_indices(n, k=8, groups=None):
+    """``k`` test images spread evenly over the test split (the same ones for every run); given ``groups``
+    (``TaskData.test_groups``: per painter), as many from each group, spread evenly over it, in turn."""
+    if not groups:
+        return np.unique(np.linspace(0, n - 1, min(k, n)).round().astype(int)).tolist()
+    picked = [[members[i] for i in sample_indices(len(members), k // len(groups))] for members in groups.values()]
+    return [i for layer in zip(*picked) for i in layer]
 
 
-def sample_rows(model, dataset, device, labels):
+def sample_rows(model, dataset, device, labels, groups=None):
     """Rows of a sample grid: inputs, predictions and (given a third label) targets."""
-    inputs, targets = zip(*(dataset[i] for i in sample_indices(len(dataset))))
+    inputs, targets = zip(*(dataset[i] for i in sample_indices(len(dataset), groups=groups)))
     inputs, targets = torch.stack(inputs), torch.stack(targets)
     with torch.no_grad():
         predictions = model(inputs.to(device)).cpu()
@@ -168,12 +172,14 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
             result["references"] = {"baseline_label": data.baseline, **references}
         name = slug(result["run"])
         write_json(out / "results" / f"{name}.json", result)
-        caption = f"{experiment}: {result['run']} ({result['status']})\n{data.label}{smoke_test(args)}"
+        status = "" if result["status"] == "finished" else f" ({result['status']})"
+        caption = (f"{experiment}: {result['run']}{status}; {tables.settings_text([result['settings']])}, seed "
+                   f"{result['settings']['seed']}\n{data.label}{smoke_test(args)}")
         figures.loss_curve(out / f"{name}_loss.png", result, caption, curves, data.report_steps)
         if data.display_model is not None:
             model = data.display_model(model).cpu()  # the inception encoder may be on the training device
         shown = data.display if data.display is not None else data.test
-        rows = sample_rows(model, shown, "cpu", data.row_labels)
+        rows = sample_rows(model, shown, "cpu", data.row_labels, data.test_groups)
         figures.sample_grid(out / f"{name}_samples.png", rows, caption)
         result["sample_rows"] = rows  # in memory only (the JSON is written): the report's comparison figure
         if run_figures:
@@ -182,7 +188,7 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
         return results
     title = f"{title} ({tables.settings_text([r['settings'] for r in results])})"  # what ran, not what was meant
     if len(results) > 1:  # one run's test curve is already in its own loss figure
-        figures.overlay(out / "test_loss.png", results, f"{title}\n{data.label}{smoke_test(args)}",
+        figures.overlay(out / "test_loss.png", results, f"{title}, seed {args.seed}\n{data.label}{smoke_test(args)}",
                         f"test {curves[0][1]}")
     else:
         (out / "test_loss.png").unlink(missing_ok=True)  # a single-line plot left by an older version

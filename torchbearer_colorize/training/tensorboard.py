@@ -29,7 +29,7 @@ class RunTensorBoard(TensorBoard):
         shown = (data.display_model(model) if data.display_model is not None else model).to(self.device).eval()
         try:  # the model as trained so far, in eval mode, then back to training
             rows = sample_rows(shown, data.display if data.display is not None else data.test, self.device,
-                               data.row_labels)
+                               data.row_labels, data.test_groups)
         finally:
             model.train(training)
         images = torch.cat([torch.as_tensor(images).expand(-1, 3, -1, -1) for _, images in rows]).clamp(0, 1)
