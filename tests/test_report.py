@@ -419,3 +419,21 @@ def test_classification_at_fewer_seeds_than_the_rest_says_which():
     results = {"lr_sweep": {seed: sweep([0.02, 0.01, 0.03, 0.2], seed) for seed in (0, 1, 2)},
                "color_classes": {0: runs}}
     assert by_claim(collect(results))[CLASSES_CLAIM] == "agrees on saturation; brightness not judged (seed 0 only)"
+
+
+def test_the_shape_lines_compute_their_directions():
+    from torchbearer_colorize.report.verdicts import shapes
+
+    def lines(unet_loss, lr01_loss, vae_train):
+        vae = fake("beta-VAE", 20000.0)
+        vae["train_loss"] = vae_train
+        return shapes(collect({"lr_sweep": {0: sweep([0.02, 0.01, lr01_loss, 0.2])},
+                               "unet": {0: [fake("unet", unet_loss)]}, "vae_fruits": {0: [vae]}}))
+    found = lines(0.008, 0.0101, 19000.0)
+    assert "lr 0.01 against lr 0.001 (test loss): the report's 16 x, ours level." in found
+    assert any(line.startswith("The U-net's test loss against the small net's: the report's above") and
+               "ours below (0.008 vs 0.01)" in line for line in found)
+    assert "The beta-VAE's test loss above its train loss: the report's by 9%, ours by 5%." in found
+    assert "in 5 of our 5" in found[-1]  # fake train losses are 1.1 x the test losses
+    found = lines(0.012, 0.03, 10000.0)
+    assert "ours 3 x." in found[0] and "ours above (0.012 vs 0.01)" in found[1] and "ours by 100%" in found[2]

@@ -223,8 +223,10 @@ def caveats(summary, seeds, quick):
     lines = []
     if quick:
         lines.append("**A `--quick` smoke run: a few images and one epoch; the verdicts below mean nothing.**")
-    lines.append("**Stand-in data**: " + "; ".join(data_lines(summary))
-                 + ". The report's own data are not here, so only trends compare with its numbers.")
+    lines.append("**Data**: " + "; ".join(data_lines(summary))
+                 + ". Every test image is one the model never saw in training (for the paintings: other paintings, "
+                 "split by painting). The report's own 2024 paintings are not public, so only trends compare with "
+                 "its numbers.")
     lines.append(f"**Seeds**: {', '.join(map(str, seeds))}. " + (
         "One seed: no spread is measured, so no verdict can say 'within noise', and any may flip with another "
         "seed or CPU." if n <= 1 else
@@ -300,6 +302,7 @@ def render_report(summary, *, out, command, seeds, notes, quick=False, date=None
         date=date or datetime.date.today().isoformat(), command=command, checks=CHECKS, fidelity=FIDELITY_LINK,
         caveats="\n".join(caveats(summary, seeds, quick)),
         found="\n".join(found_line(verdict) for verdict in v.verdicts(summary)),
+        shapes="\n".join(f"- {line}" for line in v.shapes(summary)),
         beyond=(f"Beyond the report: {beaten} of the {len(checks)} distinct models beat their baseline on test MSE "
                 "(the less colourful the images, the higher the gray copy's bar).\n\n" if checks else ""),
         headline=headline_table(summary),
@@ -354,7 +357,7 @@ def readme_block(report):
     if "## What we found" not in report or "## Headline" not in report:
         return None
     found = report.split("## What we found", 1)[1].split("\n## ", 1)[0]
-    conclusions = found.split("The report's conclusions, against ours:", 1)[-1]
+    conclusions = found.split("The report's conclusions, against ours:", 1)[-1].split("Where the shape", 1)[0]
     lines = [re.sub(r"(\*\*[^*]+\*\*).*$", r"\1", line) for line in conclusions.splitlines() if line.startswith("- ")]
     headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
     table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in headline.splitlines() if line.startswith("|")]

@@ -12,7 +12,7 @@ import torch
 
 from ..color_space import lab_to_rgb, rgb_to_lab
 from .metrics import TONE_CHROMA
-from .reported import reported
+from .reported import REPORTED, reported
 from .summary import BEYOND, Stat, has_measure, percent, relation, run_key, share_of_truth, versus
 from .tables import fmt
 
@@ -353,6 +353,58 @@ def classification_is_more_colourful(summary):
     return Verdict(claim, "stated in words; not built in the report", ours,
                    f"{found} on saturation; brightness not judged{seeds}", measure,
                    key=f"chroma {chroma[1]} vs {chroma[0]}{seeds}")
+
+
+def ratio_word(ratio):
+    """"15.6 x" or "level" (within 10 %) for a ratio of two losses."""
+    return "level" if abs(ratio - 1) <= 0.1 else f"{ratio:.2g} x"
+
+
+def shapes(summary):
+    """Where the shape of the report's numbers and of ours differ or agree, beyond its stated conclusions: one
+    computed sentence each (the report's side from its printed numbers, ours from the runs' means)."""
+    lines = []
+
+    def mean(experiment, run, key="test_loss"):
+        found = summary.get(experiment, run)
+        stat = found.stat(key) if found else None
+        return stat.mean if stat else None
+
+    small, tenfold = mean(*SMALL), mean("lr_sweep", "lr 0.01")
+    if small and tenfold:
+        theirs = reported("lr_sweep", "lr 0.01").test_loss / reported(*SMALL).test_loss
+        lines.append(f"lr 0.01 against lr 0.001 (test loss): the report's {ratio_word(theirs)}, ours "
+                     f"{ratio_word(tenfold / small)}.")
+    sweep = [r for r in summary.of("lr_sweep") if has_measure(r, "sharpness_half")]
+    if len(sweep) > 1:
+        shares = {r.run: share_of_truth(r, "sharpness_half") for r in sweep}
+        sharpest = max(shares, key=lambda name: shares[name].mean)
+        lines.append("The report calls lr 0.001's pictures the sharpest of the sweep; ours: the sharpest is "
+                     f"{sharpest} (" + ", ".join(f"{name} {percent(stat)}" for name, stat in shares.items())
+                     + " of the truth's half-resolution sharpness).")
+    unet = mean("unet", "unet")
+    if unet and small:
+        report = reported("unet", "unet").test_loss > reported(*SMALL).test_loss
+        ours = relation(summary.get("unet", "unet").stat("test_loss"), summary.get(*SMALL).stat("test_loss"))
+        lines.append(f"The U-net's test loss against the small net's: the report's {'above' if report else 'below'} "
+                     f"({reported('unet', 'unet').test} vs {reported(*SMALL).test}), ours "
+                     f"{ours} ({fmt(unet)} vs {fmt(small)}).")
+    vae = summary.get("vae_fruits", "beta-VAE")
+    if vae:
+        numbers = reported("vae_fruits", "beta-VAE")
+        gap = Stat([r["test_loss"] / r["train_loss"] - 1 for r in vae.results])
+        lines.append(f"The beta-VAE's test loss above its train loss: the report's by "
+                     f"{numbers.test_loss / numbers.train_loss - 1:.0%}, ours by {percent(gap)}.")
+    colorize = [r for e in ("lr_sweep", "optimizers", "deep", "inception", "unet")
+                for r in summary.of(e) if r.stat("train_loss")]
+    if colorize:
+        below = sum(r.stat("test_loss").mean < r.stat("train_loss").mean for r in colorize)
+        theirs = [n for e in ("lr_sweep", "optimizers", "deep", "inception", "unet") for n in REPORTED[e].values()]
+        report_below = sum(n.test_loss < n.train_loss for n in theirs)
+        lines.append(f"Test loss below train loss (the train loss is the epoch's mean while the model learns): "
+                     f"in {report_below} of the report's {len(theirs)} colorization rows, in {below} of our "
+                     f"{len(colorize)}.")
+    return lines
 
 
 def unstable_note(summary, keys):
