@@ -65,6 +65,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         assert float(row["best_test_loss"]) == stored[float(row["lr"])]["history"][0]["test_loss"]
     assert rows[1]["report_test_loss"] == "0.0028" and rows[2]["report_train_loss"] == "0.0444"
     assert PAINTINGS_LABEL in (out / "table.md").read_text()
+    assert "NOT these: lr 0.0001, lr 0.001, lr 0.01, lr 0.1 ran with other epochs" in (out / "table.md").read_text()
     title = (out / "table.md").read_text().splitlines()[0]
     assert title == "# Learning-rate sweep: small colorizer (Adam, lr 0.0001/0.001/0.01/0.1, 1 epoch, batch 4)"
 
@@ -227,3 +228,14 @@ def test_sample_images_come_from_every_painter_in_turn():
     picked = sample_indices(99, groups={"Monet": monet, "Van Gogh": van_gogh})
     assert [i in monet for i in picked] == [True, False] * 4 and len(set(picked)) == 8
     assert all(i % 2 == 0 for i in sample_indices(99))  # without the groups, evenly spaced: here all Monet
+
+
+def test_the_report_columns_say_when_they_are_the_reports_settings():
+    from torchbearer_colorize.training.experiment import report_note
+
+    def result(epochs, batch=32, n_train=400):
+        return {"run": "lr 0.001", "n_train": n_train, "settings": {"epochs": epochs, "batch_size": batch}}
+    assert "for these settings" in report_note("lr_sweep", [result(20)], 51)  # 260 steps against the report's 255
+    assert "NOT these: lr 0.001" in report_note("lr_sweep", [result(32)], 51)
+    assert "NOT these" in report_note("lr_sweep", [result(20, batch=16)], 51)
+    assert "for these settings" in report_note("lr_sweep", [result(5, n_train=1619)], 51)  # the report's own size

@@ -110,8 +110,8 @@ def describe_inception(summary, runs):
     text = ("The encoder is NOT pretrained (random frozen weights): the decoder colours from random features, "
             "so this says nothing about ImageNet features. " if run.not_pretrained else "")
     if has(run, "mse"):
-        text += (f"Test MSE {run.stat('metrics.mse')} vs the gray copy's {run.reference('baseline', 'mse')}: it "
-                 f"{'beats' if v.baseline_cell(run) == 'yes' else 'does not beat'} it.")
+        text += (f"It {'beats' if v.baseline_cell(run) == 'yes' else 'does not beat'} the gray copy (per-image test "
+                 f"MSE: [table]({run.experiment}/{table_name(run)})).")
     return text
 
 

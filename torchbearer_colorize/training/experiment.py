@@ -22,11 +22,29 @@ from .cli import PAINTINGS_HELP, experiment_parser, finish_args
 from .runs import TaskData, run_dir, small_splits_warning, train, with_overrides
 from .store import load_model
 
-TABLE_NOTES = (
-    "train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "
-    "test loss: the model after the last epoch, evaluated on the test split",
-    "report columns: the numbers the report printed for these settings, on its own data",
-)
+LOSS_NOTE = ("train loss: torchbearer's mean of the batch losses over the last epoch (what the report printed); "
+             "test loss: the model after the last epoch, evaluated on the test split")
+
+
+def report_note(experiment, results, report_steps):
+    """What the report columns are beside these runs: its numbers for the same settings (its epochs counted in
+    optimizer steps when ``report_steps`` is known), or, where any run's settings differ, its own settings'."""
+    differ = []
+    for result in results:
+        numbers, s = reported(experiment, result["run"]), result["settings"]
+        if numbers is None:
+            continue
+        steps = -(-result["n_train"] // s["batch_size"]) * s["epochs"]
+        same = s["batch_size"] == 32 and (numbers.epochs is None or (
+            abs(steps - numbers.epochs * report_steps) <= 0.05 * numbers.epochs * report_steps if report_steps
+            else s["epochs"] == numbers.epochs))
+        if not same:
+            differ.append(result["run"])
+    if differ:
+        return (f"report columns: the numbers the report printed at its own settings (batch 32, its epochs over its "
+                f"own data), NOT these: {', '.join(differ)} ran with other epochs, steps or batch size")
+    return ("report columns: the numbers the report printed for these settings (its epochs counted in optimizer "
+            "steps), on its own data")
 # What a returned result holds beyond its JSON (in memory only): the sample grid's rows and the table
 IN_MEMORY = ("sample_rows", "table")
 GRAY_COPY = "gray copy (baseline)"  # the colorization tables' baseline row: the gray input as the prediction
@@ -194,7 +212,8 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
         (out / "test_loss.png").unlink(missing_ok=True)  # a single-line plot left by an older version
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
-             f"seed {args.seed}",) + TABLE_NOTES + (tables.STABILITY_NOTE,) + tuple(notes)
+             f"seed {args.seed}", LOSS_NOTE, report_note(experiment, results, data.report_steps),
+             tables.STABILITY_NOTE) + tuple(notes)
     if data.baseline:
         baseline = references["baseline"]
         for row, result in zip(rows, results):
