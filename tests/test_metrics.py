@@ -151,3 +151,15 @@ def test_tone_spread_ignores_tinted_noise_in_dark_images():
     predictions[:4] = lab_images(np.full_like(dark, 40.0), 6 * tint_a, 6 * tint_b)
     visible, _ = tone_share(predictions, lab_images(lightness, a, b))
     assert visible > 0.25 and visible > 5 * share
+
+
+def test_colour_explained_tells_right_colours_from_one_colour_for_all():
+    lightness, a, b = colourful_truths()
+    truth = lab_images(lightness, a, b)
+
+    def explained(predictions):
+        return evaluate(lambda x: torch.from_numpy(predictions), TensorDataset(torch.from_numpy(truth),
+                                                                              torch.from_numpy(truth)))["colour_explained"]
+    assert explained(truth) == pytest.approx(1.0)
+    assert abs(explained(sepia(lightness, chroma=0.0))) < 0.05  # gray for all: the mean colour, nothing explained
+    assert explained(lab_images(lightness, -a, -b)) < -1  # every colour turned round: worse than one for all

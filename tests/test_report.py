@@ -189,6 +189,17 @@ def test_vae_scale_check_and_acceptable_reconstructions():
     assert found(20000.0, 0.01)[VAE_SCALE] == "agrees" and found(250000.0, 0.01)[VAE_SCALE] == "disagrees"
 
 
+def test_vae_reconstructions_are_judged_on_pixels_and_on_colour():
+    def found(colour):
+        run = fake("beta-VAE", 20000.0)
+        run.update(metrics={**TRUTH, "mse": 0.01, "ssim": 0.8, "colour_explained": colour},
+                   references={"baseline_label": "training-set mean image (baseline)",
+                               "baseline": dict(TRUTH, mse=0.06, ssim=0.4), "truth": TRUTH})
+        return by_claim(collect({"vae_fruits": {0: [run]}}))[VAE_CLAIM]
+    assert found(0.8) == "agrees"
+    assert found(0.1) == "partly: the pixels (shape, position) yes, each fruit's colour no"
+
+
 def test_classification_saturation_is_lab_chroma():
     runs = [with_images(fake("MSE regression (small, lr 0.001)", 0.01), chroma=12.0),
             with_images(fake("classification (annealed mean)", 2.0), chroma=20.0)]

@@ -20,6 +20,9 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   sqrt(-2 ln R) with R = |mean (a*, b*)| / mean chroma (0 when one hue is everywhere, whatever its
   chroma; gray images, mean chroma below GRAY_CHROMA, have no hue: nan), and ``lab_spread`` = sqrt(var L* + var a* + var b*)
   (0 for one flat colour everywhere, lightness included).
+- ``colour_explained``: how well each prediction's mean colour (a*, b*) matches its target's: 1 - the mean
+  squared ab distance between the two / the variance of the targets' mean colours (1: every image's colour
+  right; 0: no better than one colour for all; below 0: worse).
 - ``tone_spread``: how much the images' tones differ (``tone`` and ``tone_spread`` below): one tone whatever
   each image's own colour is what MSE's "brown everywhere" looks like.
 """
@@ -34,10 +37,10 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from ..color_space import rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
-           "sharpness_half", "ab_sq", "lab_sq", "tone_x", "tone_y", "toned", "hue_spread", "lab_spread",
-           "tone_spread", "tone_hue")
+           "sharpness_half", "ab_sq", "lab_sq", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a", "truth_b",
+           "truth_ab_sq", "hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained")
 # computed from the means of the others over all images, not per image
-DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue")
+DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained")
 GRAY_CHROMA = 0.5  # mean chroma below this (a fifth of a just-noticeable Lab difference) is gray: no hue
 TONE_CHROMA = 5.0  # a pixel (at half resolution) counts towards its image's tone from this chroma up
 
@@ -107,7 +110,10 @@ def spreads(means):
     resultant = math.hypot(means["lab_a"], means["lab_b"]) / means["chroma"] if means["chroma"] > GRAY_CHROMA else None
     hue = math.nan if resultant is None else math.degrees(math.sqrt(-2 * math.log(min(max(resultant, 1e-12), 1.0))))
     var = means["ab_sq"] - means["lab_a"] ** 2 - means["lab_b"] ** 2 + means["lab_sq"] - means["lab_l"] ** 2
-    return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0)), **tone_spread(means)}
+    spread = means["truth_ab_sq"] - means["truth_a"] ** 2 - means["truth_b"] ** 2  # of the images' mean colours
+    explained = 1 - means["colour_err_sq"] / spread if spread > 0 else math.nan
+    return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0)), **tone_spread(means),
+            "colour_explained": explained}
 
 
 def tone_spread(means):
@@ -134,8 +140,12 @@ def per_image(predictions, targets):
         psnr = np.array([peak_signal_noise_ratio(t, p, data_range=1.0) for p, t in zip(predictions, targets)])
     ssim = np.array([structural_similarity(t, p, data_range=1.0, channel_axis=0)
                      for p, t in zip(predictions, targets)])
-    return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions),
-            **lab_measures(predictions)}
+    measures = lab_measures(predictions)
+    truth = rgb_to_lab(torch.from_numpy(targets)).numpy().mean(axis=(2, 3))  # each image's mean L*, a*, b*
+    error = (measures["lab_a"] - truth[:, 1]) ** 2 + (measures["lab_b"] - truth[:, 2]) ** 2
+    return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions), **measures,
+            "colour_err_sq": error, "truth_a": truth[:, 1], "truth_b": truth[:, 2],
+            "truth_ab_sq": truth[:, 1] ** 2 + truth[:, 2] ** 2}
 
 
 class MetricSums:
