@@ -163,3 +163,22 @@ def test_colour_explained_tells_right_colours_from_one_colour_for_all():
     assert explained(truth) == pytest.approx(1.0)
     assert abs(explained(sepia(lightness, chroma=0.0))) < 0.05  # gray for all: the mean colour, nothing explained
     assert explained(lab_images(lightness, -a, -b)) < -1  # every colour turned round: worse than one for all
+
+
+def test_restored_share_counts_the_corrupted_pixels_brought_back():
+    from torchbearer_colorize.data.noise import salt_and_pepper
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(0.3, 0.7, (4, 3, 16, 16)).astype(np.float32)
+    noisy = np.stack([salt_and_pepper(torch.from_numpy(image), np.random.default_rng(i)).numpy()
+                      for i, image in enumerate(clean)])
+
+    def share(predictions):
+        data = TensorDataset(torch.from_numpy(noisy), torch.from_numpy(clean))
+        return evaluate(lambda x: torch.from_numpy(predictions), data)["restored_share"]
+    assert share(clean) == 1.0 and share(noisy) == 0.0
+    half = noisy.copy()
+    half[:2] = clean[:2]  # the first two images cleaned, the others left as they were
+    corrupted = (np.abs(noisy - clean) > 0.2).any(axis=1).sum(axis=(1, 2))
+    assert share(half) == pytest.approx(corrupted[:2].sum() / corrupted.sum())
+    gray = TensorDataset(torch.full((2, 1, 8, 8), 0.5), torch.full((2, 3, 8, 8), 0.5))
+    assert np.isnan(evaluate(lambda x: x.expand(-1, 3, -1, -1), gray)["restored_share"])  # nothing corrupted

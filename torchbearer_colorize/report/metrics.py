@@ -23,6 +23,9 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
 - ``colour_explained``: how well each prediction's mean colour (a*, b*) matches its target's: 1 - the mean
   squared ab distance between the two / the variance of the targets' mean colours (1: every image's colour
   right; 0: no better than one colour for all; below 0: worse).
+- ``restored_share``: where the inputs are images too (denoising), the share of the corrupted pixels (an input
+  pixel more than CORRUPTED from its target in a channel) that the prediction brings back within RESTORED of
+  the target in every channel; nan where no pixel is corrupted.
 - ``tone_spread``: how much the images' tones differ (``tone`` and ``tone_spread`` below): one tone whatever
   each image's own colour is what MSE's "brown everywhere" looks like.
 """
@@ -38,9 +41,12 @@ from ..color_space import rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
            "sharpness_half", "ab_sq", "lab_sq", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a", "truth_b",
-           "truth_ab_sq", "hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained")
+           "truth_ab_sq", "corrupted", "restored", "hue_spread", "lab_spread", "tone_spread", "tone_hue",
+           "colour_explained", "restored_share")
 # computed from the means of the others over all images, not per image
-DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained")
+DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained", "restored_share")
+CORRUPTED, RESTORED = 0.2, 0.1  # an input pixel this far from its target (any channel) is corrupted; a prediction
+#                                 this close (every channel) restores it
 GRAY_CHROMA = 0.5  # mean chroma below this (a fifth of a just-noticeable Lab difference) is gray: no hue
 TONE_CHROMA = 5.0  # a pixel (at half resolution) counts towards its image's tone from this chroma up
 
@@ -113,7 +119,8 @@ def spreads(means):
     spread = means["truth_ab_sq"] - means["truth_a"] ** 2 - means["truth_b"] ** 2  # of the images' mean colours
     explained = 1 - means["colour_err_sq"] / spread if spread > 0 else math.nan
     return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0)), **tone_spread(means),
-            "colour_explained": explained}
+            "colour_explained": explained,
+            "restored_share": means["restored"] / means["corrupted"] if means["corrupted"] else math.nan}
 
 
 def tone_spread(means):
@@ -128,10 +135,16 @@ def tone_spread(means):
             "tone_hue": math.degrees(math.atan2(means["tone_y"], means["tone_x"]))}
 
 
-def per_image(predictions, targets):
-    """``{metric: N-vector}`` for N x 3 x H x W predictions and targets in [0, 1]."""
+def per_image(predictions, targets, inputs=None):
+    """``{metric: N-vector}`` for N x 3 x H x W predictions and targets in [0, 1] (and the inputs, where they
+    are images of the targets' shape: the corrupted pixels and how many the predictions restore)."""
     predictions = np.clip(np.asarray(predictions, dtype=np.float64), 0.0, 1.0)
     targets = np.asarray(targets, dtype=np.float64)
+    corrupted = restored = np.zeros(len(targets))
+    if inputs is not None and np.shape(inputs) == targets.shape:
+        bad = (np.abs(np.asarray(inputs, dtype=np.float64) - targets) > CORRUPTED).any(axis=1)
+        fixed = (np.abs(predictions - targets) <= RESTORED).all(axis=1)
+        corrupted, restored = bad.sum(axis=(1, 2)), (bad & fixed).sum(axis=(1, 2))
     if predictions.shape != targets.shape:
         raise ValueError(f"predictions {predictions.shape} and targets {targets.shape} differ in shape")
     mse = ((predictions - targets) ** 2).mean(axis=(1, 2, 3))
@@ -145,7 +158,7 @@ def per_image(predictions, targets):
     error = (measures["lab_a"] - truth[:, 1]) ** 2 + (measures["lab_b"] - truth[:, 2]) ** 2
     return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions), **measures,
             "colour_err_sq": error, "truth_a": truth[:, 1], "truth_b": truth[:, 2],
-            "truth_ab_sq": truth[:, 1] ** 2 + truth[:, 2] ** 2}
+            "truth_ab_sq": truth[:, 1] ** 2 + truth[:, 2] ** 2, "corrupted": corrupted, "restored": restored}
 
 
 class MetricSums:
@@ -155,8 +168,8 @@ class MetricSums:
         self.sums = dict.fromkeys((key for key in METRICS if key not in DERIVED), 0.0)
         self.count = 0
 
-    def add(self, predictions, targets):
-        for key, values in per_image(predictions, targets).items():
+    def add(self, predictions, targets, inputs=None):
+        for key, values in per_image(predictions, targets, inputs).items():
             self.sums[key] += float(values.sum())
         self.count += len(predictions)
 
@@ -194,7 +207,7 @@ def evaluate(predict, dataset, batch_size=32):
     sums = MetricSums()
     with torch.no_grad():
         for inputs, targets in DataLoader(dataset, batch_size=batch_size):
-            sums.add(predict(inputs).float().cpu().numpy(), targets.numpy())
+            sums.add(predict(inputs).float().cpu().numpy(), targets.numpy(), inputs.numpy())
     return sums.means()
 
 

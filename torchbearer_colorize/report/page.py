@@ -119,9 +119,10 @@ def describe_denoise(summary, runs):
     run = runs[0]
     if not has(run, "sharpness_half"):
         return ""
-    gain = v.psnr_gain(run)
-    return (f"PSNR {word(versus(gain, 0), 'falls', 'rises')} by {gain} dB over the noisy input's; sharpness "
-            f"{share_text(run, 'sharpness_half')} of the clean image's.")
+    gain, restored = v.psnr_gain(run), run.stat("metrics.restored_share")
+    return (f"PSNR {word(versus(gain, 0), 'falls', 'rises')} by {gain} dB over the noisy input's"
+            + (f"; {percent(restored)} of the dotted pixels are brought back within 0.1 of the clean value in every "
+               "channel" if restored else "") + f"; sharpness {share_text(run, 'sharpness_half')} of the clean image's.")
 
 
 def describe_color_classes(summary, runs):
