@@ -17,6 +17,7 @@ import itertools
 import json
 import math
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -65,7 +66,7 @@ from torchbearer_colorize.report.tables import markdown_table  # noqa: E402
 from torchbearer_colorize.training import TaskData, make_trial  # noqa: E402
 from torchbearer_colorize.training.runs import machine, resolve_device  # noqa: E402
 
-from . import deep, denoise, inception, lr_sweep, unet, vae_fruits  # noqa: E402
+from . import deep, denoise, inception, lr_sweep, report, unet, vae_fruits  # noqa: E402
 
 # batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
 DEFAULT = dict(quick=False, batch=32, steps=4, rounds=8, compile=True, jpegs=64, jpeg_size=(1024, 768))
@@ -228,6 +229,25 @@ def feature_cache(cfg, device, paintings, decoder_rate):
                 train=len(split["train"]), test=len(split["test"]))
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def regenerate(cfg, workdir, log):
+    """Seconds that ``experiments.report`` takes to regenerate figures/ from a copy of the committed run store with
+    a fresh image cache (a new clone's first run), nothing trained; ``--quick``: the lr sweep at seed 0 only."""
+    if not (ROOT / "runs").is_dir():
+        return None
+    store = workdir / "committed-runs"
+    shutil.copytree(ROOT / "runs", store, ignore=shutil.ignore_patterns("quick", "checkpoint.pt", ".lock", "log.csv"))
+    scope = ["--only", "lr_sweep", "--seeds", "0"] if cfg.quick else []
+    log(f"[bench] regenerating the report from the committed runs {' '.join(scope)}")
+    started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
+    summary = report.main(["--runs-dir", str(store), "--out", str(workdir / "figures"), "--cache-dir",
+                           str(workdir / "regenerate-cache"), "--no-pretrained", "--verbose", "0", *scope])
+    return dict(seconds=time.perf_counter() - start, runs=summary.n_runs, trained=summary.trained_since(started),
+                scope="the lr sweep, seed 0 (--quick)" if cfg.quick else "the whole report, every committed seed")
+
+
 def measure(args, log=print):
     """Every measurement, as a JSON-able dict (lists of pairs where the order matters: JSON is written sorted)."""
     cfg = SimpleNamespace(**(QUICK if args.quick else DEFAULT))
@@ -247,6 +267,7 @@ def measure(args, log=print):
         log("[bench] the data path, and the frozen inception encoder")
         data = data_path(cfg, device, paintings, workdir)
         features = feature_cache(cfg, device, paintings, next(r["trial"] for r in rows if "inception" in r["model"]))
+        regenerated = regenerate(cfg, workdir, log)
     gpu, cpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "", machine(device)
     return dict(command="python -m experiments.bench " + " ".join(args.argv),
                 date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -255,7 +276,7 @@ def measure(args, log=print):
                         f"threads, Python {platform.python_version()}, device {device}{gpu}",
                 mode="--quick (a smoke test; its numbers mean little)" if cfg.quick else "default",
                 rounds=cfg.rounds, steps=cfg.steps, batch=cfg.batch, data_label=label,
-                models=rows, variants=variants, data=data, inception=features)
+                models=rows, variants=variants, data=data, inception=features, regenerate=regenerated)
 
 
 def num(value, digits=3):
@@ -281,6 +302,10 @@ def render(r):
                 main_process > worker),
                (4, "inception epoch time, without / with the frozen-feature cache", ">= 5", num(inc["ratio"]),
                 inc["ratio"] >= 5)]
+    regen = r.get("regenerate")
+    if regen:
+        summary.append((5, f"seconds to regenerate the report from stored runs ({regen['scope']})", "< 60",
+                        num(regen["seconds"]), regen["seconds"] < 60 and not regen["trained"]))
     summary = [(*row[:4], "yes" if row[4] else "**no**") for row in summary]
     return "\n\n".join([
         "# Benchmarks",
@@ -315,6 +340,10 @@ def render(r):
         markdown_table(("", "seconds"), [
             ("frozen encoder forward, per image", num(inc["encode"])), ("epoch with the cache", num(inc["with_cache"])),
             ("epoch without it (the encoder on every image)", num(inc["without"]))]).strip(),
+        *(["## 5. Regenerating the report from the stored runs",
+           f"`python -m experiments.report` on a copy of the committed run store, a fresh image cache, "
+           f"`--no-pretrained` ({regen['scope']}): {regen['runs']} runs reused, {regen['trained']} trained, "
+           f"{num(regen['seconds'])} s."] if regen else []),
     ]) + "\n"
 
 
