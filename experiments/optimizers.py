@@ -28,20 +28,20 @@ from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.training import RunSpec  # noqa: E402
 from torchbearer_colorize.training.experiment import experiment_main  # noqa: E402
 
-OPTIMIZERS = {"SGD": SGD, "Adadelta": Adadelta, "Adam": Adam}  # the table's row names
+OPTIMIZERS = {"sgd": SGD, "adadelta": Adadelta, "adam": Adam}  # a run's recorded optimizer -> its class
 
 
 def trial(run):
     """One row: the small colorizer, the row's optimizer at the comparison's rate, MSE per pixel."""
     model = SmallColorizer()
-    optimizer = OPTIMIZERS[run.spec.name](model.parameters(), lr=run.spec.lr)
+    optimizer = OPTIMIZERS[run.spec.optimizer](model.parameters(), lr=run.spec.lr)
     return Trial(model, optimizer, nn.MSELoss(), metrics=["loss"],
                  callbacks=run.callbacks()).with_generators(*run.loaders())
 
 
 def specs(args):
-    return [RunSpec(name, model="small", optimizer=optimizer.__name__.lower(), lr=args.lr, epochs=EPOCHS)
-            for name, optimizer in OPTIMIZERS.items()]
+    return [RunSpec(optimizer.__name__, model="small", optimizer=key, lr=args.lr, epochs=EPOCHS)  # rows: SGD, ...
+            for key, optimizer in OPTIMIZERS.items()]
 
 
 @user_errors_exit

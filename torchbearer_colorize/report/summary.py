@@ -54,13 +54,6 @@ class RunSummary:
         """``key`` of the ``which`` ("baseline" or "truth") row's metrics over seeds."""
         return Stat([result["references"][which][key] for result in self.results])
 
-    def best(self):
-        """The best epoch's test loss over seeds (None without histories) and the best epochs, "/"-joined."""
-        found = [stability(r.get("history", [])) for r in self.results]
-        if any(best is None for best, _, _ in found):
-            return None, "—"
-        return Stat([best for best, _, _ in found]), "/".join(str(epoch) for _, epoch, _ in found)
-
     def unstable(self):
         """In how many seeds the run blew up after its best epoch (``tables.stability``)."""
         return sum(stability(r.get("history", []))[2] for r in self.results)

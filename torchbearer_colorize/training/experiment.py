@@ -208,8 +208,6 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
     if len(results) > 1:  # one run's test curve is already in its own loss figure
         figures.overlay(out / "test_loss.png", results, f"{title}, seed {args.seed}\n{data.label}{smoke_test(args)}",
                         f"test {curves[0][1]}")
-    else:
-        (out / "test_loss.png").unlink(missing_ok=True)  # a single-line plot left by an older version
     rows = [tables.row(r, reported(experiment, r["run"])) for r in results]
     notes = (f"data: {data.label}; {results[0]['n_train']} train / {results[0]['n_test']} test images, "
              f"seed {args.seed}", LOSS_NOTE, report_note(experiment, results, data.report_steps),
