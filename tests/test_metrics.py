@@ -158,8 +158,8 @@ def test_colour_explained_tells_right_colours_from_one_colour_for_all():
     truth = lab_images(lightness, a, b)
 
     def explained(predictions):
-        return evaluate(lambda x: torch.from_numpy(predictions), TensorDataset(torch.from_numpy(truth),
-                                                                              torch.from_numpy(truth)))["colour_explained"]
+        pairs = TensorDataset(torch.from_numpy(truth), torch.from_numpy(truth))
+        return evaluate(lambda x: torch.from_numpy(predictions), pairs)["colour_explained"]
     assert explained(truth) == pytest.approx(1.0)
     assert abs(explained(sepia(lightness, chroma=0.0))) < 0.05  # gray for all: the mean colour, nothing explained
     assert explained(lab_images(lightness, -a, -b)) < -1  # every colour turned round: worse than one for all
@@ -182,3 +182,14 @@ def test_restored_share_counts_the_corrupted_pixels_brought_back():
     assert share(half) == pytest.approx(corrupted[:2].sum() / corrupted.sum())
     gray = TensorDataset(torch.full((2, 1, 8, 8), 0.5), torch.full((2, 3, 8, 8), 0.5))
     assert np.isnan(evaluate(lambda x: x.expand(-1, 3, -1, -1), gray)["restored_share"])  # nothing corrupted
+
+
+def test_group_means_come_from_the_same_pass_and_equal_each_group_scored_alone():
+    from torch.utils.data import Subset
+    rng = np.random.default_rng(2)
+    data = TensorDataset(*(torch.from_numpy(rng.uniform(0, 1, (7, 3, 8, 8))) for _ in range(2)))
+    groups = {"a": [0, 3, 4], "b": [1, 2, 5, 6]}
+    scores = evaluate(lambda x: x, data, groups, batch_size=3)  # groups cross the batches
+    for name, indices in groups.items():
+        alone = evaluate(lambda x: x, Subset(data, indices))
+        assert scores["groups"][name] == pytest.approx(alone, nan_ok=True)

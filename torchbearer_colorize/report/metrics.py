@@ -168,10 +168,11 @@ class MetricSums:
         self.sums = dict.fromkeys((key for key in METRICS if key not in DERIVED), 0.0)
         self.count = 0
 
-    def add(self, predictions, targets, inputs=None):
-        for key, values in per_image(predictions, targets, inputs).items():
-            self.sums[key] += float(values.sum())
-        self.count += len(predictions)
+    def add(self, values):
+        """``values``: :func:`per_image`'s ``{metric: vector}`` for some images."""
+        for key, vector in values.items():
+            self.sums[key] += float(vector.sum())
+        self.count += len(values["mse"])
 
     def means(self):
         if not self.count:
@@ -200,23 +201,27 @@ class TargetsAsInputs(Dataset):
         return target, target
 
 
-def evaluate(predict, dataset, batch_size=32):
+def evaluate(predict, dataset, groups=None, batch_size=32):
     """Mean metrics of ``predict(inputs)`` over ``dataset`` of (input, target) pairs, where
     ``predict`` maps a batch of inputs to N x 3 x H x W images in [0, 1] (for the inception decoder
-    the inputs are cached features; the targets are always the colour images)."""
-    sums = MetricSums()
+    the inputs are cached features; the targets are always the colour images). Given ``groups``
+    (``{name: indices}``, e.g. the test paintings of each painter), also ``"groups"``: the same means over
+    each, from the same pass."""
+    total, by_group = MetricSums(), {name: MetricSums() for name in groups or {}}
+    group_of = {index: name for name, indices in (groups or {}).items() for index in indices}
+    start = 0
     with torch.no_grad():
         for inputs, targets in DataLoader(dataset, batch_size=batch_size):
-            sums.add(predict(inputs).float().cpu().numpy(), targets.numpy(), inputs.numpy())
-    return sums.means()
-
-
-def evaluate_with_groups(predict, dataset, groups=None):
-    """:func:`evaluate`, plus ``"groups"``: the same means over each named subset of ``dataset`` (``groups``:
-    ``{name: indices}``, e.g. the test paintings of each painter), when ``groups`` is given."""
-    scores = evaluate(predict, dataset)
+            values = per_image(predict(inputs).float().cpu().numpy(), targets.numpy(), inputs.numpy())
+            total.add(values)
+            for name, sums in by_group.items():
+                rows = [i for i in range(len(targets)) if group_of.get(start + i) == name]
+                if rows:
+                    sums.add({key: vector[rows] for key, vector in values.items()})
+            start += len(targets)
+    scores = total.means()
     if groups:
-        scores["groups"] = {name: evaluate(predict, Subset(dataset, indices)) for name, indices in groups.items()}
+        scores["groups"] = {name: sums.means() for name, sums in by_group.items()}
     return scores
 
 

@@ -90,7 +90,7 @@ def smoke_test(args):
 def run_metrics(directory, model, data):
     """Colour metrics of a trained model on the test split, stored beside its run."""
     return stored_json(directory / "metrics.json",
-                       lambda: metrics.evaluate_with_groups(metrics.model_predictor(model), data.test,
+                       lambda: metrics.evaluate(metrics.model_predictor(model), data.test,
                                                             data.test_groups), metrics.has_groups(data.test_groups))
 
 
@@ -100,7 +100,7 @@ def reference_metrics(data, runs_dir):
     images = data.display if data.display is not None else data.test
 
     def compute():
-        return {"baseline": metrics.evaluate_with_groups(data.baseline_predict or metrics.copy_input, images,
+        return {"baseline": metrics.evaluate(data.baseline_predict or metrics.copy_input, images,
                                                          data.test_groups),
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
