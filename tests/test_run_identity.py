@@ -11,19 +11,19 @@ from torchbearer_colorize.training.cli import experiment_parser, finish_args
 from torchbearer_colorize.training.experiment import colorization_data
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = "colorize-small-adam-lr0.001-e5-b32-s0-4c3b336122a29f99"  # the sweep's lr 0.001 run, shared by three tables
+SMALL = "colorize-small-adam-lr0.001-e20-b32-s0-ca87f94310e04789"  # the sweep's lr 0.001 run, shared by three tables
 COMMITTED = {
-    "lr_sweep": ["colorize-small-adam-lr0.0001-e5-b32-s0-6b5701b721290349", SMALL,
-                 "colorize-small-adam-lr0.01-e5-b32-s0-fcaaf2fcd3400fee",
-                 "colorize-small-adam-lr0.1-e5-b32-s0-a9f9ed5b0e076776"],
-    "optimizers": ["colorize-small-sgd-lr0.001-e5-b32-s0-48bf3095adad3013",
-                   "colorize-small-adadelta-lr0.001-e5-b32-s0-201604e5a3d7b814", SMALL],
-    "deep": ["colorize-deep-adam-lr0.001-e10-b32-s0-a069557a9d14bce0"],
-    "unet": ["colorize-unet-adam-lr0.001-e5-b32-s0-1590cf8b792fd1b1"],
-    "denoise": ["denoise-small-adam-lr0.001-e10-b32-s0-8136e08dc488b752"],
-    "color_classes": [SMALL, "color-classes-small_classes-adam-lr0.001-e5-b32-s0-bbbc8b04e331e74f"],
-    "vae_fruits": ["reconstruct-vae-adam-lr0.0005-e10-b32-s0-102aa4c0a5956d18"],
-    "inception": ["colorize-inception-inception_decoder-adam-lr0.001-e10-b32-s0-392eb113d7186aa3"],
+    "lr_sweep": ["colorize-small-adam-lr0.0001-e20-b32-s0-0b845355f1e486eb", SMALL,
+                 "colorize-small-adam-lr0.01-e20-b32-s0-e4d25173e62c99e8",
+                 "colorize-small-adam-lr0.1-e20-b32-s0-627efbbb785d0d21"],
+    "optimizers": ["colorize-small-sgd-lr0.001-e20-b32-s0-407b36d3e11ea55b",
+                   "colorize-small-adadelta-lr0.001-e20-b32-s0-8253f2b3a257aecf", SMALL],
+    "deep": ["colorize-deep-adam-lr0.001-e40-b32-s0-cce1001b737bde28"],
+    "unet": ["colorize-unet-adam-lr0.001-e20-b32-s0-07f1e0600d08b093"],
+    "denoise": ["denoise-small-adam-lr0.001-e40-b32-s0-88737acf5401df90"],
+    "color_classes": [SMALL, "color-classes-small_classes-adam-lr0.001-e20-b32-s0-c29c896bd852faa1"],
+    "vae_fruits": ["reconstruct-vae-adam-lr0.0005-e10-b32-s0-e6e9fd8248f9ea28"],
+    "inception": ["colorize-inception-inception_decoder-adam-lr0.001-e40-b32-s0-083886314414aff6"],
 }
 
 
