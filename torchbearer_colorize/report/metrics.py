@@ -212,7 +212,8 @@ def evaluate(predict, dataset, groups=None, batch_size=32):
     start = 0
     with torch.no_grad():
         for inputs, targets in DataLoader(dataset, batch_size=batch_size):
-            values = per_image(predict(inputs).float().cpu().numpy(), targets.numpy(), inputs.numpy())
+            images = inputs.numpy() if torch.is_tensor(inputs) else None  # the oracle's inputs are a tuple
+            values = per_image(predict(inputs).float().cpu().numpy(), targets.numpy(), images)
             total.add(values)
             for name, sums in by_group.items():
                 rows = [i for i in range(len(targets)) if group_of.get(start + i) == name]
