@@ -58,6 +58,19 @@ def write_paintings(root, n=10, size=(40, 30), seed=0):
     return root
 
 
+QUICK_SMALL = 2  # images a split (and batch size) of --quick under the ``small_quick`` fixture
+
+
+@pytest.fixture
+def small_quick(monkeypatch):
+    """``--quick`` trains on 2 images a split in batches of 2 (not 8 in batches of 4) in this test: for tests
+    of an experiment's flow and outputs (tables, pages, reuse), which no image count changes, at half the time.
+    Explicit ``--limit``/``--batch-size`` still win, as with the real defaults."""
+    from torchbearer_colorize.training import cli as options
+    monkeypatch.setattr(options, "QUICK_IMAGES", QUICK_SMALL)
+    monkeypatch.setattr(options, "QUICK_BATCH", QUICK_SMALL)
+
+
 @pytest.fixture
 def paintings(tmp_path):
     return write_paintings(tmp_path / "paintings")

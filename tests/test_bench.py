@@ -19,7 +19,11 @@ def positive_finite(value):
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "BENCH.md"
-    results, text = bench.main(["--quick", "--out", str(out)])
+    # --quick at a quarter of its work: batches of 2, one a round (2 rounds still rotate the runners' order),
+    # 4 JPEGs; every section is still measured and rendered
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench, "QUICK", dict(bench.QUICK, batch=2, steps=1, jpegs=4))
+        results, text = bench.main(["--quick", "--out", str(out)])
     return results, text, out
 
 

@@ -135,14 +135,15 @@ def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_on
     from torchbearer_colorize.training import RunSpec, make_trial, run_dir, run_settings
 
     # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
-    args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, "--quick", "--device", "cpu")), [])
+    small = ("--quick", "--limit", "2", "--batch-size", "2")  # 2 images a split: the runs only need to exist
+    args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, *small, "--device", "cpu")), [])
     data = colorization_data(args)
-    spec = RunSpec("lr 0.001", lr=1e-3, epochs=2, batch_size=4)
+    spec = RunSpec("lr 0.001", lr=1e-3, epochs=2, batch_size=2)
     directory = run_dir(dirs["runs"], run_settings(spec, data, 0))
     directory.mkdir(parents=True)
     make_trial(lr_sweep.trial, spec, data, directory)[0].run(1, verbose=0)
 
-    argv = [sys.executable, "-m", "experiments.lr_sweep", "--quick", "--epochs", "2", "--lrs", "0.001,0.01",
+    argv = [sys.executable, "-m", "experiments.lr_sweep", *small, "--epochs", "2", "--lrs", "0.001,0.01",
             "--devices", "cpu,cpu", *cli(dirs)]
     job = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert job.returncode == 0, job.stdout + job.stderr

@@ -1,4 +1,6 @@
+import contextlib
 import csv
+import io
 import json
 import math
 
@@ -23,8 +25,33 @@ def stored_results(runs):
             for p in runs.glob("*/result.json")}
 
 
-def test_lr_sweep_quick_end_to_end(dirs, capsys):
-    results = lr_sweep.main(cli(dirs, "--quick"))
+# --quick with 2 images a split in batches of 2 (not 8 in 4): what the tests check does not depend on the count
+SMALL = ("--limit", 2, "--batch-size", 2)
+
+
+@pytest.fixture(scope="module")
+def quick_sweep(tmp_path_factory):
+    """The whole default sweep, --quick (2 images a split), run once for the tests that read it: ``(results,
+    dirs, {figure file: (its titles, its epoch axes)}, what it printed)``."""
+    tmp = tmp_path_factory.mktemp("quick_sweep")
+    dirs = {name: tmp / name for name in ("runs", "cache", "out")}
+    drawn, save = {}, figures._save
+
+    def record(fig, path):
+        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+        epochs = [(ax.get_yscale(), ax.get_ylim()[0], list(ax.get_xticks())) for ax in fig.axes
+                  if ax.get_xlabel() == "epoch"]
+        drawn[path.name] = " ".join(titles), epochs
+        save(fig, path)
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setattr(figures, "_save", record)
+        results = lr_sweep.main(cli(dirs, "--quick", *SMALL))
+    return results, dirs, drawn, printed.getvalue()
+
+
+def test_lr_sweep_quick_end_to_end(quick_sweep):
+    results, dirs, _, _ = quick_sweep
     out = dirs["out"]
     for name in FIGURES:
         assert (out / name).stat().st_size > 0
@@ -36,7 +63,8 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
     # per painter: lr 0.001's and the gray copy's numbers over each painter's test paintings, which add up
     painters = {"Monet": by_painter[:2], "Van Gogh": by_painter[2:]}
     assert sum(int(model["n_test"]) for model, _ in painters.values()) == int(truth["n_test"])
-    overall = sum(float(model["test_psnr"]) * int(model["n_test"]) for model, _ in painters.values()) / 8
+    overall = sum(float(model["test_psnr"]) * int(model["n_test"]) for model, _ in painters.values())
+    overall /= int(truth["n_test"])
     assert overall == pytest.approx(float(rows[1]["test_psnr"]))  # per-image means, weighted by group size
     for name, (model, gray) in painters.items():
         scores = results[1]["metrics"]["groups"][name]
@@ -50,7 +78,7 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
         assert row["beats_baseline"] == ("yes" if result["metrics"]["mse"] < float(baseline["test_loss"]) else "no")
     stored = stored_results(dirs["runs"])
     for row, result in zip(rows, results):
-        assert row["epochs"] == "1" and row["batch_size"] == "4" and row["n_train"] == "8" and row["n_test"] == "8"
+        assert row["epochs"] == "1" and row["batch_size"] == "2" and row["n_train"] == "2" and row["n_test"] == "2"
         assert math.isfinite(float(row["test_loss"])) and math.isfinite(float(row["train_loss"]))
         # the table's numbers are the stored run's, not typed in
         assert float(row["test_loss"]) == stored[float(row["lr"])]["test_loss"] == result["test_loss"]
@@ -67,14 +95,14 @@ def test_lr_sweep_quick_end_to_end(dirs, capsys):
     assert PAINTINGS_LABEL in (out / "table.md").read_text()
     assert "NOT these: lr 0.0001, lr 0.001, lr 0.01, lr 0.1 ran with other epochs" in (out / "table.md").read_text()
     title = (out / "table.md").read_text().splitlines()[0]
-    assert title == "# Learning-rate sweep: small colorizer (Adam, lr 0.0001/0.001/0.01/0.1, 1 epoch, batch 4)"
+    assert title == "# Learning-rate sweep: small colorizer (Adam, lr 0.0001/0.001/0.01/0.1, 1 epoch, batch 2)"
 
 
 @pytest.mark.slow
 def test_optimizers_reuses_the_lr_sweep_adam_run(dirs, capsys):
-    lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001"))
+    lr_sweep.main(cli(dirs, "--quick", *SMALL, "--lrs", "0.001"))
     capsys.readouterr()
-    optimizers.main(cli(dirs, "--quick"))
+    optimizers.main(cli(dirs, "--quick", *SMALL))
     printed = capsys.readouterr().out
     assert "[Adam] reusing" in printed and "[SGD] training" in printed and "[Adadelta] training" in printed
     assert [r["run"] for r in read_table(dirs["out"])] == ["SGD", "Adadelta", "Adam", GRAY_COPY, TRUTH]
@@ -82,13 +110,13 @@ def test_optimizers_reuses_the_lr_sweep_adam_run(dirs, capsys):
 
 
 def test_experiment_on_a_paintings_folder(dirs, paintings):
-    lr_sweep.main(cli(dirs, "--data-root", paintings, "--quick", "--lrs", "0.001"))
+    lr_sweep.main(cli(dirs, "--data-root", paintings, "--quick", *SMALL, "--lrs", "0.001"))
     assert read_table(dirs["out"])[0]["data"] == "paintings from paintings"
 
 
 def test_quick_without_out_keeps_the_committed_figures_apart(dirs, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    lr_sweep.main(["--quick", "--lrs", "0.001", "--verbose", "0", "--cache-dir", str(dirs["cache"])])
+    lr_sweep.main(["--quick", *map(str, SMALL), "--lrs", "0.001", "--verbose", "0", "--cache-dir", str(dirs["cache"])])
     assert (tmp_path / "runs" / "quick" / "lr_sweep" / "table.md").exists()
     assert not (tmp_path / "figures").exists()
 
@@ -126,9 +154,9 @@ def test_unwritable_out_is_a_clear_error(dirs, tmp_path, capsys):
                                                   ("denoise", "denoise", "not reported")])
 def test_other_colorization_experiments_quick_end_to_end(dirs, module, run, report):
     import importlib
-    importlib.import_module(f"experiments.{module}").main(cli(dirs, "--quick", "--epochs", "2"))
+    importlib.import_module(f"experiments.{module}").main(cli(dirs, "--quick", *SMALL, "--epochs", "2"))
     rows = read_table(dirs["out"])
-    assert ", 2 epochs, batch 4)" in (dirs["out"] / "table.md").read_text().splitlines()[0]  # what ran, not 10
+    assert ", 2 epochs, batch 2)" in (dirs["out"] / "table.md").read_text().splitlines()[0]  # what ran, not 10
     baseline = "noisy input (baseline)" if module == "denoise" else GRAY_COPY
     assert [r["run"] for r in rows] == [run, baseline, TRUTH] and math.isfinite(float(rows[0]["test_loss"]))
     assert (dirs["out"] / f"{run}_samples.png").exists() and (dirs["out"] / f"{run}_loss.png").exists()
@@ -142,25 +170,27 @@ def test_inception_quick_caches_features_and_says_not_pretrained(dirs, monkeypat
     calls = []
     forward = InceptionEncoder.forward
     monkeypatch.setattr(InceptionEncoder, "forward", lambda self, x: calls.append(len(x)) or forward(self, x))
-    inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "2"))
+    n = SMALL[1]  # images a split: what each pass over a split encodes
+    inception.main(cli(dirs, "--quick", *SMALL, "--no-pretrained", "--epochs", "2"))
     rows = read_table(dirs["out"])
     assert "NOT pretrained" in rows[0]["data"] and rows[0]["epochs"] == "2"
-    # batch-norm calibration (8), train and test encoded once each (8 + 8), the sample grid (8): not per epoch
-    assert sum(calls) == 8 + 8 + 8 + 8
+    # batch-norm calibration (n), train and test encoded once each (n + n), the sample grid (n): not per epoch
+    assert sum(calls) == n + n + n + n
     calls.clear()
-    inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
-    assert sum(calls) == 8 + 8  # same data and weights: features come from the cache
+    inception.main(cli(dirs, "--quick", *SMALL, "--no-pretrained", "--epochs", "3"))
+    # same data and weights: features come from the cache, the batch-norm statistics from the run store
+    assert sum(calls) == n  # the sample grid alone
     calls.clear()
     dirs["cache"] = dirs["cache"].parent / "fresh-cache"  # a fresh clone: the run stored, no features cached
-    inception.main(cli(dirs, "--quick", "--no-pretrained", "--epochs", "3"))
-    assert sum(calls) == 8 + 8  # a reused run encodes nothing but calibration and the sample grid
+    inception.main(cli(dirs, "--quick", *SMALL, "--no-pretrained", "--epochs", "3"))
+    assert sum(calls) == n  # a reused run encodes nothing but the sample grid
 
 
 def test_vae_fruits_quick_end_to_end(dirs):
     from experiments import vae_fruits
-    results = vae_fruits.main(cli(dirs, "--quick", "--classes", "3"))
+    results = vae_fruits.main(cli(dirs, "--quick", *SMALL, "--classes", "3"))
     rows = read_table(dirs["out"])
-    assert rows[0]["data"] == "Fruits-360 (3 classes), built-in subset of release 2019.05.06.1" and rows[0]["n_train"] == "8"
+    assert rows[0]["data"] == "Fruits-360 (3 classes), built-in subset of release 2019.05.06.1" and rows[0]["n_train"] == "2"
     last = results[0]["history"][-1]
     assert float(rows[0]["test_kl"]) == last["test_kl"] > 0
     # the table's loss is the reconstruction plus beta x KL, all measured by the Trial
@@ -182,30 +212,21 @@ def test_same_seed_gives_the_same_loss_columns(tmp_path):
     tables = []
     for name in ("a", "b"):
         dirs = {"runs": tmp_path / name / "runs", "cache": tmp_path / "cache", "out": tmp_path / name / "out"}
-        lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001,0.01"))
+        lr_sweep.main(cli(dirs, "--quick", *SMALL, "--lrs", "0.001"))
         tables.append([(r["test_loss"], r["train_loss"]) for r in read_table(dirs["out"])])
     assert tables[0] == tables[1]
     result = json.loads(next((tmp_path / "a" / "runs").glob("*/result.json")).read_text())
     assert {"lr", "epochs", "batch_size", "seed", "data", "optimizer", "model"} <= set(result["settings"])
 
 
-def test_quick_figures_say_they_are_a_smoke_test_and_one_epoch_is_points_from_0(dirs, monkeypatch, capsys):
-    drawn, save = {}, figures._save
-
-    def record(fig, path):
-        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
-        epochs = [(ax.get_yscale(), ax.get_ylim()[0], list(ax.get_xticks())) for ax in fig.axes
-                  if ax.get_xlabel() == "epoch"]
-        drawn[path.name] = " ".join(titles), epochs
-        save(fig, path)
-    monkeypatch.setattr(figures, "_save", record)
-    lr_sweep.main(cli(dirs, "--quick", "--lrs", "0.001,0.01"))
-    assert sorted(drawn) == ["lr_0.001_loss.png", "lr_0.001_samples.png", "lr_0.01_loss.png", "lr_0.01_samples.png",
-                             "test_loss.png"]
+def test_quick_figures_say_they_are_a_smoke_test_and_one_epoch_is_points_from_0(quick_sweep):
+    _, dirs, drawn, printed = quick_sweep
+    assert sorted(drawn) == sorted([f"lr_{lr}_{kind}.png" for lr in ("0.0001", "0.001", "0.01", "0.1")
+                                    for kind in ("loss", "samples")] + ["test_loss.png"])
     for name, (titles, epochs) in drawn.items():
-        assert "--quick smoke test (1 epoch, at most 8 images a split): not a result" in titles, name
+        assert "--quick smoke test (1 epoch, at most 2 images a split): not a result" in titles, name
         assert all(axis == ("linear", 0, [1]) for axis in epochs), name  # not log, not 0.96 to 1.04
-    start = capsys.readouterr().out.splitlines()[0]
+    start = printed.splitlines()[0]
     assert start == (f"[lr_sweep] data: {PAINTINGS_LABEL}; tables and "
                      f"figures go to {dirs['out']}/, runs to {dirs['runs']}/")
 

@@ -14,16 +14,21 @@ from pathlib import Path
 import pytest
 import torch
 
+from experiments import lr_sweep
+
 ROOT = Path(__file__).resolve().parent.parent
 
-ARGS = ["-m", "experiments.lr_sweep", "--lrs", "0.001,0.01", "--epochs", "3", "--limit", "32",
-        "--batch-size", "4", "--verbose", "0"]
 
-
-def sweep(tmp_path, name, cache):
+def sweep(tmp_path, name, cache, lrs="0.001,0.01", epochs=2):
+    """The sweep's folder and its options (8 images a split, 2 batches an epoch: killed, interrupted and resumed
+    runs need no more); ``[sys.executable, "-m", "experiments.lr_sweep", *options]`` runs it as a user does."""
     runs = tmp_path / name
-    command = [sys.executable, *ARGS, "--runs-dir", str(runs), "--out", str(runs / "out"), "--cache-dir", str(cache)]
-    return runs, command
+    return runs, ["--lrs", lrs, "--epochs", str(epochs), "--limit", "8", "--batch-size", "4", "--verbose", "0",
+                  "--runs-dir", str(runs), "--out", str(runs / "out"), "--cache-dir", str(cache)]
+
+
+def command(options):
+    return [sys.executable, "-m", "experiments.lr_sweep", *options]
 
 
 def losses(runs):
@@ -49,14 +54,15 @@ lr_sweep.main(sys.argv[1:])
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
-def test_sigkill_mid_sweep_then_rerun_equals_an_unbroken_sweep(tmp_path):
+def test_sigkill_mid_sweep_then_rerun_equals_an_unbroken_sweep(tmp_path, capsys):
     cache = tmp_path / "cache"
-    unbroken, command = sweep(tmp_path, "unbroken", cache)
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    unbroken, options = sweep(tmp_path, "unbroken", cache)
+    lr_sweep.main(options)  # in this process: only the killed one needs a process of its own
 
-    killed, command = sweep(tmp_path, "killed", cache)
-    process = subprocess.run([sys.executable, "-c", KILLED_SWEEP, *command[3:]], capture_output=True, timeout=600)
-    assert process.returncode == -signal.SIGKILL
+    killed, options = sweep(tmp_path, "killed", cache)
+    process = subprocess.run([sys.executable, "-c", KILLED_SWEEP, *options], cwd=ROOT, capture_output=True,
+                             timeout=600)
+    assert process.returncode == -signal.SIGKILL, process.stderr
     [second] = killed.glob("colorize-small-adam-lr0.01-*")
     assert (second / "checkpoint.pt").exists() and not (second / "result.json").exists()
     for path in killed.rglob("*"):  # no target file is half-written (a stray *.tmp may be)
@@ -65,7 +71,9 @@ def test_sigkill_mid_sweep_then_rerun_equals_an_unbroken_sweep(tmp_path):
         elif path.suffix == ".pt":
             torch.load(path, weights_only=False)
 
-    again = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600).stdout
+    capsys.readouterr()
+    lr_sweep.main(options)  # the rerun, here too: what it resumes from is on disk, as the killed process left it
+    again = capsys.readouterr().out
     assert "[lr 0.001] reusing" in again
     assert "[lr 0.01] resuming after epoch 1" in again
     assert losses(killed) == losses(unbroken)
@@ -78,11 +86,10 @@ DEV = "import sys, dev; dev.setup = lambda: None; dev.PYTHON = sys.executable; d
 @pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="process groups")
 @pytest.mark.parametrize("via_dev", [False, True], ids=["experiment", "dev.py"])
-def test_ctrl_c_is_one_line_exit_130_and_the_rerun_resumes(tmp_path, via_dev):
-    runs, command = sweep(tmp_path, "runs", tmp_path / "cache")
-    command[command.index("0.001,0.01")] = "0.001"
-    command[command.index("3")] = "5"  # --epochs: the Ctrl-C comes in the second epoch or a little later
-    started = ([sys.executable, "-c", DEV, "run", "lr_sweep", *command[3:]] if via_dev else command)
+def test_ctrl_c_is_one_line_exit_130_and_the_rerun_resumes(tmp_path, capsys, via_dev):
+    # 5 epochs: the Ctrl-C comes in the second epoch or a little later, well before the last
+    runs, options = sweep(tmp_path, "runs", tmp_path / "cache", lrs="0.001", epochs=5)
+    started = [sys.executable, "-c", DEV, "run", "lr_sweep", *options] if via_dev else command(options)
     # a terminal's Ctrl-C goes to the whole foreground process group: dev.py and the job it started
     process = subprocess.Popen(started, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -97,6 +104,8 @@ def test_ctrl_c_is_one_line_exit_130_and_the_rerun_resumes(tmp_path, via_dev):
     found = re.fullmatch(rf"interrupted in \[lr 0\.001\] epoch (\d) of 5: rerun the same command to resume from "
                          rf"epoch \1 \(finished runs are reused; this run is in {re.escape(str(directory))}\)", line)
     assert found, line
-    again = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600).stdout
+    capsys.readouterr()
+    lr_sweep.main(options)  # the rerun (in this process: the interrupted one's exit and line are checked above)
+    again = capsys.readouterr().out
     assert f"[lr 0.001] resuming after epoch {int(found.group(1)) - 1}" in again
     assert (directory / "log.csv").read_text().count("epoch,") == 1

@@ -109,30 +109,30 @@ def test_offline_without_cached_weights_says_how_to_get_them(monkeypatch):
 def test_random_encoder_batchnorm_calibration_keeps_features_normalised():
     from torchbearer_colorize.models.inception import calibrate_batchnorm
     encoder = load_encoder(None, seed=3)
-    x = torch.rand(8, 1, 64, 64)
+    x = torch.rand(4, 1, 64, 64)  # resized to 299 x 299 inside: each image costs a full inception pass
     weights = {k: v.clone() for k, v in encoder.state_dict().items() if "running" not in k and "num_batches" not in k}
     with torch.no_grad():
-        assert encoder(x).abs().mean() > 1e3  # uncalibrated: activations explode through the layers
-        calibrate_batchnorm(encoder, x, batch_size=4)
+        assert encoder(x[:1]).abs().mean() > 1e3  # uncalibrated: activations explode through the layers
+        calibrate_batchnorm(encoder, x, batch_size=2)  # two batches: the statistics average over both
         features = encoder(x)
     assert torch.isfinite(features).all() and features.abs().mean() < 10
-    assert not encoder.net.training and encoder.weights_id == "random-seed3-bn8"
+    assert not encoder.net.training and encoder.weights_id == "random-seed3-bn4"
     for key, value in weights.items():
         assert torch.equal(encoder.state_dict()[key], value), key
 
 
 def test_stored_batchnorm_statistics_are_read_back_instead_of_recomputed(tmp_path, monkeypatch):
     from torchbearer_colorize.models import inception
-    x, stored = torch.rand(8, 1, 64, 64), tmp_path / "encoders" / "bn.pt"
-    first = inception.calibrate_batchnorm(load_encoder(None, seed=3), x, stored, batch_size=4)
+    x, stored = torch.rand(4, 1, 64, 64), tmp_path / "encoders" / "bn.pt"
+    first = inception.calibrate_batchnorm(load_encoder(None, seed=3), x, stored, batch_size=2)
     assert stored.is_file()
     calls = []
     again = load_encoder(None, seed=3)
     monkeypatch.setattr(again, "forward", lambda *a: calls.append(a))  # a pass over the images would show here
-    inception.calibrate_batchnorm(again, x, stored, batch_size=4)
-    assert not calls and again.weights_id == first.weights_id == "random-seed3-bn8"
+    inception.calibrate_batchnorm(again, x, stored, batch_size=2)
+    assert not calls and again.weights_id == first.weights_id == "random-seed3-bn4"
     for key, value in first.state_dict().items():
         assert torch.equal(again.state_dict()[key], value), key
     monkeypatch.undo()
     with torch.no_grad():
-        assert torch.equal(again(x), first(x))
+        assert torch.equal(again(x[:1]), first(x[:1]))  # every statistic is compared above; one image shows use

@@ -335,10 +335,12 @@ SECTIONS = ("## What we found", "## Headline", "### Learning-rate sweep (questio
 
 
 @pytest.mark.slow
-def test_report_quick_end_to_end_then_reuses_everything(tmp_path, monkeypatch, capsys):
+def test_report_quick_end_to_end_over_two_seeds_then_reuses_everything(tmp_path, monkeypatch, capsys, small_quick):
+    """The whole report, every experiment at two seeds (the default three add no other code path: each seed
+    after the first goes the same way), then again: every run reused, the same page."""
     # no network in tests: the pretrained weights are "unavailable", so the command must fall back itself
     monkeypatch.setattr(report_command, "pretrained_encoder_problem", lambda: "no network here")
-    argv = ["--quick", "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+    argv = ["--quick", "--seeds", "0,1", "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
             "--out", str(tmp_path / "out"), "--verbose", "0"]
     summary = report_command.main(argv)
     printed = capsys.readouterr().out
@@ -358,6 +360,24 @@ def test_report_quick_end_to_end_then_reuses_everything(tmp_path, monkeypatch, c
     for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):
         assert (tmp_path / "out" / link).exists(), link
     assert f"{summary.n_runs} run(s) trained, 0 reused" in printed
+    # the seeds combined: each experiment's table over them, beside each seed's own
+    for experiment in report_command.NAMES:
+        folder = tmp_path / "out" / experiment
+        if experiment in report_command.ONE_SEED:  # trained at the first seed only: nothing to combine
+            assert not (folder / "table_seeds.md").exists() and not (folder / "seed1").exists()
+            continue
+        first_line = (folder / "table_seeds.md").read_text().splitlines()[0]
+        assert first_line.endswith(", seeds 0, 1") and "1 epoch" in first_line, experiment
+        header = (folder / "table_seeds.csv").read_text().splitlines()[0].split(",")
+        assert {"seeds", "test_loss_std", "train_loss_std", "best_test_loss_std"} <= set(header), experiment
+        # each seed's own table: the first where the experiment alone writes it, the others in seed<N>/
+        assert "seeds" not in (folder / "table.csv").read_text().splitlines()[0].split(",")
+        assert (folder / "seed1" / "table.csv").exists() and not (folder / "seed0").exists()
+        assert f"({experiment}/table_seeds.md)" in text
+    for experiment in ("lr_sweep", "denoise"):  # and the colour metrics' spread
+        assert "test_ssim_std" in (tmp_path / "out" / experiment / "table_seeds.csv").read_text().splitlines()[0]
+    assert "**Seeds**: 0, 1. Tables show mean ± sample std over the seeds" in text
+    assert "/2 |" in checks  # the unstable column counts seeds
 
     again = report_command.main(argv)
     printed = capsys.readouterr().out
@@ -402,26 +422,6 @@ def test_missing_data_root_is_named(tmp_path, capsys):
                              "--out", str(tmp_path / "out")])
     assert exit_.value.code == 2 and "--paintings-root" in capsys.readouterr().err
     assert not (tmp_path / "out" / "REPORT.md").exists()
-
-
-@pytest.mark.slow
-def test_report_with_two_seeds_combines_each_experiments_table(tmp_path):
-    argv = ["--quick", "--seeds", "0,1", "--only", "lr_sweep,denoise", "--runs-dir", str(tmp_path / "runs"),
-            "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out"), "--verbose", "0"]
-    report_command.main(argv)
-    for experiment in ("lr_sweep", "denoise"):
-        folder = tmp_path / "out" / experiment
-        first_line = (folder / "table_seeds.md").read_text().splitlines()[0]
-        assert first_line.endswith(", seeds 0, 1") and "1 epoch" in first_line
-        header = (folder / "table_seeds.csv").read_text().splitlines()[0].split(",")
-        assert {"seeds", "test_loss_std", "train_loss_std", "best_test_loss_std", "test_ssim_std"} <= set(header)
-        # each seed's own table: the first where the experiment alone writes it, the others in seed<N>/
-        assert "seeds" not in (folder / "table.csv").read_text().splitlines()[0].split(",")
-        assert (folder / "seed1" / "table.csv").exists() and not (folder / "seed0").exists()
-    text = (tmp_path / "out" / "REPORT.md").read_text()
-    assert "**Seeds**: 0, 1. Tables show mean ± sample std over the seeds" in text
-    assert "(lr_sweep/table_seeds.md)" in text and "(denoise/table_seeds.md)" in text
-    assert "/2 |" in (tmp_path / "out" / "checks.md").read_text()  # the unstable column counts seeds
 
 
 def test_classification_at_fewer_seeds_than_the_rest_says_which():

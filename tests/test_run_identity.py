@@ -4,6 +4,7 @@ to a spec, to the data fingerprint or to the identity itself cannot silently orp
 from pathlib import Path
 
 import pytest
+import torch
 
 from experiments import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
 from torchbearer_colorize.training import run_dir, run_settings
@@ -64,10 +65,14 @@ def test_the_paintings_experiments_default_runs_are_the_committed_ones(built_in,
 
 
 @pytest.mark.slow
-def test_the_vae_and_inception_default_runs_are_the_committed_ones(tmp_path):
+def test_the_vae_and_inception_default_runs_are_the_committed_ones(tmp_path, monkeypatch):
+    from torchbearer_colorize.models.inception import FEATURES, InceptionEncoder
     args = default_args(vae_fruits, tmp_path)
     assert folders(vae_fruits.specs(args), vae_fruits.fruit_data(args)) == COMMITTED["vae_fruits"]
     args = default_args(inception, tmp_path, "--no-pretrained")  # the committed figures' random frozen encoder
+    # the identity holds the encoder's weights id (its seed and how many images set its batch-norm statistics),
+    # not its outputs: a stand-in forward spares calibrating on 256 images through inception (minutes on a CPU)
+    monkeypatch.setattr(InceptionEncoder, "forward", lambda self, gray: torch.zeros(len(gray), FEATURES))
     assert folders(inception.SPECS, inception.feature_data(args)) == COMMITTED["inception"]
     assert all((ROOT / "runs" / folder / "result.json").is_file()
                for folder in COMMITTED["vae_fruits"] + COMMITTED["inception"])

@@ -148,33 +148,65 @@ def vae_fruits(dirs, *args):
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", BAD)
-def test_vae_fruits_download_refuses_a_bad_archive_in_one_line(server, dirs, tmp_path, kind):  # noqa: F811
+def in_process(dirs, capsys, *args):
+    """``python -m experiments.vae_fruits ARGS`` as ``main`` runs it here: ``(exit code, stdout, stderr)``."""
+    from experiments import vae_fruits as experiment
+    capsys.readouterr()
+    try:
+        experiment.main(cli(dirs, *args))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def serve_bad_archive(server, tmp_path, kind):
+    """A bad archive of ``kind`` on the test server: ``(its url, its first bad member's name, the sentinel folder
+    every bad member points into)``."""
     base_url, served, _ = server
-    sentinel, data = tmp_path / "sentinel", tmp_path / "data"
+    sentinel = tmp_path / "sentinel"
     sentinel.mkdir()
     suffix, members, name, _ = bad_archive(kind, "../../../", sentinel)
-    url = f"{base_url}/{write_archive(served / f'x{suffix}', members).name}"
-    job = vae_fruits(dirs, "--download", "--data-root", data, "--url", url, "--quick")
-    assert job.returncode == 2, job.stderr
+    return f"{base_url}/{write_archive(served / f'x{suffix}', members).name}", name, sentinel
+
+
+def refused_in_one_line(code, out, err, url, name, sentinel, data):
+    assert code == 2, err
     # one line after the download's progress bar (tqdm's, on stderr)
-    errors = [line for line in job.stderr.splitlines() if "error" in line.lower()]
-    assert errors == [job.stderr.strip().splitlines()[-1]] and "Traceback" not in job.stderr + job.stdout
+    errors = [line for line in err.splitlines() if "error" in line.lower()]
+    assert errors == [err.strip().splitlines()[-1]] and "Traceback" not in err + out
     assert errors[0].startswith(f"error: refusing the archive {url}: its member {name!r}")
     assert list(sentinel.iterdir()) == [] and list(data.iterdir()) == []
-    assert not [path for path in tmp_path.rglob("evil.txt")]
+    assert not [path for path in sentinel.parent.rglob("evil.txt")]
+
+
+@pytest.mark.parametrize("kind", BAD)
+def test_vae_fruits_download_refuses_a_bad_archive_in_one_line(server, dirs, tmp_path, capsys, kind):  # noqa: F811
+    url, name, sentinel = serve_bad_archive(server, tmp_path, kind)
+    data = tmp_path / "data"
+    code, out, err = in_process(dirs, capsys, "--download", "--data-root", data, "--url", url, "--quick")
+    refused_in_one_line(code, out, err, url, name, sentinel, data)
 
 
 @pytest.mark.slow
-def test_vae_fruits_downloads_a_good_archive_and_trains(server, dirs, tmp_path):  # noqa: F811
+def test_the_refusal_is_the_commands_exit_2_and_last_line(server, dirs, tmp_path):  # noqa: F811
+    """The refusal above, from the command a user runs (one kind: the refusal of each kind is checked in-process)."""
+    url, name, sentinel = serve_bad_archive(server, tmp_path, "tar-symlink")
+    data = tmp_path / "data"
+    job = vae_fruits(dirs, "--download", "--data-root", data, "--url", url, "--quick")
+    refused_in_one_line(job.returncode, job.stdout, job.stderr, url, name, sentinel, data)
+
+
+@pytest.mark.slow
+def test_vae_fruits_downloads_a_good_archive_and_trains(server, dirs, tmp_path, capsys):  # noqa: F811
     base_url, served, _ = server
     top = write_fruits(tmp_path / "build" / "Fruit-Images-Dataset-x", classes=["Banana", "Kiwi", "Tomato 4"],
                        n_train=2, n_test=1, train_only=())
     archive = shutil.make_archive(str(served / "fruits"), "gztar", root_dir=top.parent, base_dir=top.name)
-    job = vae_fruits(dirs, "--download", "--data-root", tmp_path / "data", "--url", f"{base_url}/{Path(archive).name}",
-                     "--quick", "--classes", "3")
-    assert job.returncode == 0, job.stderr
+    code, _, err = in_process(dirs, capsys, "--download", "--data-root", tmp_path / "data", "--url",
+                              f"{base_url}/{Path(archive).name}", "--quick", "--classes", "3")
+    assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["Fruit-Images-Dataset-x"]
     assert "Fruits-360 (3 classes)" in (dirs["out"] / "table.md").read_text()
 
@@ -241,15 +273,15 @@ def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
 
 
 @pytest.mark.slow
-def test_an_experiment_refuses_to_resume_from_a_crafted_checkpoint(dirs, tmp_path):
-    marker = tmp_path / "marker"
-    assert vae_fruits(dirs, "--quick", "--classes", "3").returncode == 0
+def test_an_experiment_refuses_to_resume_from_a_crafted_checkpoint(dirs, tmp_path, capsys):
+    marker, quick = tmp_path / "marker", ("--quick", "--classes", "3", "--limit", "2", "--batch-size", "2")
+    assert in_process(dirs, capsys, *quick)[0] == 0
     [directory] = [path.parent for path in dirs["runs"].glob("*/result.json")]
     (directory / "result.json").unlink()
     craft(directory / "checkpoint.pt", marker)
-    job = vae_fruits(dirs, "--quick", "--classes", "3")
-    assert job.returncode == 2 and "Traceback" not in job.stderr + job.stdout, job.stderr
-    assert job.stderr.strip() == job.stderr.strip().splitlines()[0]
-    assert job.stderr.startswith(f"error: cannot resume {directory}: {directory / 'checkpoint.pt'} holds the global "
-                                 "exec that is not allowed")
+    code, out, err = in_process(dirs, capsys, *quick)  # the exit code and line of a command: see the archive's
+    assert code == 2 and "Traceback" not in err + out, err
+    assert err.strip() == err.strip().splitlines()[0]
+    assert err.startswith(f"error: cannot resume {directory}: {directory / 'checkpoint.pt'} holds the global "
+                          "exec that is not allowed")
     assert not marker.exists() and not (directory / "result.json").exists()

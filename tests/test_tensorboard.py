@@ -24,10 +24,11 @@ def events(folder):
 @pytest.mark.slow
 @pytest.mark.parametrize("module, extra", [(lr_sweep, ("--lrs", "0.001,0.1")), (vae_fruits, ("--classes", "3"))])
 def test_tensorboard_changes_no_number_and_its_events_read_back(tmp_path, module, extra):
-    epochs, tables = 2, []
+    epochs, tables, n = 2, [], 2  # n: images a split, and the batch size (one batch an epoch)
     for name, flags in (("plain", ()), ("logged", ("--tensorboard", tmp_path / "tb"))):
         dirs = {"runs": tmp_path / name / "runs", "out": tmp_path / name / "out", "cache": tmp_path / "cache"}
-        results = module.main(cli(dirs, "--quick", "--epochs", epochs, *extra, *flags))
+        results = module.main(cli(dirs, "--quick", "--limit", n, "--batch-size", n, "--epochs", epochs, *extra,
+                                  *flags))
         tables.append((dirs["out"] / "table.csv").read_bytes())
     assert tables[0] == tables[1]
     for result in results:
@@ -42,14 +43,14 @@ def test_tensorboard_changes_no_number_and_its_events_read_back(tmp_path, module
                 expected = [(h["epoch"] - 1, h[key]) for h in result["history"]]
                 assert [s for s, _ in logged] == [s for s, _ in expected]
                 assert all(math.isclose(a, b, rel_tol=1e-6) for (_, a), (_, b) in zip(logged, expected))
-        images = run.Images("samples")  # one grid per epoch: 8 samples a row, 3 rows (2 for the VAE)
+        images = run.Images("samples")  # one grid per epoch: a test image a column (at most 8), 3 rows (2 for the VAE)
         assert [image.step for image in images] == list(range(epochs))
         size, rows = (100, 2) if module is vae_fruits else (256, 3)
-        assert (images[0].width, images[0].height) == (8 * (size + 2) + 2, rows * (size + 2) + 2)  # 2-pixel padding
+        assert (images[0].width, images[0].height) == (n * (size + 2) + 2, rows * (size + 2) + 2)  # 2-pixel padding
         for epoch in range(epochs):  # batch metrics per epoch: torchbearer logs its running means every 10 batches
             batches = events(folder / f"epoch-{epoch}")
             assert set(batches.Tags()["scalars"]) == {f"batch/running_{metric}" for metric in metrics}
-            assert [e.step for e in batches.Scalars("batch/running_loss")] == [0]  # 2 batches of 4
+            assert [e.step for e in batches.Scalars("batch/running_loss")] == [0]  # one batch
 
 
 def tiny_data():
