@@ -186,9 +186,18 @@ def brown_cast(summary):
     run = summary.get(*SMALL)
     if not has_measure(run, "tone_spread"):
         return Verdict(claim, "", "", "not run", measure)
-    holds = [one_tone(result)[2] for result in run.results]
-    verdict = ("agrees" if all(holds) else "disagrees" if not any(holds)
-               else f"partly: in {sum(holds)} of {len(holds)} seeds")
+    tones = [one_tone(result) for result in run.results]
+    holds = [brown for _, _, brown in tones]
+    one = [share is not None and share < SAME_SHARE for share, _, _ in tones]
+    if all(holds):
+        verdict = "agrees"
+    elif all(one):  # one tone for every image, as the report says, but not a brownish one
+        hues = "/".join(f"{tone_hue:.0f}" for _, tone_hue, _ in tones)
+        verdict = f"partly: one tone for every image, but at {hues} degrees, outside the brown window"
+    elif any(holds):
+        verdict = f"partly: in {sum(holds)} of {len(holds)} seeds"
+    else:
+        verdict = "disagrees"
     truth = run.first["references"]["truth"]
     others = [r for r in summary.of("lr_sweep") if r.run != SMALL[1] and has_measure(r, "tone_spread")]
     sweep = "; ".join(f"{other.run}: " + ", ".join(tone_text(r) for r in other.results) for other in others)
