@@ -78,7 +78,7 @@ def class_data(color):
     train_ab, test_ab = cc.ab_targets(color.train.color), cc.ab_targets(color.test.color)
     return TaskData(cc.ColorClassDataset(color.train.gray, train_ab), cc.ColorClassDataset(color.test.gray, test_ab),
                     label=color.label, fingerprint=fingerprint(color.fingerprint, "color-classes", cc.SETTINGS),
-                    task="color-classes", display=color.test, display_model=RGBPredictor,
+                    task="color-classes", display=color.test, display_model=RGBPredictor, test_groups=color.test_groups,
                     row_labels=("gray input", f"classification (annealed mean, T {cc.TEMPERATURE:g})", "ground truth"))
 
 
