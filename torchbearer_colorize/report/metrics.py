@@ -25,7 +25,7 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   right; 0: no better than one colour for all; below 0: worse).
 - ``restored_share``: where the inputs are images too (denoising), the share of the corrupted pixels (an input
   pixel more than CORRUPTED from its target in a channel) that the prediction brings back within RESTORED of
-  the target in every channel; nan where no pixel is corrupted.
+  the target in every channel; None (null) where no pixel is corrupted.
 - ``tone_spread``: how much the images' tones differ (``tone`` and ``tone_spread`` below): one tone whatever
   each image's own colour is what MSE's "brown everywhere" looks like.
 """
@@ -120,7 +120,7 @@ def spreads(means):
     explained = 1 - means["colour_err_sq"] / spread if spread > 0 else math.nan
     return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0)), **tone_spread(means),
             "colour_explained": explained,
-            "restored_share": means["restored"] / means["corrupted"] if means["corrupted"] else math.nan}
+            "restored_share": means["restored"] / means["corrupted"] if means["corrupted"] else None}
 
 
 def tone_spread(means):
