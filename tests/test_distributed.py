@@ -107,7 +107,8 @@ def rank_of(pid):
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the ranks in /proc")
 def test_a_killed_rank_fails_the_job_with_a_message(dirs):
-    command, env = torchrun(2, ["--lrs", "0.001", "--limit", "64", "--epochs", "100", "--batch-size", "4",
+    # 8 images a split: the first epoch (when the log appears) ends soon; 1000 epochs: training goes on long after
+    command, env = torchrun(2, ["--lrs", "0.001", "--limit", "8", "--epochs", "1000", "--batch-size", "4",
                                 "--device", "cpu", *cli(dirs)], timeout_s=20)
     job = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from callbacks.run_store import AtomicCheckpoint
 from experiments import lr_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,26 +87,46 @@ DEV = "import sys, dev; dev.setup = lambda: None; dev.PYTHON = sys.executable; d
 @pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="process groups")
 @pytest.mark.parametrize("via_dev", [False, True], ids=["experiment", "dev.py"])
-def test_ctrl_c_is_one_line_exit_130_and_the_rerun_resumes(tmp_path, capsys, via_dev):
-    # 5 epochs: the Ctrl-C comes in the second epoch or a little later, well before the last
-    runs, options = sweep(tmp_path, "runs", tmp_path / "cache", lrs="0.001", epochs=5)
+def test_ctrl_c_is_one_line_exit_130_and_the_rerun_resumes(tmp_path, capsys, monkeypatch, via_dev):
+    # 1000 epochs: the Ctrl-C, sent once the first epoch's checkpoint is there, comes while the run still trains
+    # however long this process waits for a core (a few epochs of 8 images could all end before it)
+    runs, options = sweep(tmp_path, "runs", tmp_path / "cache", lrs="0.001", epochs=1000)
     started = [sys.executable, "-c", DEV, "run", "lr_sweep", *options] if via_dev else command(options)
-    # a terminal's Ctrl-C goes to the whole foreground process group: dev.py and the job it started
+    # a terminal's Ctrl-C goes to the whole foreground process group: dev.py and the job it started. SIGINT as a
+    # terminal leaves it (not ignored, as it is where these tests run in a background job: `pytest ... &`)
     process = subprocess.Popen(started, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while not list(runs.glob("*/checkpoint.pt")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 300
+        while not list(runs.glob("*/checkpoint.pt")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
     assert process.returncode == 130, err
     [line] = err.splitlines()  # no traceback
     [directory] = runs.glob("colorize-small-adam-lr0.001-*")
-    found = re.fullmatch(rf"interrupted in \[lr 0\.001\] epoch (\d) of 5: rerun the same command to resume from "
-                         rf"epoch \1 \(finished runs are reused; this run is in {re.escape(str(directory))}\)", line)
+    found = re.fullmatch(rf"interrupted in \[lr 0\.001\] epoch (\d+) of 1000: rerun the same command to resume "
+                         rf"from epoch \1 \(finished runs are reused; this run is in {re.escape(str(directory))}\)",
+                         line)
     assert found, line
+    epoch = int(found.group(1))
+    # the rerun, in this process, stopped as by a second Ctrl-C once it has trained one epoch (not 1000 - epoch)
+    save = AtomicCheckpoint.on_checkpoint
+
+    def save_then_stop(self, state):
+        save(self, state)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(AtomicCheckpoint, "on_checkpoint", save_then_stop)
     capsys.readouterr()
-    lr_sweep.main(options)  # the rerun (in this process: the interrupted one's exit and line are checked above)
-    again = capsys.readouterr().out
-    assert f"[lr 0.001] resuming after epoch {int(found.group(1)) - 1}" in again
+    with pytest.raises(SystemExit) as stop:
+        lr_sweep.main(options)
+    again = capsys.readouterr()
+    assert stop.value.code == 130
+    assert f"[lr 0.001] resuming after epoch {epoch - 1}" in again.out
+    assert again.err.startswith(f"interrupted in [lr 0.001] epoch {epoch + 1} of 1000")  # it trained epoch `epoch`
     assert (directory / "log.csv").read_text().count("epoch,") == 1

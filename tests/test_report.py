@@ -337,8 +337,9 @@ SECTIONS = ("## What we found", "## Headline", "### Learning-rate sweep (questio
 
 @pytest.mark.slow
 def test_report_quick_end_to_end_over_two_seeds_then_reuses_everything(tmp_path, monkeypatch, capsys, small_quick):
-    """The whole report, every experiment at two seeds (the default three add no other code path: each seed
-    after the first goes the same way), then again: every run reused, the same page."""
+    """The whole report, every experiment at two seeds (the default is seed 0 alone; a second seed goes the way
+    every further one does, and its tables are combined over the seeds), then again: every run reused, the same
+    page."""
     # no network in tests: the pretrained weights are "unavailable", so the command must fall back itself
     monkeypatch.setattr(report_command, "pretrained_encoder_problem", lambda: "no network here")
     argv = ["--quick", "--seeds", "0,1", "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
