@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset
 
 from ..color_space import rgb_to_lab
 
@@ -140,13 +140,13 @@ def per_image(predictions, targets, inputs=None):
     are images of the targets' shape: the corrupted pixels and how many the predictions restore)."""
     predictions = np.clip(np.asarray(predictions, dtype=np.float64), 0.0, 1.0)
     targets = np.asarray(targets, dtype=np.float64)
+    if predictions.shape != targets.shape:
+        raise ValueError(f"predictions {predictions.shape} and targets {targets.shape} differ in shape")
     corrupted = restored = np.zeros(len(targets))
     if inputs is not None and np.shape(inputs) == targets.shape:
         bad = (np.abs(np.asarray(inputs, dtype=np.float64) - targets) > CORRUPTED).any(axis=1)
         fixed = (np.abs(predictions - targets) <= RESTORED).all(axis=1)
         corrupted, restored = bad.sum(axis=(1, 2)), (bad & fixed).sum(axis=(1, 2))
-    if predictions.shape != targets.shape:
-        raise ValueError(f"predictions {predictions.shape} and targets {targets.shape} differ in shape")
     mse = ((predictions - targets) ** 2).mean(axis=(1, 2, 3))
     with warnings.catch_warnings():  # an exact copy has infinite PSNR; numpy warns on the division
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -90,8 +90,8 @@ def smoke_test(args):
 def run_metrics(directory, model, data):
     """Colour metrics of a trained model on the test split, stored beside its run."""
     return stored_json(directory / "metrics.json",
-                       lambda: metrics.evaluate(metrics.model_predictor(model), data.test,
-                                                            data.test_groups), metrics.has_groups(data.test_groups))
+                       lambda: metrics.evaluate(metrics.model_predictor(model), data.test, data.test_groups),
+                       metrics.has_groups(data.test_groups))
 
 
 def reference_metrics(data, runs_dir):
@@ -100,8 +100,7 @@ def reference_metrics(data, runs_dir):
     images = data.display if data.display is not None else data.test
 
     def compute():
-        return {"baseline": metrics.evaluate(data.baseline_predict or metrics.copy_input, images,
-                                                         data.test_groups),
+        return {"baseline": metrics.evaluate(data.baseline_predict or metrics.copy_input, images, data.test_groups),
                 "truth": metrics.evaluate(lambda targets: targets, metrics.TargetsAsInputs(images))}
     return stored_json(Path(runs_dir) / "references" / f"{data.task}-{fingerprint(data.fingerprint)}.json",
                        compute, lambda stored: metrics.all_complete(stored) and
