@@ -110,14 +110,18 @@ def reference_row(label, scores, result, truth=False):
     return {**row, **dict.fromkeys(("test_mse", "test_psnr", "test_ssim"), "—")} if truth else row
 
 
-def comparison_figure(path, test, mse_model, class_model, caption, groups=None):
-    """Gray input / MSE prediction / classification prediction / ground truth for the sample images."""
-    gray, truth = (torch.stack(items) for items in zip(*(test[i] for i in sample_indices(len(test), groups=groups))))
-    with torch.no_grad():
-        rows = [("gray input", gray.numpy()), ("MSE regression", mse_model(gray).numpy()),
-                (f"classification\n(annealed mean, T {cc.TEMPERATURE:g})", class_model.predict_rgb(gray).numpy()),
-                ("ground truth", truth.numpy())]
-    figures.sample_grid(path, rows, caption)
+def comparison_figure(path, color, mse_model, class_model, caption):
+    """Gray input / MSE prediction / classification prediction / ground truth for the sample images of ``color``'s
+    test split."""
+    def rows():
+        test, picked = color.test, sample_indices(len(color.test), groups=color.test_groups)
+        gray, truth = (torch.stack(items) for items in zip(*(test[i] for i in picked)))
+        with torch.no_grad():
+            return [("gray input", gray.numpy()), ("MSE regression", mse_model(gray).numpy()),
+                    (f"classification\n(annealed mean, T {cc.TEMPERATURE:g})", class_model.predict_rgb(gray).numpy()),
+                    ("ground truth", truth.numpy())]
+    figures.sample_grid(path, rows, caption, (figures.model_digest(mse_model), figures.model_digest(class_model),
+                                              cc.TEMPERATURE, color.fingerprint))
 
 
 def compare(args, color, classes, class_result):
@@ -169,7 +173,7 @@ def compare(args, color, classes, class_result):
     table = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
     caption = (f"{NAME}: gray / MSE / classification / truth; {tables.settings_text([class_result['settings']])}, "
                f"seed {args.seed}\n{color.label}{smoke_test(args)}")
-    comparison_figure(args.out / "comparison.png", test, mse_model, class_model, caption, color.test_groups)
+    comparison_figure(args.out / "comparison.png", color, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
     print(table.markdown)

@@ -37,7 +37,7 @@ from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from torchbearer_colorize import parallel  # noqa: E402
-from torchbearer_colorize.data.paintings import ColorizationDataset  # noqa: E402
+from torchbearer_colorize.data.paintings import colorization_split  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
 from torchbearer_colorize.data.features import FeatureDataset, cached_features  # noqa: E402
 from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder  # noqa: E402
@@ -62,7 +62,7 @@ def feature_data(args):
     with parallel.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
         encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
-    pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}
+    pairs = {split: colorization_split(splits, split) for split in ("train", "test")}
     if args.no_pretrained:
         # stored in the run store beside the runs, so that a reuse reads them instead of a pass over the images
         stored = args.runs_dir / "encoders" / f"{encoder.weights_id}-bn{CALIBRATION_IMAGES}-{splits.fingerprint}.pt"

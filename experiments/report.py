@@ -186,7 +186,7 @@ def run_all(args):
 def combine_tables(folder, by_seed):
     """``folder``'s ``table_seeds.md``/``.csv``: the experiment's table over all seeds (``{seed: Table}``, as
     the experiment returned them). The first seed's own table and figures stay where the experiment alone
-    writes them (so rerunning it rewrites them byte for byte), the other seeds' go to ``seed<N>/``."""
+    writes them (so rerunning it leaves them as they are), the other seeds' go to ``seed<N>/``."""
     seeds = list(by_seed)
     first = by_seed[seeds[0]]
     notes = [re.sub(r", seed \d+$", "", note) for note in first.notes]
@@ -222,17 +222,20 @@ def comparison_figure(summary, out):
     found = [(run, label) for run, label in found if run is not None and "sample_rows" in run.first]
     if len(found) < 2:
         return
-    inputs, _, truth = found[0][0].first["sample_rows"]
-    rows = [("gray input", inputs[1])]
-    for run, label in found:
-        prediction = run.first["sample_rows"][1][1]
-        if prediction.shape[0] == inputs[1].shape[0]:
-            settings = run.first["settings"]
-            rows.append((f"{label}{' (encoder NOT pretrained)' if run.not_pretrained else ''}, "
-                         f"{settings['epochs']} ep, seed {settings['seed']}", prediction))
-    rows.append(("ground truth", truth[1]))
+
+    def rows():
+        inputs, _, truth = found[0][0].first["sample_rows"]()
+        rows = [("gray input", inputs[1])]
+        for run, label in found:
+            prediction = run.first["sample_rows"]()[1][1]
+            if prediction.shape[0] == inputs[1].shape[0]:
+                settings = run.first["settings"]
+                rows.append((f"{label}{' (encoder NOT pretrained)' if run.not_pretrained else ''}, "
+                             f"{settings['epochs']} ep, seed {settings['seed']}", prediction))
+        return rows + [("ground truth", truth[1])]
     plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer (each at the "
-                                                    f"report's settings, its first seed)\n{found[0][0].first['data']}")
+                                                    f"report's settings, its first seed)\n{found[0][0].first['data']}",
+                      [(label, run.first["figure_source"]) for run, label in found])
 
 
 @user_errors_exit

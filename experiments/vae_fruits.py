@@ -8,6 +8,8 @@ photographs, 30 classes of release 2019.05.06.1); --download fetches Fruits-360 
 
 Time at the report's settings on 2 CPU cores: about 12 min (one run of 10 epochs on the built-in subset).
 """
+import functools
+
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, download_fruits360, load_fruits360
 from torchbearer_colorize.training.cli import experiment_parser, non_negative_float, positive_int, user_errors_exit
 
@@ -49,6 +51,7 @@ from torchbearer_colorize.training.experiment import experiment_main  # noqa: E4
 
 CURVES = (("loss", "total loss"), ("reconstruction", "reconstruction (summed MSE)"), ("kl", "KL divergence"))
 N_SAMPLES = 10
+TRAVERSAL = torch.linspace(-2.5, 2.5, 9)  # a latent dimension swept over these many sds about its mean
 
 
 def trial(run):
@@ -102,38 +105,59 @@ def latent_figures(out, name, model, data, caption):
     """Histograms of mu and logvar; fruits decoded from samples of the fitted latent distribution; test
     codes with posterior noise added (its size in the title: when logvar is very negative the noise is tiny
     and the rows look alike), and with noise as wide as mu's spread over the test set; a traversal of each
-    latent dimension."""
-    mu, logvar, images = latent_codes(model, data.test)
+    latent dimension. Each is drawn only when its file does not hold it yet (the test set is encoded then)."""
+    source = (figures.model_digest(model), data.fingerprint)
+    codes = functools.cache(lambda: latent_codes(model, data.test))
     figures.histograms(out / f"{name}_latent_histograms.png",
-                       [("mu", mu.numpy()), ("logvar", logvar.numpy())], f"latent codes of the test set\n{caption}")
-    generator = torch.Generator().manual_seed(0)
-    center, spread = mu.mean(0), mu.std(0) if len(mu) > 1 else torch.ones_like(mu[0])
-    decode = lambda z: model.decode(z).clamp(0, 1).numpy()  # noqa: E731
-    with torch.no_grad():
-        sampled = decode(center + spread * torch.randn(N_SAMPLES, mu.shape[1], generator=generator))
-        half = N_SAMPLES // 2
-        figures.sample_grid(out / f"{name}_samples_from_latent.png",
-                            [("samples", sampled[:half]), ("samples", sampled[half:])],
-                            f"fruits decoded from z ~ N(mean of mu, sd of mu), the fitted latent distribution\n"
-                            f"{caption}")
+                       lambda: [("mu", codes()[0].numpy()), ("logvar", codes()[1].numpy())],
+                       f"latent codes of the test set\n{caption}", source)
+
+    @functools.cache
+    def draws():
+        """The fitted distribution (mean and sd of mu), samples from it, and test codes with noise added."""
+        mu, logvar, images = codes()
+        generator = torch.Generator().manual_seed(0)
+        center, spread = mu.mean(0), mu.std(0) if len(mu) > 1 else torch.ones_like(mu[0])
+        sampled = center + spread * torch.randn(N_SAMPLES, mu.shape[1], generator=generator)
         pick = torch.as_tensor(np.linspace(0, len(mu) - 1, min(N_SAMPLES, len(mu))).round().astype(int))
         sd = (0.5 * logvar[pick]).exp()
         noisy = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * sd
         wide = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * spread
-        figures.sample_grid(out / f"{name}_noisy_codes.png",
-                            [("test input", images[pick].numpy()), ("decoded mu", decode(mu[pick])),
-                             ("mu + noise from q(z|x)", decode(noisy)), ("mu + noise, sd of mu", decode(wide))],
-                            f"test codes with noise added: from q(z|x), median sd {sd.median():.2g} "
-                            f"(median logvar {logvar[pick].median():.3g}), beside the spread of mu over the test "
-                            f"set (median sd {spread.median():.2g})\n{caption}")
-        steps = torch.linspace(-2.5, 2.5, 9)
+        return center, spread, sampled, images[pick], mu[pick], noisy, wide, sd, logvar[pick]
+
+    def decode(z):
+        with torch.no_grad():
+            return model.decode(z).clamp(0, 1).numpy()
+
+    def samples():
+        sampled = decode(draws()[2])
+        return [("samples", sampled[:N_SAMPLES // 2]), ("samples", sampled[N_SAMPLES // 2:])]
+    figures.sample_grid(out / f"{name}_samples_from_latent.png", samples,
+                        f"fruits decoded from z ~ N(mean of mu, sd of mu), the fitted latent distribution\n{caption}",
+                        source)
+
+    def noisy_codes():
+        _, _, _, shown, mu, noisy, wide, _, _ = draws()
+        return [("test input", shown.numpy()), ("decoded mu", decode(mu)), ("mu + noise from q(z|x)", decode(noisy)),
+                ("mu + noise, sd of mu", decode(wide))]
+
+    def noisy_title():  # the noise sizes, from the codes: computed when drawn, and keyed by the model as the rows
+        _, spread, *_, sd, logvar = draws()
+        return (f"test codes with noise added: from q(z|x), median sd {sd.median():.2g} (median logvar "
+                f"{logvar.median():.3g}), beside the spread of mu over the test set (median sd {spread.median():.2g})"
+                f"\n{caption}")
+    figures.sample_grid(out / f"{name}_noisy_codes.png", noisy_codes, noisy_title, (*source, caption))
+
+    def traversal():
+        center, spread = draws()[:2]
         rows = []
-        for d in range(mu.shape[1]):
-            z = center.repeat(len(steps), 1)
-            z[:, d] = center[d] + steps * spread[d]
+        for d in range(len(center)):
+            z = center.repeat(len(TRAVERSAL), 1)
+            z[:, d] = center[d] + TRAVERSAL * spread[d]
             rows.append((f"z[{d}]", decode(z)))
-        figures.sample_grid(out / f"{name}_traversal.png", rows,
-                            f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}")
+        return rows
+    figures.sample_grid(out / f"{name}_traversal.png", traversal,
+                        f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}", source)
 
 
 def specs(args):

@@ -37,12 +37,12 @@ def quick_sweep(tmp_path_factory):
     dirs = {name: tmp / name for name in ("runs", "cache", "out")}
     drawn, save = {}, figures._save
 
-    def record(fig, path):
+    def record(fig, path, key):
         titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
         epochs = [(ax.get_yscale(), ax.get_ylim()[0], list(ax.get_xticks())) for ax in fig.axes
                   if ax.get_xlabel() == "epoch"]
         drawn[path.name] = " ".join(titles), epochs
-        save(fig, path)
+        save(fig, path, key)
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
         patch.setattr(figures, "_save", record)

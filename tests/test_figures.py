@@ -1,4 +1,4 @@
-"""Pictures compare within another CPU's rounding, and a redraw that is the same picture leaves the file."""
+"""Pictures compare within another CPU's rounding; a figure is drawn only when what it shows changed (its key)."""
 import io
 
 import numpy as np
@@ -37,13 +37,50 @@ def test_a_changed_picture_is_not_the_same():
     assert not figures.same_picture(png(base), png(picture(size=(64, 50))))
 
 
-def test_a_redraw_within_tolerance_leaves_the_file_and_a_change_replaces_it(tmp_path):
+def test_a_figure_whose_file_has_its_key_is_not_drawn_again_and_a_changed_one_is(tmp_path):
     path = tmp_path / "grid.png"
-    rows = [("truth", np.full((2, 3, 8, 8), 0.5, dtype=np.float32))]
-    figures.sample_grid(path, rows, "a grid")
-    first = path.read_bytes()
-    marker = path.stat().st_mtime_ns
-    figures.sample_grid(path, rows, "a grid")
-    assert path.read_bytes() == first and path.stat().st_mtime_ns == marker
-    figures.sample_grid(path, [("truth", np.full((2, 3, 8, 8), 0.9, dtype=np.float32))], "a grid")
+    calls = []
+
+    def rows(value=0.5):
+        calls.append(value)
+        return [("truth", np.full((2, 3, 8, 8), value, dtype=np.float32))]
+    figures.sample_grid(path, rows, "a grid", source="model A")
+    first, marker = path.read_bytes(), path.stat().st_mtime_ns
+    figures.sample_grid(path, rows, "a grid", source="model A")  # the same key: neither computed nor drawn
+    assert calls == [0.5] and path.read_bytes() == first and path.stat().st_mtime_ns == marker
+    figures.sample_grid(path, lambda: rows(0.9), "a grid", source="model B")  # another model: drawn anew
+    assert calls == [0.5, 0.9] and path.read_bytes() != first
+    figures.sample_grid(path, lambda: rows(0.9), "another title", source="model B")  # another title: drawn anew
+    assert calls == [0.5, 0.9, 0.9]
+
+
+def test_a_picture_without_its_key_is_drawn_whatever_it_shows(tmp_path):
+    path = tmp_path / "grid.png"
+    path.write_bytes(png(picture()))  # a figure drawn by hand, or by an older version: no key
+    assert not figures.drawn(path, figures.figure_key("sample_grid", "a grid", "model A"))
+    figures.sample_grid(path, [("truth", np.full((2, 3, 8, 8), 0.5, dtype=np.float32))], "a grid", "model A")
+    assert figures.drawn(path, figures.figure_key("sample_grid", "a grid", "model A"))
+    assert not figures.drawn(tmp_path / "absent.png", "any")
+    (tmp_path / "text.png").write_text("not a picture")
+    assert not figures.drawn(tmp_path / "text.png", "any")
+
+
+def test_a_model_digest_follows_the_weights_not_the_object():
+    import torch
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    assert figures.model_digest(a) == figures.model_digest(b)
+    with torch.no_grad():
+        b.bias[0] += 1e-6
+    assert figures.model_digest(a) != figures.model_digest(b)
+
+
+def test_a_loss_curve_is_keyed_by_its_numbers(tmp_path):
+    history = [{"epoch": 1, "train_loss": 0.2, "test_loss": 0.3}, {"epoch": 2, "train_loss": 0.1, "test_loss": 0.2}]
+    result, path = {"history": history, "n_train": 10, "settings": {"batch_size": 4}}, tmp_path / "loss.png"
+    figures.loss_curve(path, result, "a run")
+    first, marker = path.read_bytes(), path.stat().st_mtime_ns
+    figures.loss_curve(path, result, "a run")
+    assert path.stat().st_mtime_ns == marker
+    figures.loss_curve(path, {**result, "history": [history[0], {**history[1], "test_loss": 0.25}]}, "a run")
     assert path.read_bytes() != first

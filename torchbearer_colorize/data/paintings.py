@@ -116,16 +116,30 @@ def gray_from_rgb(images, chunk=64):
     return torch.from_numpy(gray).unsqueeze(1)
 
 
+_GRAY = {}  # (fingerprint, split) -> its gray tensor: the report's experiments, one process, share a conversion
+
+
+def colorization_split(splits, split):
+    """``ColorizationDataset`` of ``splits``' ``split`` ("train", "test"), its gray images converted once per
+    process for the same images (their fingerprint)."""
+    key = (splits.fingerprint, split)
+    if key not in _GRAY:
+        if len(_GRAY) >= 4:  # two data sets' splits at most: each is hundreds of MB
+            del _GRAY[next(iter(_GRAY))]
+        _GRAY[key] = gray_from_rgb(getattr(splits, split))
+    return ColorizationDataset(getattr(splits, split), gray=_GRAY[key])
+
+
 class ColorizationDataset(Dataset):
     """Items ``(gray 1 x H x W, colour 3 x H x W)``, floats in [0, 1]: the report's X and y.
 
-    The gray input is computed once here (with skimage's ``rgb2gray``, as the report does); the
-    colour target stays uint8 in memory and becomes float per item.
+    The gray input is computed once here (with skimage's ``rgb2gray``, as the report does) unless given
+    (``gray``, N x 1 x H x W float32); the colour target stays uint8 in memory and becomes float per item.
     """
 
-    def __init__(self, images):
+    def __init__(self, images, gray=None):
         self.color = to_nchw(images)
-        self.gray = gray_from_rgb(images)
+        self.gray = gray_from_rgb(images) if gray is None else gray
 
     def __len__(self):
         return len(self.color)

@@ -1,5 +1,11 @@
-"""Loss curves and sample grids, written atomically as PNG."""
+"""Loss curves and sample grids, written atomically as PNG.
+
+Each PNG carries a key: a digest of what it is drawn from (the numbers it plots, its title, the model and data
+behind its pictures) and of this module's code. A figure whose file already carries its key is not drawn again,
+so regenerating from stored runs redraws only what changed (delete a PNG to have it drawn anew)."""
+import hashlib
 import io
+import json
 import math
 import re
 import textwrap
@@ -32,17 +38,41 @@ def same_picture(png, other_png):
     return int(apart.max()) <= MAX_LEVELS and np.count_nonzero(apart) <= MAX_SHARE * apart.size
 
 
-def _save(fig, path):
-    """Write ``fig`` to ``path``, leaving an existing file that is the same picture untouched (so a rerun
-    that only reuses stored runs leaves a committed figure as it is, on any CPU)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    png, path = buffer.getvalue(), Path(path)
-    if path.is_file() and same_picture(png, path.read_bytes()):
-        return
+KEY = "torchbearer-colorize key"  # the PNG text chunk that holds a figure's key
+CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # a change to the drawing code redraws every figure
+
+
+def figure_key(*inputs):
+    """A figure's key: a digest of ``inputs`` (JSON: numbers, titles, :func:`model_digest`) and of this module."""
+    text = json.dumps([CODE, *inputs], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def model_digest(model):
+    """A digest of ``model``'s parameters and buffers, to key the figures drawn from its outputs: unlike the
+    outputs themselves (rounded differently by another CPU's kernels), the same stored weights on any CPU."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
+def drawn(path, key):
+    """Whether ``path`` holds the figure of ``key`` already."""
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "text", {}).get(KEY) == key
+    except (OSError, SyntaxError, ValueError):  # absent or not an image
+        return False
+
+
+def _save(fig, path, key):
+    """Write ``fig`` to ``path`` with its ``key`` (the drawing functions return before drawing when the file
+    has it already: a rerun that only reuses stored runs leaves every figure as it is, on any CPU)."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(png)
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={KEY: key})
+    plt.close(fig)
 
 
 PLAIN = ticker.FuncFormatter(lambda value, _: f"{value:.3g}")  # 0.015, 2.1: no "2.125x10^0"
@@ -88,6 +118,10 @@ def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),), report_step
     optimizer steps per epoch (``report_steps``), a second axis on top counts the report's epochs: the same
     number of optimizer steps as ours on its larger data set."""
     history = result["history"]
+    key = figure_key("loss_curve", history, result["n_train"], result["settings"]["batch_size"], title, metrics,
+                     report_steps)
+    if drawn(path, key):
+        return
     epochs = [e["epoch"] for e in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     ours = -(-result["n_train"] // result["settings"]["batch_size"])  # steps per epoch, the last batch partial
@@ -104,12 +138,18 @@ def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),), report_step
             top.tick_params(labelsize=8)
         ax.legend()
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, key)
 
 
-def histograms(path, panels, title):
+def histograms(path, panels, title, source):
     """``panels`` is a list of ``(name, values N x D)``: one row of D per-dimension histograms each, the
-    x axis labelled with the panel's name (the value), the first column's y axis with the count."""
+    x axis labelled with the panel's name (the value), the first column's y axis with the count. ``panels`` may
+    be a function that returns them, called only when the figure is drawn; ``source`` keys it (as in
+    :func:`sample_grid`)."""
+    key = figure_key("histograms", title, source)
+    if drawn(path, key):
+        return
+    panels = panels() if callable(panels) else panels
     dims = panels[0][1].shape[1]
     fig, axes = plt.subplots(len(panels), dims, figsize=(2.4 * dims, 2.2 * len(panels)), squeeze=False)
     for r, (name, values) in enumerate(panels):
@@ -121,12 +161,15 @@ def histograms(path, panels, title):
         axes[r][0].set_ylabel("test images", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, key)
 
 
 def overlay(path, results, title, ylabel="test MSE loss"):
     """The test-loss curves of all runs of an experiment: as they are (left), and each as a share of its first
     epoch's (right, linear), where a slow fall shows even beside a run ten times lower."""
+    key = figure_key("overlay", [(r["run"], r["status"], r["history"]) for r in results], title, ylabel)
+    if drawn(path, key):
+        return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     values, shares = [], []
     for result, style in zip(results, STYLES * len(results)):  # markers and dashes: a line under another shows
@@ -142,12 +185,15 @@ def overlay(path, results, title, ylabel="test MSE loss"):
                 log=False)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, key)
 
 
 def loss_vs_lr(path, points, title, ylabel="final test MSE loss"):
     """``points`` maps each learning rate to its final test losses, one per seed: every seed's point is
     drawn (the spread shows), their mean joined by a line; log-log."""
+    key = figure_key("loss_vs_lr", sorted(points.items()), title, ylabel)
+    if drawn(path, key):
+        return
     lrs = sorted(points)
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for i, lr in enumerate(lrs):
@@ -167,11 +213,18 @@ def loss_vs_lr(path, points, title, ylabel="final test MSE loss"):
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    _save(fig, path, key)
 
 
-def sample_grid(path, rows, title):
-    """``rows`` is a list of ``(label, images)``; images are N x C x H x W floats in [0, 1]."""
+def sample_grid(path, rows, title, source):
+    """``rows`` is a list of ``(label, images)``; images are N x C x H x W floats in [0, 1]. ``source`` says
+    what the images come from, to key the figure: for a model's outputs, its :func:`model_digest` and the data's
+    fingerprint, not the outputs. ``rows`` and ``title`` may be functions, called only when the figure is drawn
+    (a title computed from the images: ``source`` then holds what it is computed from)."""
+    key = figure_key("sample_grid", None if callable(title) else title, source)
+    if drawn(path, key):
+        return
+    rows, title = (value() if callable(value) else value for value in (rows, title))
     n = len(rows[0][1])
     fig, axes = plt.subplots(len(rows), n, figsize=(1.6 * n, 1.7 * len(rows)), squeeze=False)
     for r, (label, images) in enumerate(rows):
@@ -185,7 +238,7 @@ def sample_grid(path, rows, title):
                 ax.set_ylabel("\n".join(textwrap.wrap(label, 16, break_long_words=False)) or label, fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, key)
 
 
 def slug(name):

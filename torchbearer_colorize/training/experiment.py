@@ -3,6 +3,7 @@
 data -> ``train`` (the experiment's torchbearer Trial per run, or the stored run) -> results -> table + figures.
 ``--devices``: the runs are first trained by one worker per device (:mod:`.devices`), then reused here.
 """
+import functools
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import torch
 
 from .. import parallel
 from ..atomic import write_json
-from ..data.paintings import ColorizationDataset, load_paintings
+from ..data.paintings import colorization_split, load_paintings
 from ..data.builtin import REPORT_STEPS, by_folder
 from ..data.cache import fingerprint
 from ..report import fidelity, figures, metrics, tables
@@ -46,7 +47,7 @@ def report_note(experiment, results, report_steps):
     return ("report columns: the numbers the report printed for these settings (its epochs counted in optimizer "
             "steps), on its own data")
 # What a returned result holds beyond its JSON (in memory only): the sample grid's rows and the table
-IN_MEMORY = ("sample_rows", "table")
+IN_MEMORY = ("sample_rows", "figure_source", "table")
 GRAY_COPY = "gray copy (baseline)"  # the colorization tables' baseline row: the gray input as the prediction
 TRUTH = "ground truth (reference)"
 METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
@@ -64,7 +65,7 @@ def paintings(args):
 def colorization_data(args):
     """Gray -> colour pairs from ``--data-root`` (or the built-in paintings)."""
     splits = paintings(args)
-    return TaskData(ColorizationDataset(splits.train), ColorizationDataset(splits.test),
+    return TaskData(colorization_split(splits, "train"), colorization_split(splits, "test"),
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline=GRAY_COPY,
                     test_groups=by_folder(splits.test_names), report_steps=REPORT_STEPS)
 
@@ -196,9 +197,12 @@ def run_experiment(experiment, title, specs, data, trial, args, notes=(), column
         if data.display_model is not None:
             model = data.display_model(model).cpu()  # the inception encoder may be on the training device
         shown = data.display if data.display is not None else data.test
-        rows = sample_rows(model, shown, "cpu", data.row_labels, data.test_groups)
-        figures.sample_grid(out / f"{name}_samples.png", rows, caption)
-        result["sample_rows"] = rows  # in memory only (the JSON is written): the report's comparison figure
+        # computed once, when a figure is drawn (not when the file has it already); in memory only (the JSON is
+        # written): the report's comparison figure draws them too
+        result["sample_rows"] = functools.cache(functools.partial(sample_rows, model, shown, "cpu", data.row_labels,
+                                                                  data.test_groups))
+        result["figure_source"] = (figures.model_digest(model), data.fingerprint)
+        figures.sample_grid(out / f"{name}_samples.png", result["sample_rows"], caption, result["figure_source"])
         if run_figures:
             run_figures(out, name, model, data, caption)
     if not main:
