@@ -6,7 +6,7 @@ import pytest
 from experiments import report as report_command
 from torchbearer_colorize.report.reported import REPORTED
 from torchbearer_colorize.report.page import readme_block, render_checks, render_report, sync_readme
-from torchbearer_colorize.report.summary import NOT_PRETRAINED, Stat, collect, relation
+from torchbearer_colorize.report.summary import NOT_PRETRAINED, Stat, collect, percent, relation
 from torchbearer_colorize.report.verdicts import verdicts
 
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
@@ -450,3 +450,9 @@ def test_the_shape_lines_compute_their_directions():
     assert "in 5 of our 5" in found[-1]  # fake train losses are 1.1 x the test losses
     found = lines(0.012, 0.03, 10000.0)
     assert "ours 3 x." in found[0] and "ours above (0.012 vs 0.01)" in found[1] and "ours by 100%" in found[2]
+
+
+def test_a_tiny_share_shows_its_size_not_zero():
+    assert percent(Stat([0.000031]), None) == "0.0031%"  # SGD's last-epoch fall: not "0.00%"
+    assert percent(Stat([0.5])) == "50%" and percent(Stat([0.1234]), 2) == "12.34%"
+    assert percent(Stat([0.01, 0.03]), None).startswith("2% ± 1.4%")

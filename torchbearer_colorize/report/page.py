@@ -184,7 +184,7 @@ def headline_table(summary):
                    f"{ {'yes': 'beats', 'no': 'does not beat'}.get(cell, 'within noise of') } the {baseline_name(run)}")
         ours = run.stat("test_loss")
         if run.first["settings"].get("loss", "mse") not in ("mse", "mse_sum"):  # a cross-entropy: show its MSE
-            ours = f"{run.stat('metrics.mse')} (per-image MSE; its own loss is {run.first['settings']['loss']})"
+            ours = f"{run.stat('metrics.mse')} (per-image MSE; it trains on another loss: see its table)"
         rows.append([f"[{experiment}]({experiment}/{table_name(run)})", shown, fmt(numbers.test if numbers else None),
                      ours, verdict])
     return markdown_table(["experiment", "run", "report's test loss", "our test loss",

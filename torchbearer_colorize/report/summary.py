@@ -138,8 +138,11 @@ def versus(a, threshold):
 
 
 def percent(stat, digits=0):
-    """A share (a Stat) as a percentage with ``digits`` decimals, with its std over seeds when known."""
-    return f"{stat.mean:.{digits}%}" + (f" ± {stat.std:.{digits}%}" if stat.std is not None else "")
+    """A share (a Stat) as a percentage with ``digits`` decimals (None: two significant digits, so a tiny share
+    shows its size, 0.0031%, not 0.00%), with its std over seeds when known."""
+    def text(share):
+        return f"{share:.{digits}%}" if digits is not None else f"{100 * share:.2g}%"
+    return text(stat.mean) + (f" ± {text(stat.std)}" if stat.std is not None else "")
 
 
 def share_of_truth(run, key):

@@ -276,7 +276,7 @@ def still_falling(summary, claim, key, slower_than=None):
     found, expected = [versus(drop, FALLING)], ["above"]
     lower = [sum(b["test_loss"] < a["test_loss"] for a, b in zip(r["history"], r["history"][1:])) for r in run.results]
     epochs = len(run.first["history"]) - 1
-    ours = (f"{key[1]}: the last epoch lowered the test loss by {percent(drop, 2)} (threshold {FALLING:.0%}); "
+    ours = (f"{key[1]}: the last epoch lowered the test loss by {percent(drop, None)} (threshold {FALLING:.0%}); "
             f"{'/'.join(map(str, lower))} of its {epochs} epochs after the first lowered it")
     if slower_than:
         found.append(relation(run.stat("test_loss"), other))
