@@ -343,7 +343,10 @@ def render_checks(summary):
         verdicts=markdown_table(["the report concludes", "the report's numbers", "ours", "measure and threshold",
                                  "verdict"],
                                 [[x.claim, x.report or "—", x.ours or "—", x.measure, f"**{x.verdict}**"] for x in found]),
-        baselines=(f"Beyond the report: does each distinct model beat its baseline (test MSE)?\n\n{baselines}\n"
+        baselines=(f"Beyond the report: does each distinct model beat its baseline? Here the MSE is per test image, "
+                   "averaged (the tables' `test_mse`), since a baseline has no training loss; the test losses above "
+                   "are torchbearer's, the mean of the test batches' losses as the report printed them, which weighs "
+                   f"the images of a short last batch more.\n\n{baselines}\n"
                    if checks else ""),
         unstable=UNSTABLE_FACTOR, settings=settings_table(summary),
         machines="\n".join(f"- {line}" for line in machines_lines(summary)))
