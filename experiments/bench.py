@@ -233,12 +233,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def regenerate(cfg, workdir, log):
-    """Seconds that ``experiments.report`` takes to regenerate figures/ from a copy of the committed run store with
-    a fresh image cache (a new clone's first run), nothing trained; ``--quick``: the lr sweep at seed 0 only."""
+    """Seconds that ``experiments.report`` takes to regenerate figures/ from a copy of the committed run store and
+    figures with a fresh image cache (a new clone's first run: only figures whose key changed are drawn), nothing
+    trained; ``--quick``: the lr sweep at seed 0 only."""
     if not (ROOT / "runs").is_dir():
         return None
     store = workdir / "committed-runs"
     shutil.copytree(ROOT / "runs", store, ignore=shutil.ignore_patterns("quick", "checkpoint.pt", ".lock", "log.csv"))
+    if (ROOT / "figures").is_dir():
+        shutil.copytree(ROOT / "figures", workdir / "figures")
     scope = ["--only", "lr_sweep", "--seeds", "0"] if cfg.quick else []
     log(f"[bench] regenerating the report from the committed runs {' '.join(scope)}")
     started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
