@@ -157,7 +157,8 @@ def latent_figures(out, name, model, data, caption):
             rows.append((f"z[{d}]", decode(z)))
         return rows
     figures.sample_grid(out / f"{name}_traversal.png", traversal,
-                        f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}", source)
+                        f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}",
+                        source)
 
 
 def specs(args):

@@ -69,6 +69,7 @@ CLASSES_CLAIM = "colour classification gives brighter, more saturated colour tha
 FLAT_CLAIM = "lr 1e-1 learns nothing: one brown/black colour everywhere"
 SLOW_CLAIM = "lr 1e-4 learns slowly and needs more epochs"
 SGD_CLAIM = "SGD would learn with more epochs (its curve still falls)"
+BARELY_CLAIM = "SGD and Adadelta barely learn in 5 epochs"
 DENOISE_CLAIM = "the denoiser is fairly good but not sharp"
 VAE_SCALE = "scale check: the beta-VAE's test loss is within a factor of 10 of the report's"
 VAE_CLAIM = "the beta-VAE reconstructs the fruits acceptably"
@@ -226,7 +227,7 @@ def test_the_reports_own_numbers_pass_every_rule_on_losses():
     assert {v.claim: v.verdict for v in on_losses if not v.verdict.startswith("agrees")} == {}
     assert {v.claim for v in found if v.verdict == "not run"} == {
         UNET_CLAIM, DEEP_CLAIM, BROWN_CLAIM, CLASSES_CLAIM, FLAT_CLAIM, SLOW_CLAIM, SGD_CLAIM, DENOISE_CLAIM,
-        VAE_CLAIM}
+        VAE_CLAIM, BARELY_CLAIM}
 
 
 def test_one_seed_is_said_in_every_verdict_and_no_std_is_claimed():
@@ -440,8 +441,9 @@ def test_the_shape_lines_compute_their_directions():
     def lines(unet_loss, lr01_loss, vae_train):
         vae = fake("beta-VAE", 20000.0)
         vae["train_loss"] = vae_train
-        return shapes(collect({"lr_sweep": {0: sweep([0.02, 0.01, lr01_loss, 0.2])},
-                               "unet": {0: [fake("unet", unet_loss)]}, "vae_fruits": {0: [vae]}}))
+        return [shape.text for shape in shapes(collect({"lr_sweep": {0: sweep([0.02, 0.01, lr01_loss, 0.2])},
+                                                         "unet": {0: [fake("unet", unet_loss)]},
+                                                         "vae_fruits": {0: [vae]}}))]
     found = lines(0.008, 0.0101, 19000.0)
     assert "lr 0.01 against lr 0.001 (test loss): the report's 16 x, ours level." in found
     assert any(line.startswith("The U-net's test loss against the small net's: the report's above") and
@@ -456,3 +458,14 @@ def test_a_tiny_share_shows_its_size_not_zero():
     assert percent(Stat([0.000031]), None) == "0.0031%"  # SGD's last-epoch fall: not "0.00%"
     assert percent(Stat([0.5])) == "50%" and percent(Stat([0.1234]), 2) == "12.34%"
     assert percent(Stat([0.01, 0.03]), None).startswith("2% ± 1.4%")
+
+
+def test_sgd_and_adadelta_barely_learn_when_their_pictures_are_one_flat_colour():
+    def found(sgd_spread, adadelta_spread):
+        runs = [with_images(fake(name, loss, optimizer=name.lower()), lab_spread=spread)
+                for name, loss, spread in (("SGD", 0.05, sgd_spread), ("Adadelta", 0.05, adadelta_spread),
+                                           ("Adam", 0.01, 25.0))]
+        return by_claim(collect({"optimizers": {0: runs}}))[BARELY_CLAIM]
+    flat = 0.05 * TRUTH["lab_spread"]  # 5 % of the truth's: one flat colour
+    assert found(flat, flat) == "agrees"
+    assert found(flat, 0.5 * TRUTH["lab_spread"]) == "disagrees"  # Adadelta's pictures have colour

@@ -14,7 +14,7 @@ from string import Template
 from . import verdicts as v
 from .figures import slug
 from .reported import reported
-from .summary import NOT_PRETRAINED, has_measure as has, percent, relation, run_key, share_of_truth, versus
+from .summary import NOT_PRETRAINED, run_key
 from .tables import UNSTABLE_FACTOR, fmt, markdown_table, settings_text
 
 FIDELITY_LINK = "../docs/fidelity.md"  # from figures/REPORT.md
@@ -33,119 +33,13 @@ SECTIONS = (  # (heading, experiment, what ran, in words); each is followed by i
      "Noisy colour image (black and white dots) in, clean one out; the small net with 3 input channels."),
     ("### Colour classification (question 2, not built in the report)", "color_classes",
      "Per-pixel classification over quantized ab colours (Zhang, Isola & Efros 2016) on the small net's blocks."),
-    ("### beta-VAE on fruits (exercise 2)", "vae_fruits", "Latent size 5; the KL term added by a torchbearer callback."),
+    ("### beta-VAE on fruits (exercise 2)", "vae_fruits", "Latent size 5; the KL term added by a torchbearer callback. "
+     "The noisy-codes figure states the size of the noise it adds (from the encoder's logvar)."),
 )
 
 
 def template(name):
     return Template(files(__package__).joinpath(f"{name}.template").read_text(encoding="utf-8"))
-
-
-def share_text(run, key):
-    return percent(share_of_truth(run, key))
-
-
-def word(found, below, above):
-    """``below``/``above`` for a ``summary.relation``; "within noise of" otherwise."""
-    return {"below": below, "above": above}.get(found, "within noise of")
-
-
-# ---- what each section's pictures show (computed) -------------------------------------------------
-
-def describe_lr_sweep(summary, runs):
-    sentences = []
-    measured = [r for r in runs if has(r, "lab_spread")]
-    if measured:
-        flattest = min(measured, key=lambda r: share_of_truth(r, "lab_spread").mean)
-        share = share_of_truth(flattest, "lab_spread")
-        name, rgb = v.mean_colour(flattest.first["metrics"])
-        flat = "one flat colour" if versus(share, v.FLAT_SHARE) == "below" else "not flat"
-        sentences.append(f"{flattest.run}'s predictions are {flat}: Lab spread {percent(share)} of the truth's, "
-                         f"mean colour {name} ({rgb}).")
-        sharp = [(r, share_of_truth(r, "sharpness_half")) for r in measured if r is not flattest]
-        if sharp:
-            blurriest = min(sharp, key=lambda pair: pair[1].mean)[0]
-            sentences.append("Sharpness: " + ", ".join(f"{r.run} {percent(s)}" for r, s in sharp)
-                             + f" of the truth's; the blurriest is {blurriest.run}.")
-    return " ".join(sentences)
-
-
-def describe_optimizers(summary, runs):
-    if not all(has(r, "lab_spread") for r in runs):
-        return ""
-    truth = runs[0].first["references"]["truth"]["chroma"]
-    parts = ", ".join(f"{r.run} {r.stat('metrics.chroma')}" for r in runs)
-    text = f"Mean chroma: {parts} (the truth's {fmt(truth)})."
-    for run in (r for r in runs if v.baseline_cell(r) != "yes"):
-        share = share_of_truth(run, "lab_spread")
-        flat = "one flat colour" if versus(share, v.FLAT_SHARE) == "below" else "not one flat colour"
-        name, rgb = v.mean_colour(run.first["metrics"])
-        text += (f" {run.run} does not beat the gray copy; its pictures are {flat}: Lab spread {percent(share)} of "
-                 f"the truth's, mean colour {name} ({rgb}, seed {run.first['settings']['seed']}).")
-    return text
-
-
-def describe_pair(run, small, label):
-    if not (has(run, "sharpness_half") and has(small, "sharpness_half")):
-        return ""
-    a, b = share_of_truth(run, "sharpness_half"), share_of_truth(small, "sharpness_half")
-    return (f"{label}'s pictures are {word(relation(a, b), 'blurrier than', 'sharper than')} the small net's: "
-            f"sharpness {percent(a)} vs {percent(b)} of the truth's.")
-
-
-def describe_deep(summary, runs):
-    return describe_pair(runs[0], summary.get(*v.SMALL), "The deep net")
-
-
-def describe_unet(summary, runs):
-    small = summary.get(*v.SMALL)
-    text = describe_pair(runs[0], small, "The U-net")
-    if text and has(small, "ssim"):
-        text += f" SSIM {runs[0].stat('metrics.ssim')} vs {small.stat('metrics.ssim')}."
-    return text
-
-
-def describe_inception(summary, runs):
-    run = runs[0]
-    text = ("The encoder is NOT pretrained (random frozen weights): the decoder colours from random features, "
-            "so this says nothing about ImageNet features. " if run.not_pretrained else "")
-    if has(run, "mse"):
-        text += (f"It {'beats' if v.baseline_cell(run) == 'yes' else 'does not beat'} the gray copy (per-image test "
-                 f"MSE: [table]({run.experiment}/{table_name(run)})).")
-    return text
-
-
-def describe_denoise(summary, runs):
-    run = runs[0]
-    if not has(run, "sharpness_half"):
-        return ""
-    gain, restored = v.psnr_gain(run), run.stat("metrics.restored_share")
-    return (f"PSNR {word(versus(gain, 0), 'falls', 'rises')} by {gain} dB over the noisy input's"
-            + (f"; {percent(restored)} of the dotted pixels are brought back within 0.1 of the clean value in every "
-               "channel" if restored else "") + f"; sharpness {share_text(run, 'sharpness_half')} of the clean image's.")
-
-
-def describe_color_classes(summary, runs):
-    if len(runs) != 2 or not all(has(r, "chroma") for r in runs):
-        return ""
-    mse, classes = runs
-    a, b = classes.stat("metrics.chroma"), mse.stat("metrics.chroma")
-    return (f"Classification's colours are {word(relation(a, b), 'duller', 'more saturated')} than MSE's "
-            f"(mean chroma {a} vs {b}; the truth's {fmt(mse.first['references']['truth']['chroma'])}).")
-
-
-def describe_vae_fruits(summary, runs):
-    run = runs[0]
-    if not has(run, "mse"):
-        return ""
-    explained = v.explained_variance(run)
-    return (f"Reconstructions explain {percent(explained)} of the pixel variance around the training-set mean "
-            "image. The noisy-codes figure states the size of the noise it adds (from the encoder's logvar).")
-
-
-DESCRIBE = {"lr_sweep": describe_lr_sweep, "optimizers": describe_optimizers, "deep": describe_deep,
-            "inception": describe_inception, "unet": describe_unet, "denoise": describe_denoise,
-            "color_classes": describe_color_classes, "vae_fruits": describe_vae_fruits}
 
 
 # ---- blocks ---------------------------------------------------------------------------------------
@@ -245,8 +139,8 @@ def caveats(summary, seeds, quick):
 
 
 def found_line(verdict):
-    key = f" ({verdict.key})" if verdict.key and verdict.verdict != "not run" else ""
-    return f"- {verdict.claim}: **{verdict.verdict}**{key}"
+    """A conclusion and our verdict on it: its numbers are in its experiment's section and in checks.md."""
+    return f"- {verdict.claim}: **{verdict.verdict}**"
 
 
 def figure_links(out, experiment, runs, summary, shown_runs):
@@ -282,15 +176,19 @@ def choices_lines(notes):
     return [f"- **{topic}**: {by_topic[topic].code}" for topic in KEY_CHOICES if topic in by_topic]
 
 
-def section(out, summary, heading, experiment, text, shown_runs):
-    """One experiment's section of REPORT.md: what ran, what its pictures show, its figures."""
+def section(out, summary, heading, experiment, text, shown_runs, found, shapes):
+    """One experiment's section of REPORT.md: what ran; the verdicts (``found``) whose first run is one of its runs,
+    with their deciding numbers (all of them: checks.md), and the ``shapes`` lines about it; its figures."""
     runs = summary.of(experiment)
     if not runs:
         return f"{heading}\n\nNot run in this invocation (`--only`).\n\n"
-    described = DESCRIBE[experiment](summary, runs)
     ran = f"Ran: {settings_text([r.first['settings'] for r in runs])}; [table]({experiment}/{table_name(runs[0])})."
+    claims = [f"- {x.claim}: **{x.verdict}**" + (f" ({x.key or x.ours})" if x.key or x.ours else "") for x in found
+              if x.runs and x.runs[0][0] == experiment and x.verdict != "not run"]
+    claims += [f"- {shape.text}" for shape in shapes if experiment in shape.experiments]
+    checked = "The report's conclusions on these runs, against ours:\n\n" + "\n".join(claims) + "\n\n" if claims else ""
     links = "".join(f"{link}\n" for link in figure_links(out, experiment, runs, summary, shown_runs))
-    return f"{heading}\n\n{' '.join(p for p in (text, ran, described) if p)}\n\n{links}\n"
+    return f"{heading}\n\n{text} {ran}\n\n{checked}{links}\n"
 
 
 def render_report(summary, *, out, command, seeds, notes, quick=False, date=None):
@@ -298,19 +196,19 @@ def render_report(summary, *, out, command, seeds, notes, quick=False, date=None
     names the ``command`` and the ``date`` (today's, by default) starts with "Generated "."""
     checks = v.baseline_checks(summary)
     beaten = sum(cell == "yes" for _, cell in checks)
-    shown_runs = set()
+    shown_runs, found, shapes = set(), v.verdicts(summary), v.shapes(summary)
     return template("report.md").substitute(
         date=date or datetime.date.today().isoformat(), command=command, checks=CHECKS, fidelity=FIDELITY_LINK,
         caveats="\n".join(caveats(summary, seeds, quick)),
-        found="\n".join(found_line(verdict) for verdict in v.verdicts(summary)),
-        shapes="\n".join(f"- {line}" for line in v.shapes(summary)),
+        found="\n".join(found_line(verdict) for verdict in found),
+        shapes="\n".join(f"- {shape.text}" for shape in shapes if not shape.experiments),
         beyond=(f"Beyond the report: {beaten} of the {len(checks)} distinct models beat their baseline on test MSE "
                 "(the less colourful the images, the higher the gray copy's bar).\n\n" if checks else ""),
         headline=headline_table(summary),
         comparison=("## The same test images through every colorizer\n\n"
                     "![gray input, each colorizer, the truth](comparison.png)\n\n"
                     if (out / "comparison.png").exists() else ""),
-        sections="".join(section(out, summary, *entry, shown_runs) for entry in SECTIONS),
+        sections="".join(section(out, summary, *entry, shown_runs, found, shapes) for entry in SECTIONS),
         choices="\n".join(choices_lines(notes)))
 
 
@@ -361,7 +259,8 @@ def readme_block(report):
     if "## What we found" not in report or "## Headline" not in report:
         return None
     found = report.split("## What we found", 1)[1].split("\n## ", 1)[0]
-    conclusions = found.split("The report's conclusions, against ours:", 1)[-1].split("Where the shape", 1)[0]
+    conclusions = found.split("The report's conclusions, against ours", 1)[-1]
+    conclusions = conclusions.split("Beyond its stated conclusions", 1)[0]
     lines = [re.sub(r"(\*\*[^*]+\*\*).*$", r"\1", line) for line in conclusions.splitlines() if line.startswith("- ")]
     headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
     table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in headline.splitlines() if line.startswith("|")]

@@ -251,6 +251,27 @@ def flat_colour(summary):
                    f"Lab spread {percent(share)} of the truth's, mean colour by seed {'/'.join(n for n, _ in named)}")
 
 
+def barely_learn(summary):
+    """SGD and Adadelta "barely learn in 5 epochs": their predictions are one flat colour (Lab spread below
+    FLAT_SHARE of the truth's: nothing of the image's colour or light learned), Adam's beside them."""
+    claim = "SGD and Adadelta barely learn in 5 epochs"
+    measure = (f"Lab spread of the predictions over all test pixels (lightness included) below {FLAT_SHARE:.0%} of "
+               f"the truth's for both, {BEYOND}; Adam's beside them")
+    runs = [summary.get("optimizers", name) for name in ("SGD", "Adadelta", "Adam")]
+    if not all(has_measure(run, "lab_spread") for run in runs):
+        return Verdict(claim, "", "", "not run", measure)
+    shares = [share_of_truth(run, "lab_spread") for run in runs]
+    ours = "; ".join(f"{run.run}: Lab spread {percent(share)} of the truth's, mean colour "
+                     + "/".join(dict.fromkeys(mean_colour(r["metrics"])[0] for r in run.results))
+                     for run, share in zip(runs, shares))
+    verdict = verdict_of([versus(share, FLAT_SHARE) for share in shares[:2]], ["below", "below"])
+    return Verdict(claim, "SGD: " + report_loss("optimizers", "SGD") + "; Adadelta: "
+                   + report_loss("optimizers", "Adadelta") + " (test losses)", ours, verdict, measure,
+                   (("optimizers", "SGD"), ("optimizers", "Adadelta")),
+                   ", ".join(f"{run.run} {percent(share)}" for run, share in zip(runs, shares))
+                   + " of the truth's Lab spread")
+
+
 def last_drop(run):
     """Over seeds: how much the last epoch lowered the test loss, as a share of the epoch before's."""
     drops = []
@@ -375,7 +396,8 @@ def classification_is_more_colourful(summary):
     found = verdict_of([relation(chroma[1], chroma[0])], ["above"])
     return Verdict(claim, "stated in words; not built in the report", ours,
                    f"{found} on saturation; brightness not judged{seeds}", measure,
-                   key=f"chroma {chroma[1]} vs {chroma[0]}{seeds}")
+                   (("color_classes", mse.run), ("color_classes", classes.run)),
+                   f"chroma {chroma[1]} vs {chroma[0]}{seeds}")
 
 
 def ratio_word(ratio):
@@ -383,9 +405,17 @@ def ratio_word(ratio):
     return "level" if abs(ratio - 1) <= 0.1 else f"{ratio:.2g} x"
 
 
+@dataclass
+class Shape:
+    """A line on where the shape of the report's numbers and of ours differ or agree, and the experiments it is
+    about (REPORT.md prints it under "What we found" and in their sections)."""
+    text: str
+    experiments: tuple
+
+
 def shapes(summary):
     """Where the shape of the report's numbers and of ours differ or agree, beyond its stated conclusions: one
-    computed sentence each (the report's side from its printed numbers, ours from the runs' means)."""
+    computed :class:`Shape` each (the report's side from its printed numbers, ours from the runs' means)."""
     lines = []
 
     def mean(experiment, run, key="test_loss"):
@@ -396,37 +426,38 @@ def shapes(summary):
     small, tenfold = mean(*SMALL), mean("lr_sweep", "lr 0.01")
     if small and tenfold:
         theirs = reported("lr_sweep", "lr 0.01").test_loss / reported(*SMALL).test_loss
-        lines.append(f"lr 0.01 against lr 0.001 (test loss): the report's {ratio_word(theirs)}, ours "
-                     f"{ratio_word(tenfold / small)}.")
+        lines.append(Shape(f"lr 0.01 against lr 0.001 (test loss): the report's {ratio_word(theirs)}, ours "
+                           f"{ratio_word(tenfold / small)}.", ("lr_sweep",)))
     sweep = [r for r in summary.of("lr_sweep") if has_measure(r, "sharpness_half")]
     if len(sweep) > 1:
         shares = {r.run: share_of_truth(r, "sharpness_half") for r in sweep}
         sharpest = max(shares, key=lambda name: shares[name].mean)
-        lines.append("The report calls lr 0.001's pictures the sharpest of the sweep; ours: the sharpest is "
-                     f"{sharpest} (" + ", ".join(f"{name} {percent(stat)}" for name, stat in shares.items())
-                     + " of the truth's half-resolution sharpness).")
+        lines.append(Shape("The report calls lr 0.001's pictures the sharpest of the sweep; ours: the sharpest is "
+                           f"{sharpest} (" + ", ".join(f"{name} {percent(stat)}" for name, stat in shares.items())
+                           + " of the truth's half-resolution sharpness).", ("lr_sweep",)))
     unet = mean("unet", "unet")
     if unet and small:
         report = reported("unet", "unet").test_loss > reported(*SMALL).test_loss
         ours = relation(summary.get("unet", "unet").stat("test_loss"), summary.get(*SMALL).stat("test_loss"))
-        lines.append(f"The U-net's test loss against the small net's: the report's {'above' if report else 'below'} "
-                     f"({reported('unet', 'unet').test} vs {reported(*SMALL).test}), ours "
-                     f"{ours} ({fmt(unet)} vs {fmt(small)}).")
+        lines.append(Shape(f"The U-net's test loss against the small net's: the report's "
+                           f"{'above' if report else 'below'} ({reported('unet', 'unet').test} vs "
+                           f"{reported(*SMALL).test}), ours {ours} ({fmt(unet)} vs {fmt(small)}).", ("unet",)))
     vae = summary.get("vae_fruits", "beta-VAE")
     if vae:
         numbers = reported("vae_fruits", "beta-VAE")
         gap = Stat([r["test_loss"] / r["train_loss"] - 1 for r in vae.results])
-        lines.append(f"The beta-VAE's test loss above its train loss: the report's by "
-                     f"{numbers.test_loss / numbers.train_loss - 1:.0%}, ours by {percent(gap)}.")
+        lines.append(Shape(f"The beta-VAE's test loss above its train loss: the report's by "
+                           f"{numbers.test_loss / numbers.train_loss - 1:.0%}, ours by {percent(gap)}.",
+                           ("vae_fruits",)))
     colorize = [r for e in ("lr_sweep", "optimizers", "deep", "inception", "unet")
                 for r in summary.of(e) if r.stat("train_loss")]
     if colorize:
         below = sum(r.stat("test_loss").mean < r.stat("train_loss").mean for r in colorize)
         theirs = [n for e in ("lr_sweep", "optimizers", "deep", "inception", "unet") for n in REPORTED[e].values()]
         report_below = sum(n.test_loss < n.train_loss for n in theirs)
-        lines.append(f"Test loss below train loss (the train loss is the epoch's mean while the model learns): "
-                     f"in {report_below} of the report's {len(theirs)} colorization rows, in {below} of our "
-                     f"{len(colorize)}.")
+        lines.append(Shape(f"Test loss below train loss (the train loss is the epoch's mean while the model "
+                           f"learns): in {report_below} of the report's {len(theirs)} colorization rows, in {below} "
+                           f"of our {len(colorize)}.", ()))
     return lines
 
 
@@ -454,6 +485,7 @@ def verdicts(summary):
         flat_colour(summary),
         still_falling(summary, "lr 1e-4 learns slowly and needs more epochs", ("lr_sweep", "lr 0.0001"), SMALL),
         adam_beats_the_others(summary),
+        barely_learn(summary),
         still_falling(summary, "SGD would learn with more epochs (its curve still falls)", ("optimizers", "SGD")),
         pairwise(summary, "the deep net's test loss is above the small net's", ("deep", "deep"), SMALL, "above"),
         deep_is_blurrier(summary),
