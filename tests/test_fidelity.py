@@ -16,7 +16,7 @@ PACKAGE = Path(fidelity.__file__).resolve().parents[1]
 
 def test_docs_fidelity_is_rendered_from_the_one_source():
     assert (ROOT / "docs" / "fidelity.md").read_text(encoding="utf-8") == fidelity.document(), \
-        "docs/fidelity.md is stale: run python -m torchbearer_colorize.fidelity"
+        "docs/fidelity.md is stale: run python -m torchbearer_colorize.report.fidelity"
     assert fidelity.document() == fidelity.HEADER + fidelity.to_markdown()
 
 
