@@ -200,6 +200,7 @@ def combine_tables(folder, by_seed):
 
 
 ROOT = Path(__file__).resolve().parent.parent
+GENERATED = "Generated "  # REPORT.md's line that names the date and the command
 # The comparison figure's rows: (experiment, run), in the report's order; the gray input and the truth
 # come from the first one's sample rows.
 COMPARED = (("lr_sweep", "lr 0.001", "small"), ("deep", "deep", "deep"), ("inception", "inception", "inception"),
@@ -238,6 +239,13 @@ def comparison_figure(summary, out):
                       [(label, run.first["figure_source"]) for run, label in found])
 
 
+def same_page(path, report):
+    """Whether ``path`` holds ``report`` but for its line that says when and by which command it was generated."""
+    def content(text):
+        return [line for line in text.splitlines() if not line.startswith(GENERATED)]
+    return path.is_file() and content(path.read_text(encoding="utf-8")) == content(report)
+
+
 @user_errors_exit
 def main(argv=None):
     args = arguments(argv)
@@ -252,7 +260,8 @@ def main(argv=None):
     comparison_figure(summary, args.out)
     report = render_report(summary, out=args.out, command=command.strip(), seeds=args.seeds, notes=fidelity.NOTES,
                            quick=args.quick)
-    write_text(args.out / "REPORT.md", report)
+    if not same_page(args.out / "REPORT.md", report):  # a rerun that changes nothing but when and how: untouched
+        write_text(args.out / "REPORT.md", report)
     write_text(args.out / "checks.md", render_checks(summary))
     readme = ROOT / "README.md"
     if args.out.resolve() == (ROOT / "figures").resolve() and readme.exists():  # the README copies the page

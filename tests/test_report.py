@@ -469,3 +469,11 @@ def test_sgd_and_adadelta_barely_learn_when_their_pictures_are_one_flat_colour()
     flat = 0.05 * TRUTH["lab_spread"]  # 5 % of the truth's: one flat colour
     assert found(flat, flat) == "agrees"
     assert found(flat, 0.5 * TRUTH["lab_spread"]) == "disagrees"  # Adadelta's pictures have colour
+
+
+def test_a_page_that_differs_only_in_when_and_how_it_was_generated_is_the_same_page(tmp_path):
+    page = tmp_path / "REPORT.md"
+    assert not report_command.same_page(page, "# R\nGenerated on 2026-01-01 by `a`\nbody\n")  # absent
+    page.write_text("# R\nGenerated on 2026-01-01 by `a`\nbody\n")
+    assert report_command.same_page(page, "# R\nGenerated on 2026-12-06 by `b --verbose 0`\nbody\n")
+    assert not report_command.same_page(page, "# R\nGenerated on 2026-01-01 by `a`\nanother body\n")
