@@ -17,7 +17,7 @@ from tests.conftest import cli
 from torchbearer_colorize import parallel
 from torchbearer_colorize.parallel import ShardedBatches
 from torchbearer_colorize.report import tables
-from torchbearer_colorize.training.cli import finish_args
+from torchbearer_colorize.training.cli import parse_options
 from torchbearer_colorize.training.devices import run_locked
 from torchbearer_colorize.training.runs import EpochShuffleSampler, run_lock
 
@@ -130,14 +130,13 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
 
 
 @pytest.mark.slow
-def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
-    from torchbearer_colorize.training.cli import experiment_parser
-    from torchbearer_colorize.training.experiment import colorization_data
-    from torchbearer_colorize.training import RunSpec, make_trial, run_dir, run_settings
+def test_spread_over_trains_each_run_of_a_sweep_once_resuming_an_interrupted_one(dirs):
+    from torchbearer_colorize.data.tasks import colorization_data
+    from torchbearer_colorize.training.runs import RunSpec, make_trial, run_dir, run_settings
 
     # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
     small = ("--quick", "--limit", "2", "--batch-size", "2")  # 2 images a split: the runs only need to exist
-    args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, *small, "--device", "cpu")), [])
+    args = parse_options("lr_sweep", "", argv=cli(dirs, *small, "--device", "cpu"))
     data = colorization_data(args)
     spec = RunSpec("lr 0.001", lr=1e-3, epochs=2, batch_size=2)
     directory = run_dir(dirs["runs"], run_settings(spec, data, 0))
@@ -145,7 +144,7 @@ def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_on
     make_trial(lr_sweep.trial, spec, data, directory)[0].run(1, verbose=0)
 
     argv = [sys.executable, "-m", "experiments.lr_sweep", *small, "--epochs", "2", "--lrs", "0.001,0.01",
-            "--devices", "cpu,cpu", *cli(dirs)]
+            "--spread-over", "cpu,cpu", *cli(dirs)]
     job = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert job.returncode == 0, job.stdout + job.stderr
     assert job.stdout.count("[lr 0.001] resuming after epoch 1") == 1, job.stdout
@@ -203,7 +202,8 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
     from callbacks import StopOnNonFiniteLoss
     from callbacks.run_store import load_checkpoint
     from torchbearer_colorize.data.paintings import ColorizationDataset
-    from torchbearer_colorize.training import RunSpec, TaskData, make_trial
+    from torchbearer_colorize.training.runs import RunSpec, make_trial
+    from torchbearer_colorize.data.tasks import TaskData
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")

@@ -10,9 +10,11 @@ from experiments import lr_sweep, optimizers
 from tests.conftest import cli, write_paintings
 from torchbearer_colorize.data.builtin import PAINTINGS_LABEL
 from torchbearer_colorize.report import figures
-from torchbearer_colorize.training.experiment import GRAY_COPY, IN_MEMORY, TRUTH
+from torchbearer_colorize.data.tasks import GRAY_COPY
+from torchbearer_colorize.report.outputs import TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")
+IN_MEMORY = ("sample_rows", "table")  # what a returned result holds beyond its JSON, for the report
 
 
 def read_table(out):
@@ -244,7 +246,7 @@ def test_a_split_smaller_than_the_batch_is_said_and_the_table_gives_the_batch_us
 
 
 def test_sample_images_come_from_every_painter_in_turn():
-    from torchbearer_colorize.training.experiment import sample_indices
+    from torchbearer_colorize.training.samples import sample_indices
     monet, van_gogh = list(range(0, 78, 2)) + list(range(78, 99)), list(range(1, 78, 2))  # the built-in test split
     picked = sample_indices(99, groups={"Monet": monet, "Van Gogh": van_gogh})
     assert [i in monet for i in picked] == [True, False] * 4 and len(set(picked)) == 8
@@ -252,7 +254,7 @@ def test_sample_images_come_from_every_painter_in_turn():
 
 
 def test_the_report_columns_say_when_they_are_the_reports_settings():
-    from torchbearer_colorize.training.experiment import report_note
+    from torchbearer_colorize.report.outputs import report_note
 
     def result(epochs, batch=32, n_train=400):
         return {"run": "lr 0.001", "n_train": n_train, "settings": {"epochs": epochs, "batch_size": batch}}

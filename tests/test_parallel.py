@@ -10,14 +10,15 @@ import torchbearer
 from experiments import vae_fruits
 from torchbearer_colorize.data.paintings import ReconstructionDataset
 from torchbearer_colorize.parallel import TrialModel, prepare
-from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_settings
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_settings
+from torchbearer_colorize.data.tasks import TaskData
 
 
 def test_on_one_cpu_process_prepare_leaves_the_trial_as_the_experiment_wrote_it(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (4, 100, 100, 3), dtype=np.uint8)
     data = TaskData(ReconstructionDataset(images), ReconstructionDataset(images), label="random", fingerprint="t")
     spec = RunSpec("vae", model="vae", lr=5e-4, epochs=1, batch_size=2, loss="mse_sum", beta=1.0)
-    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, channels_last=False)
+    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, TrainOptions(device="cpu", channels_last=False))
     state = dict(trial.state)
     assert prepare(trial, "cpu") is trial
     for key in (torchbearer.MODEL, torchbearer.TRAIN_GENERATOR, torchbearer.VALIDATION_GENERATOR):
@@ -48,7 +49,7 @@ def test_compiled_trial_really_runs_the_compiled_module(tmp_path, monkeypatch):
     dataset = ReconstructionDataset(images)
     data = TaskData(dataset, dataset, label="random", fingerprint="t")
     spec = RunSpec("vae", model="vae", lr=5e-4, epochs=1, batch_size=2, loss="mse_sum", beta=1.0)
-    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, compile=True)
+    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, TrainOptions(device="cpu", compile=True))
     assert isinstance(trial.state[torchbearer.MODEL], TrialModel) and compiled_calls == [model]
     history = trial.run(1, verbose=0)
     assert graphs, "the compiled module never ran"
@@ -67,12 +68,12 @@ def test_compile_is_not_in_the_run_identity_and_bf16_is_only_when_on():
 
 
 def test_bf16_is_refused_on_the_cpu(tmp_path):
-    from torchbearer_colorize.training import train
+    from torchbearer_colorize.training.runs import train
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="CUDA"):
-        train(RunSpec("a"), TaskData(None, None, label="x", fingerprint="x"), vae_fruits.trial, runs_dir=tmp_path,
-              autocast=True, device="cpu")
+        train(RunSpec("a"), TaskData(None, None, label="x", fingerprint="x"), vae_fruits.trial,
+              TrainOptions(runs_dir=tmp_path, bf16=True, device="cpu"))
 
 
 def test_trial_model_state_dict_round_trip():
@@ -86,13 +87,12 @@ def test_trial_model_state_dict_round_trip():
 
 
 def test_compile_and_bf16_options(tmp_path):
-    from torchbearer_colorize.training.cli import experiment_parser, finish_args
+    from torchbearer_colorize.training.cli import parse_options
     from torchbearer_colorize.errors import UserError
-    parser = experiment_parser("lr_sweep", "")
     common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
-    args = finish_args(parser.parse_args(["--compile", *common]))
+    args = parse_options("lr_sweep", "", argv=["--compile", *common])
     assert args.compile and not args.bf16
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="CUDA only"):
-            finish_args(parser.parse_args(["--bf16", "--device", "cpu", *common]))
+            parse_options("lr_sweep", "", argv=["--bf16", "--device", "cpu", *common])
 

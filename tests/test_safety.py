@@ -23,7 +23,8 @@ from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.data.archives import extract, first_unsafe
 from torchbearer_colorize.data.fruits360 import download_fruits360
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_dir, run_settings, train
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir, run_settings, train
+from torchbearer_colorize.data.tasks import TaskData
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -260,15 +261,15 @@ def test_a_saved_callback_class_that_is_neither_the_trials_nor_ours_is_refused(t
 
 def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
     spec, marker = RunSpec("r", epochs=1, batch_size=2), tmp_path / "marker"
-    train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     directory = run_dir(tmp_path, run_settings(spec, tiny, 0))
     (directory / "result.json").unlink()
     craft(directory / "checkpoint.pt", marker)
     with pytest.raises(UserError, match=f"cannot resume {directory}: .*checkpoint.pt holds the global exec "
                                         "that is not allowed .* delete it or pass --force"):
-        train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+        train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     assert not marker.exists()
-    retrained = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None)
+    retrained = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None))
     assert retrained["status"] == "finished"
 
 
