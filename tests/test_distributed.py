@@ -200,7 +200,7 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
     import torch
     import torchbearer
     from callbacks import StopOnNonFiniteLoss
-    from callbacks.run_store import load_checkpoint
+    from callbacks.checkpoint import load_checkpoint
     from torchbearer_colorize.data.paintings import ColorizationDataset
     from torchbearer_colorize.training.runs import RunSpec, make_trial
     from torchbearer_colorize.data.tasks import TaskData

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from callbacks import StopOnNonFiniteLoss
-from callbacks.run_store import load_checkpoint
+from callbacks.checkpoint import load_checkpoint
 from experiments import lr_sweep, vae_fruits
 from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.data.tasks import TaskData

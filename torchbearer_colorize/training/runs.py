@@ -31,8 +31,9 @@ from torch.utils.data import DataLoader, Sampler
 from torchbearer.callbacks import CSVLogger
 from tqdm import tqdm
 
-from callbacks.run_store import AtomicCheckpoint, CheckpointRefused, EpochSeed, StopOnNonFiniteLoss, derive_seed, \
-    load_checkpoint
+from callbacks.checkpoint import AtomicCheckpoint, CheckpointRefused, load_checkpoint
+from callbacks.divergence import StopOnNonFiniteLoss
+from callbacks.epoch_seed import EpochSeed, derive_seed
 
 from .. import __version__, parallel
 from ..atomic import write_json
