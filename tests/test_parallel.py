@@ -10,20 +10,25 @@ import torchbearer
 from experiments import vae_fruits
 from torchbearer_colorize.data.paintings import ReconstructionDataset
 from torchbearer_colorize.parallel import TrialModel, prepare
-from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_settings
 from torchbearer_colorize.data.tasks import TaskData
+from torchbearer_colorize.training.runs import Run, RunSpec, TrainOptions, make_trial, run_settings
 
 
-def test_on_one_cpu_process_prepare_leaves_the_trial_as_the_experiment_wrote_it(tmp_path):
+def test_on_one_cpu_process_prepare_only_stores_the_weights_channels_last(tmp_path):
+    """The default path: the Trial's model, loaders and callbacks stay the ones the experiment wrote; only the
+    weights' memory layout changes (the arithmetic stays fp32)."""
     images = np.random.default_rng(0).integers(0, 256, (4, 100, 100, 3), dtype=np.uint8)
     data = TaskData(ReconstructionDataset(images), ReconstructionDataset(images), label="random", fingerprint="t")
     spec = RunSpec("vae", model="vae", lr=5e-4, epochs=1, batch_size=2, loss="mse_sum", beta=1.0)
-    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, TrainOptions(device="cpu", channels_last=False))
+    trial = vae_fruits.trial(Run(spec, data, 0, tmp_path))
     state = dict(trial.state)
+    model = state[torchbearer.MODEL]
+    assert not next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
     assert prepare(trial, "cpu") is trial
-    for key in (torchbearer.MODEL, torchbearer.TRAIN_GENERATOR, torchbearer.VALIDATION_GENERATOR):
+    for key in (torchbearer.MODEL, torchbearer.TRAIN_GENERATOR, torchbearer.VALIDATION_GENERATOR,
+                torchbearer.CALLBACK_LIST, torchbearer.CRITERION, torchbearer.OPTIMIZER):
         assert trial.state[key] is state[key]
-    assert trial.state[torchbearer.MODEL] is model
+    assert next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
     assert len(trial.state[torchbearer.CALLBACK_LIST].callback_list) == 5  # the KL term + the store's four
 
 
