@@ -33,7 +33,7 @@ from torch.utils.data import Dataset  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from torchbearer_colorize import color_classes as cc  # noqa: E402
-from torchbearer_colorize import parallel  # noqa: E402
+from torchbearer_colorize import distributed  # noqa: E402
 from torchbearer_colorize.atomic import write_json  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
 from torchbearer_colorize.models.classification import ClassColorizer, RGBPredictor  # noqa: E402
@@ -127,7 +127,7 @@ def compare(args, color, classes, mse_result, class_result):
     """The classification run's loss curve, sample grid and result JSON, then the comparison table and figure;
     returns both runs' results with their colour metrics (``metrics``) and the gray-copy and truth rows
     (``references``)."""
-    if not parallel.is_main():  # under torchrun rank 0 alone writes the comparison
+    if not distributed.is_main():  # under torchrun rank 0 alone writes the comparison
         return [mse_result, class_result]
     write_run_outputs(NAME, class_result, classes, args, curves=(("loss", "rebalanced cross-entropy"),))
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))

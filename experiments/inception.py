@@ -36,7 +36,7 @@ from torch import nn  # noqa: E402
 from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
-from torchbearer_colorize import parallel  # noqa: E402
+from torchbearer_colorize import distributed  # noqa: E402
 from torchbearer_colorize.data.paintings import ColorizationDataset  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
 from torchbearer_colorize.data.features import FeatureDataset, cached_features  # noqa: E402
@@ -59,7 +59,7 @@ def trial(run):
 
 def feature_data(args):
     splits = paintings(args)
-    with parallel.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
+    with distributed.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
         encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
     pairs = {"train": ColorizationDataset(splits.train), "test": ColorizationDataset(splits.test)}

@@ -114,7 +114,7 @@ import torch  # noqa: E402
 from torchbearer_colorize.atomic import write_text  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import PRETRAINED  # noqa: E402
-from torchbearer_colorize.parallel import is_main  # noqa: E402
+from torchbearer_colorize.distributed import is_main  # noqa: E402
 from torchbearer_colorize.report import fidelity, tables  # noqa: E402
 from torchbearer_colorize.report import figures as plots  # noqa: E402
 from torchbearer_colorize.report.page import render_checks, render_report, sync_readme  # noqa: E402

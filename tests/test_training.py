@@ -126,7 +126,7 @@ def test_saved_model_loads_with_weights_only(tiny, tmp_path):
 def test_batches_are_copied_to_the_device_by_the_loader(tiny):
     from torch.utils.data import DataLoader
 
-    from torchbearer_colorize.parallel import ToDevice
+    from torchbearer_colorize.training.prepare import ToDevice
 
     loader = DataLoader(tiny.train, batch_size=4)
     moved = ToDevice(loader, "cpu")  # on CUDA the same copy, without blocking, from pinned memory

@@ -5,7 +5,7 @@ losses in one figure. The colour metrics they show are computed here once per ru
 import json
 from pathlib import Path
 
-from .. import parallel
+from .. import distributed
 from ..atomic import write_json
 from ..data.cache import fingerprint
 from ..training.runs import run_dir
@@ -109,7 +109,7 @@ def write_outputs(experiment, title, results, data, args, *, notes=(), columns=t
     metrics and the baseline and ground-truth rows; the runs named in ``group_rows`` get a row per test group
     (``data.test_groups``: per painter), as does the baseline. Only the process that writes outputs writes them
     (not a ``--spread-over`` worker, not torchrun's ranks but 0)."""
-    if args.worker or not parallel.is_main():
+    if args.worker or not distributed.is_main():
         return results
     out = args.out
     references = reference_metrics(data, args.runs_dir) if data.has_baseline else None

@@ -140,14 +140,14 @@ def parse_options(name, doc, add_options=None, data_help=PAINTINGS_HELP, argv=No
 def join_process_group(args):
     """Under torchrun: join its process group; ``--device`` becomes this process's device and only rank 0 shows
     progress. One process: nothing but the ``--spread-over`` checks."""
-    from .. import parallel
-    if args.spread_over and parallel.launched():
+    from .. import distributed
+    if args.spread_over and distributed.launched():
         raise UserError("--spread-over spreads runs over devices itself; under torchrun give --device cuda (or cpu)")
     if args.spread_over and len(args.spread_over) == 1:
         args.device, args.spread_over = args.spread_over[0], None
-    if parallel.launched():
-        args.device = parallel.setup(args.device)
-        if not parallel.is_main():
+    if distributed.launched():
+        args.device = distributed.setup(args.device)
+        if not distributed.is_main():
             args.verbose = 0  # one progress bar, rank 0's
     return args
 

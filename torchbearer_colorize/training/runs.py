@@ -4,7 +4,7 @@ or reuses the stored run. A run is identified by its settings and stored under t
 A finished run is never trained twice: its ``result.json`` (settings, per-epoch losses, final
 numbers, status, timing, versions) and ``model.pt`` are reused; an unfinished one resumes from its
 last epoch checkpoint. What every run's Trial shares (its loaders and the store's callbacks) is
-:class:`Run`'s; what several processes, ``--compile`` and ``--bf16`` change is :func:`..parallel.prepare`'s.
+:class:`Run`'s; what several processes, ``--compile`` and ``--bf16`` change is :func:`.prepare.prepare`'s.
 """
 import contextlib
 import dataclasses
@@ -35,7 +35,7 @@ from callbacks.checkpoint import AtomicCheckpoint, CheckpointRefused, load_check
 from callbacks.divergence import StopOnNonFiniteLoss
 from callbacks.epoch_seed import EpochSeed, derive_seed
 
-from .. import __version__, parallel
+from .. import __version__, distributed
 from ..atomic import write_json
 from ..data import batch_used
 from ..data.cache import fingerprint
@@ -43,6 +43,7 @@ from ..data.tasks import small_splits_warning
 from ..errors import UserError
 from ..models import MODELS
 from . import devices
+from .prepare import prepare
 from .store import save_model, stored_result
 from .tensorboard import RunTensorBoard
 
@@ -73,7 +74,7 @@ class Run:
     def callbacks(self):
         """Reseed torch and the shuffling every epoch (a resumed run repeats an unbroken one), stop at a
         non-finite loss, log every epoch to ``log.csv`` and checkpoint it (only the process that writes does)."""
-        log, writes = self.directory / "log.csv", parallel.is_main()
+        log, writes = self.directory / "log.csv", distributed.is_main()
         return [EpochSeed(self.seed, self.sampler, self.data.train), StopOnNonFiniteLoss(),
                 CSVLogger(str(log) if writes else os.devnull, append=True, write_header=not log.exists()),
                 AtomicCheckpoint(self.directory / "checkpoint.pt", enabled=writes)]
@@ -164,7 +165,7 @@ class TrainOptions:
 def make_trial(trial, spec, data, directory, options=TrainOptions(device="cpu"), callbacks=()):
     """``(Trial, bare model)``: the experiment's ``trial(Run)`` built with torch seeded by ``options.seed``, checked
     against ``spec`` (the model and optimizer its run is recorded as), made ready for ``options.device`` by
-    :func:`..parallel.prepare`, with ``callbacks`` (the benchmark's timers) and ``--tensorboard``'s appended last:
+    :func:`.prepare.prepare`, with ``callbacks`` (the benchmark's timers) and ``--tensorboard``'s appended last:
     a checkpoint resumes with or without them."""
     device = resolve_device(options.device)
     torch.manual_seed(options.seed)
@@ -175,9 +176,8 @@ def make_trial(trial, spec, data, directory, options=TrainOptions(device="cpu"),
         raise ValueError(f"[{spec.name}] the Trial trains a {type(model).__name__} with {type(optimizer).__name__} at "
                          f"lr {optimizer.param_groups[0]['lr']:g}; its run is recorded as {spec.model!r} with "
                          f"{spec.optimizer!r} at lr {spec.lr:g}")
-    parallel.prepare(built, device, channels_last=options.channels_last, compile=options.compile,
-                     autocast=options.bf16)
-    if options.tensorboard and parallel.is_main():
+    prepare(built, device, channels_last=options.channels_last, compile=options.compile, bf16=options.bf16)
+    if options.tensorboard and distributed.is_main():
         callbacks = [*callbacks, RunTensorBoard(Path(options.tensorboard) / Path(directory).name, model, data, device)]
     built.state[torchbearer.CALLBACK_LIST].append(list(callbacks))
     return built, model
@@ -194,14 +194,14 @@ def train(spec, data, trial, options=TrainOptions()):
     device = resolve_device(options.device)
     if options.bf16 and device.type != "cuda":
         raise ValueError(f"bf16 autocast is offered on CUDA only, not on {device}")
-    main = parallel.is_main()
+    main = distributed.is_main()
     log, verbose = (options.log, options.verbose) if main else ((lambda *_: None), 0)
     settings = run_settings(spec, data, options.seed, autocast=options.bf16)
     directory = run_dir(options.runs_dir, settings)
     with run_lock(directory, main):
         if main and options.force:
             clear(directory)
-        finished, resume = parallel.broadcast(((directory / "result.json").exists(),
+        finished, resume = distributed.broadcast(((directory / "result.json").exists(),
                                                (directory / "checkpoint.pt").exists()))
         if finished:
             nothing = (f"; nothing logged to --tensorboard {options.tensorboard}: it logs runs as they train"
@@ -212,7 +212,7 @@ def train(spec, data, trial, options=TrainOptions()):
         directory.mkdir(parents=True, exist_ok=True)
         built, model = make_trial(trial, spec, data, directory, options)
         resumed_from = resume_from_checkpoint(built, spec, directory, log) if resume else 0
-        world = parallel.world_size()
+        world = distributed.world_size()
         log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} "
             f"epoch{'' if spec.epochs == 1 else 's'}, "
             f"batch {batch_used(spec.batch_size, len(data.train))}, {len(data.train)} train / {len(data.test)} test "
@@ -247,7 +247,7 @@ def train(spec, data, trial, options=TrainOptions()):
         if main:
             save_model(directory / "model.pt", spec, model)
             write_json(directory / "result.json", result)  # written last: its presence means the run is complete
-        parallel.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
+        distributed.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
     log(f"[{spec.name}] {result['status']} in {result['seconds']:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
@@ -261,7 +261,7 @@ def plan_runs(experiment, specs, data, args):
     directories = [run_dir(args.runs_dir, run_settings(spec, data, args.seed, autocast=args.bf16)) for spec in specs]
     if args.worker:
         return devices.worker_share(specs, directories, args.worker_index)
-    if parallel.is_main():  # where the outputs go, before hours of training
+    if distributed.is_main():  # where the outputs go, before hours of training
         print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
               f"{args.runs_dir}/", flush=True)
         for batch_size in dict.fromkeys(spec.batch_size for spec in specs):
