@@ -54,16 +54,16 @@ from torchbearer.callbacks import Callback  # noqa: E402
 
 from callbacks import LOGVAR, MU, gaussian_kl  # noqa: E402
 from torchbearer_colorize.atomic import write_json, write_text  # noqa: E402
-from torchbearer_colorize.data.paintings import ColorizationDataset, ReconstructionDataset, load_paintings  # noqa: E402
 from torchbearer_colorize.data import builtin  # noqa: E402
 from torchbearer_colorize.data.features import FeatureDataset  # noqa: E402
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, load_fruits360  # noqa: E402
 from torchbearer_colorize.data.fruits360 import IMAGE_SIZE as FRUIT_SIZE  # noqa: E402
 from torchbearer_colorize.data.noise import SaltPepperDataset  # noqa: E402
+from torchbearer_colorize.data.paintings import ColorizationDataset, ReconstructionDataset, load_paintings  # noqa: E402
+from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import FEATURES  # noqa: E402
 from torchbearer_colorize.report.tables import markdown_table  # noqa: E402
-from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.training.runs import TrainOptions, machine, make_trial, resolve_device  # noqa: E402
 
 from . import deep, denoise, inception, lr_sweep, report, unet, vae_fruits  # noqa: E402

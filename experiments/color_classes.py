@@ -36,9 +36,9 @@ from torchbearer_colorize import color_classes as cc  # noqa: E402
 from torchbearer_colorize import distributed  # noqa: E402
 from torchbearer_colorize.atomic import write_json  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
+from torchbearer_colorize.data.tasks import GRAY_COPY, TaskData, colorization_data  # noqa: E402
 from torchbearer_colorize.models.classification import ClassColorizer, RGBPredictor  # noqa: E402
 from torchbearer_colorize.report import fidelity, figures, metrics, tables  # noqa: E402
-from torchbearer_colorize.data.tasks import GRAY_COPY, TaskData, colorization_data  # noqa: E402
 from torchbearer_colorize.report.outputs import (  # noqa: E402
     TRUTH, quick_caption, run_metrics, stored_json, write_run_outputs)
 from torchbearer_colorize.training.runs import (  # noqa: E402
@@ -187,7 +187,7 @@ def main(argv=None):
     args = parse_options(NAME, __doc__, argv=argv)
     color = colorization_data(args)
     classes = class_data(color)
-    runs = plan_runs(NAME, [classes_spec()], classes, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs(NAME, [classes_spec()], classes, args)  # --epochs etc.; --spread-over: workers train first
     class_results = [train(spec, classes, trial, TrainOptions.from_args(args)) for spec in runs]
     if args.worker:  # a --spread-over worker trains the classification run; the parent compares
         return class_results

@@ -18,8 +18,8 @@ from torchbearer import Trial  # noqa: E402
 
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
 from torchbearer_colorize.data.noise import AMOUNT, NOISE_KIND, SaltPepperDataset  # noqa: E402
-from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.data.tasks import TaskData, paintings  # noqa: E402
+from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
@@ -47,7 +47,7 @@ def noisy_data(args):
 def main(argv=None):
     args = parse_options("denoise", __doc__, argv=argv)
     data = noisy_data(args)
-    runs = plan_runs("denoise", SPECS, data, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs("denoise", SPECS, data, args)  # --epochs etc.; --spread-over: workers train first
     results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
     return write_outputs("denoise", "Salt-and-pepper denoising: small net, 3 channels in", results, data, args)
 

@@ -13,8 +13,8 @@ Time at the report's settings on 2 CPU cores: about 8 min: 4.5 min training the 
 import functools
 from pathlib import Path
 
-from torchbearer_colorize.report.summary import NOT_PRETRAINED
 from torchbearer_colorize.data.builtin import EPOCH_FACTOR, REPORT_STEPS
+from torchbearer_colorize.report.summary import NOT_PRETRAINED
 from torchbearer_colorize.training.cli import experiment_parser, parse_options, user_errors_exit
 
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
@@ -37,12 +37,12 @@ from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from torchbearer_colorize import distributed  # noqa: E402
-from torchbearer_colorize.data.paintings import ColorizationDataset  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
 from torchbearer_colorize.data.features import FeatureDataset, cached_features  # noqa: E402
+from torchbearer_colorize.data.paintings import ColorizationDataset  # noqa: E402
+from torchbearer_colorize.data.tasks import GRAY_COPY, TaskData, paintings  # noqa: E402
 from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import calibrate_batchnorm  # noqa: E402
-from torchbearer_colorize.data.tasks import GRAY_COPY, TaskData, paintings  # noqa: E402
 from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, resolve_device, train  # noqa: E402
 
@@ -81,7 +81,7 @@ def feature_data(args):
 def main(argv=None):
     args = parse_options("inception", __doc__, options, argv=argv)
     data = feature_data(args)
-    runs = plan_runs("inception", SPECS, data, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs("inception", SPECS, data, args)  # --epochs etc.; --spread-over: workers train first
     results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
     return write_outputs("inception", "Frozen inception_v3 encoder + 6-layer decoder", results, data, args)
 

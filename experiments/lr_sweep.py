@@ -25,8 +25,8 @@ from torch import nn  # noqa: E402
 from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
-from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.data.tasks import colorization_data  # noqa: E402
+from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
@@ -46,7 +46,7 @@ def specs(args):
 def main(argv=None):
     args = parse_options("lr_sweep", __doc__, options, argv=argv)
     data = colorization_data(args)
-    runs = plan_runs("lr_sweep", specs(args), data, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs("lr_sweep", specs(args), data, args)  # --epochs etc.; --spread-over: workers train first
     results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
     return write_outputs("lr_sweep", "Learning-rate sweep: small colorizer", results, data, args,
                          group_rows=("lr 0.001",))  # and per painter: does one painter carry the result?

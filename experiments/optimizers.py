@@ -24,8 +24,8 @@ from torch import nn  # noqa: E402
 from torch.optim import SGD, Adadelta, Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
-from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.data.tasks import colorization_data  # noqa: E402
+from torchbearer_colorize.models import SmallColorizer  # noqa: E402
 from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
@@ -49,7 +49,7 @@ def specs(args):
 def main(argv=None):
     args = parse_options("optimizers", __doc__, options, argv=argv)
     data = colorization_data(args)
-    runs = plan_runs("optimizers", specs(args), data, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs("optimizers", specs(args), data, args)  # --epochs etc.; --spread-over: workers train first
     results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
     return write_outputs("optimizers", "Optimizer comparison: small colorizer", results, data, args)
 

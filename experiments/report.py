@@ -112,9 +112,9 @@ if __name__ == "__main__":  # --help and mistaken options answered before torch 
 import torch  # noqa: E402
 
 from torchbearer_colorize.atomic import write_text  # noqa: E402
+from torchbearer_colorize.distributed import is_main  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import PRETRAINED  # noqa: E402
-from torchbearer_colorize.distributed import is_main  # noqa: E402
 from torchbearer_colorize.report import fidelity, tables  # noqa: E402
 from torchbearer_colorize.report import figures as plots  # noqa: E402
 from torchbearer_colorize.report.page import render_checks, render_report, sync_readme  # noqa: E402

@@ -14,8 +14,8 @@ from torch import nn  # noqa: E402
 from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
-from torchbearer_colorize.models import UNetColorizer  # noqa: E402
 from torchbearer_colorize.data.tasks import colorization_data  # noqa: E402
+from torchbearer_colorize.models import UNetColorizer  # noqa: E402
 from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
@@ -32,7 +32,7 @@ def trial(run):
 def main(argv=None):
     args = parse_options("unet", __doc__, argv=argv)
     data = colorization_data(args)
-    runs = plan_runs("unet", SPECS, data, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs("unet", SPECS, data, args)  # --epochs etc.; --spread-over: workers train first
     results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
     return write_outputs("unet", "U-net colorizer: small net + additive skips", results, data, args)
 

@@ -39,14 +39,14 @@ from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from callbacks import KLDivergence, KLMetric, ReconstructionMetric  # noqa: E402
-from torchbearer_colorize.data.paintings import ReconstructionDataset  # noqa: E402
 from torchbearer_colorize.data import builtin  # noqa: E402
+from torchbearer_colorize.data.paintings import ReconstructionDataset  # noqa: E402
+from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.errors import UserError  # noqa: E402
 from torchbearer_colorize.models import VAELatent  # noqa: E402
 from torchbearer_colorize.report import figures  # noqa: E402
-from torchbearer_colorize.report.tables import COLUMNS  # noqa: E402
-from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
+from torchbearer_colorize.report.tables import COLUMNS  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
 CURVES = (("loss", "total loss"), ("reconstruction", "reconstruction (summed MSE)"), ("kl", "KL divergence"))
@@ -148,7 +148,7 @@ def specs(args):
 def main(argv=None):
     args = parse_options("vae_fruits", __doc__, options, DATA_HELP, argv)
     data = fruit_data(args)
-    runs = plan_runs("vae_fruits", specs(args), data, args)  # --epochs, --batch-size; --spread-over
+    runs = plan_runs("vae_fruits", specs(args), data, args)  # --epochs etc.; --spread-over: workers train first
     results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
     return write_outputs("vae_fruits", "beta-VAE (latent 5)", results, data, args,
                          columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"), curves=CURVES,

@@ -238,8 +238,8 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
     from callbacks import StopOnNonFiniteLoss
     from callbacks.checkpoint import load_checkpoint
     from torchbearer_colorize.data.paintings import ColorizationDataset
-    from torchbearer_colorize.training.runs import RunSpec, make_trial
     from torchbearer_colorize.data.tasks import TaskData
+    from torchbearer_colorize.training.runs import RunSpec, make_trial
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")

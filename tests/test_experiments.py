@@ -9,8 +9,8 @@ import pytest
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli, write_paintings
 from torchbearer_colorize.data.builtin import PAINTINGS_LABEL
-from torchbearer_colorize.report import figures
 from torchbearer_colorize.data.tasks import GRAY_COPY
+from torchbearer_colorize.report import figures
 from torchbearer_colorize.report.outputs import TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")

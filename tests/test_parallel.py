@@ -9,8 +9,8 @@ import torchbearer
 
 from experiments import vae_fruits
 from torchbearer_colorize.data.paintings import ReconstructionDataset
-from torchbearer_colorize.training.prepare import StateAsOutput, TrialModel, prepare
 from torchbearer_colorize.data.tasks import TaskData
+from torchbearer_colorize.training.prepare import StateAsOutput, TrialModel, prepare
 from torchbearer_colorize.training.runs import Run, RunSpec, TrainOptions, make_trial, run_settings
 
 
@@ -94,8 +94,8 @@ def test_trial_model_state_dict_round_trip():
 
 
 def test_compile_and_bf16_options(tmp_path):
-    from torchbearer_colorize.training.cli import parse_options
     from torchbearer_colorize.errors import UserError
+    from torchbearer_colorize.training.cli import parse_options
     common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
     args = parse_options("lr_sweep", "", argv=["--compile", *common])
     assert args.compile and not args.bf16

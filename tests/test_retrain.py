@@ -11,8 +11,8 @@ import pytest
 
 from experiments import lr_sweep
 from tests.test_run_identity import default_args
-from torchbearer_colorize.training.runs import TrainOptions, train
 from torchbearer_colorize.data.tasks import colorization_data
+from torchbearer_colorize.training.runs import TrainOptions, train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from experiments import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
-from torchbearer_colorize.training.runs import run_dir, run_settings
-from torchbearer_colorize.training.cli import parse_options
 from torchbearer_colorize.data.tasks import colorization_data
+from torchbearer_colorize.training.cli import parse_options
+from torchbearer_colorize.training.runs import run_dir, run_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "colorize-small-adam-lr0.001-e20-b32-s0-ca87f94310e04789"  # the sweep's lr 0.001 run, shared by three tables

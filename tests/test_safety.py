@@ -19,12 +19,12 @@ from callbacks.checkpoint import CheckpointRefused, load_checkpoint
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import cli
 from tests.test_fruits360 import server, write_fruits  # noqa: F401 (server is a fixture)
-from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.data.archives import extract, first_unsafe
 from torchbearer_colorize.data.fruits360 import download_fruits360
+from torchbearer_colorize.data.paintings import ColorizationDataset
+from torchbearer_colorize.data.tasks import TaskData
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir, run_settings, train
-from torchbearer_colorize.data.tasks import TaskData
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -290,7 +290,8 @@ def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
                                         "that is not allowed .* delete it or pass --force"):
         train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     assert not marker.exists()
-    retrained = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None))
+    retrained = train(spec, tiny, small_trial,
+                      TrainOptions(runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None))
     assert retrained["status"] == "finished"
 
 

@@ -11,10 +11,10 @@ import torch
 
 from experiments.lr_sweep import trial as small_trial
 from torchbearer_colorize.data.paintings import ColorizationDataset
-from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training.runs import RunSpec, TrainOptions, run_dir, run_settings, train
 from torchbearer_colorize.data.tasks import TaskData
+from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.training import store
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, run_dir, run_settings, train
 from torchbearer_colorize.training.store import BrokenRun, stored_result
 
 ROOT = Path(__file__).resolve().parents[1]

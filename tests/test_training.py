@@ -14,11 +14,11 @@ from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import with_callbacks
 from torchbearer_colorize.data.paintings import ColorizationDataset
-from torchbearer_colorize.models import SmallColorizer
-from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir, run_settings, train
 from torchbearer_colorize.data.tasks import TaskData
-from torchbearer_colorize.training.store import load_model
+from torchbearer_colorize.models import SmallColorizer
 from torchbearer_colorize.training.cli import user_errors_exit
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir, run_settings, train
+from torchbearer_colorize.training.store import load_model
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,8 @@ def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken
 @pytest.mark.parametrize("verbose", [1, 2])
 def test_ctrl_c_ends_the_progress_bars_first_so_its_line_is_the_last(tiny, tmp_path, capsys, verbose):
     with pytest.raises(KeyboardInterrupt):
-        train(RunSpec("tiny", epochs=3, batch_size=4), tiny, with_callbacks(small_trial, CtrlC(2)), TrainOptions(runs_dir=tmp_path, verbose=verbose, log=lambda *_: None))
+        train(RunSpec("tiny", epochs=3, batch_size=4), tiny, with_callbacks(small_trial, CtrlC(2)),
+              TrainOptions(runs_dir=tmp_path, verbose=verbose, log=lambda *_: None))
     assert capsys.readouterr().err.endswith("\n")  # the bar's line is ended,
     gc.collect()
     assert capsys.readouterr().err == ""  # and not drawn again later, after the message
@@ -196,7 +197,8 @@ def test_a_reused_run_says_it_logs_nothing_to_tensorboard(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=1, batch_size=4)
     train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     logs = []
-    train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=logs.append, tensorboard=tmp_path / "tb"))
+    train(spec, tiny, small_trial,
+          TrainOptions(runs_dir=tmp_path, verbose=0, log=logs.append, tensorboard=tmp_path / "tb"))
     assert logs == [f"[tiny] reusing the finished run in {run_dir(tmp_path, run_settings(spec, tiny, 0))} (--force "
                     f"retrains); nothing logged to --tensorboard {tmp_path / 'tb'}: it logs runs as they train"]
     assert not (tmp_path / "tb").exists()
