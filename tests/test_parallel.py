@@ -1,5 +1,6 @@
-"""The seam where more than one process, --compile and --bf16 enter (``parallel.prepare``): on one process it
-only moves the Trial; --compile really runs the compiled module; bf16 is CUDA only and part of a run's identity."""
+"""The seam where more than one process, --compile and --bf16 enter (``training.prepare.prepare``): on one process
+it only stores the weights channels_last; --compile really runs the compiled module; bf16 is CUDA only and part of
+a run's identity."""
 import math
 
 import numpy as np
