@@ -1,7 +1,9 @@
 """torchbearer callbacks used by the experiments."""
 from .across_ranks import AcrossRanks
 from .kl_divergence import KL, LOGVAR, MU, KLDivergence, KLMetric, ReconstructionMetric, gaussian_kl
-from .run_store import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
+from .checkpoint import AtomicCheckpoint
+from .divergence import StopOnNonFiniteLoss
+from .epoch_seed import EpochSeed
 
 __all__ = ["AcrossRanks", "AtomicCheckpoint", "EpochSeed", "KL", "KLDivergence", "KLMetric", "LOGVAR", "MU",
            "ReconstructionMetric", "StopOnNonFiniteLoss", "gaussian_kl"]

@@ -20,6 +20,8 @@ class KLDivergence(Callback):
     criterion's value is kept under ``RECONSTRUCTION`` and the KL under ``KL``, for the metrics below.
     """
 
+    loss_terms = (KL, RECONSTRUCTION)  # the state keys of the terms it records (torchrun averages them over ranks)
+
     def __init__(self, beta=1.0, mu_key=MU, logvar_key=LOGVAR):
         self.beta, self.mu_key, self.logvar_key = beta, mu_key, logvar_key
 

@@ -54,17 +54,17 @@ from torchbearer.callbacks import Callback  # noqa: E402
 
 from callbacks import LOGVAR, MU, gaussian_kl  # noqa: E402
 from torchbearer_colorize.atomic import write_json, write_text  # noqa: E402
-from torchbearer_colorize.data.paintings import ColorizationDataset, ReconstructionDataset, load_paintings  # noqa: E402
 from torchbearer_colorize.data import builtin  # noqa: E402
 from torchbearer_colorize.data.features import FeatureDataset  # noqa: E402
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, load_fruits360  # noqa: E402
 from torchbearer_colorize.data.fruits360 import IMAGE_SIZE as FRUIT_SIZE  # noqa: E402
 from torchbearer_colorize.data.noise import SaltPepperDataset  # noqa: E402
+from torchbearer_colorize.data.paintings import ColorizationDataset, ReconstructionDataset, load_paintings  # noqa: E402
+from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import FEATURES  # noqa: E402
 from torchbearer_colorize.report.tables import markdown_table  # noqa: E402
-from torchbearer_colorize.training import TaskData, make_trial  # noqa: E402
-from torchbearer_colorize.training.runs import machine, resolve_device  # noqa: E402
+from torchbearer_colorize.training.runs import TrainOptions, machine, make_trial, resolve_device  # noqa: E402
 
 from . import deep, denoise, inception, lr_sweep, report, unet, vae_fruits  # noqa: E402
 
@@ -98,7 +98,7 @@ def trial_runner(module, spec, data, folder, cfg, device, workers=0, **options):
     ``workers``: the batches loaded by DataLoader worker processes instead of the main process."""
     timer, epochs = PassTimer(device), itertools.count(1)
     folder.mkdir(parents=True)
-    trial, _ = make_trial(module.trial, spec, data, folder, device=device, callbacks=[timer], **options)
+    trial, _ = make_trial(module.trial, spec, data, folder, TrainOptions(device=device, **options), [timer])
     loader = trial.state[torchbearer.TRAIN_GENERATOR]
     if workers:
         loader = DataLoader(data.train, batch_size=spec.batch_size, sampler=loader.sampler, num_workers=workers)
@@ -114,7 +114,7 @@ def trial_runner(module, spec, data, folder, cfg, device, workers=0, **options):
 def hand_runner(module, spec, data, folder, cfg, device):
     """Images/s of the same training as a plain PyTorch loop: the model, optimizer and criterion of ``module``'s
     Trial (built alike: seed 0, channels_last), a DataLoader of the same batches; no callbacks."""
-    trial, model = make_trial(module.trial, spec, data, folder, device=device)
+    trial, model = make_trial(module.trial, spec, data, folder, TrainOptions(device=device))
     optimizer, criterion = trial.state[torchbearer.OPTIMIZER], trial.state[torchbearer.CRITERION]
     loader = trial.state[torchbearer.TRAIN_GENERATOR]
 
@@ -172,7 +172,7 @@ def models(cfg, device, paintings, fruits, workdir, log):
             if cfg.compile:
                 extra["--compile"] = dict(compile=True)
             if device.type == "cuda":
-                extra["--bf16 (autocast)"] = dict(autocast=True)
+                extra["--bf16 (autocast)"] = dict(bf16=True)
         for j, (name, options) in enumerate(extra.items()):
             runners[name] = trial_runner(module, spec, data, workdir / f"variant-{j}", cfg, device, **options)
         rates = interleave(runners, cfg.rounds)

@@ -20,7 +20,7 @@ sweep's "lr 0.001" run is stored (runs/ holds it) and reused.
 """
 from pathlib import Path
 
-from torchbearer_colorize.training.cli import experiment_parser, finish_args, user_errors_exit
+from torchbearer_colorize.training.cli import experiment_parser, parse_options, user_errors_exit
 
 NAME = "color_classes"
 
@@ -33,15 +33,18 @@ from torch.utils.data import Dataset  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from torchbearer_colorize import color_classes as cc  # noqa: E402
-from torchbearer_colorize import parallel  # noqa: E402
+from torchbearer_colorize import distributed  # noqa: E402
 from torchbearer_colorize.atomic import write_json  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
+from torchbearer_colorize.data.tasks import GRAY_COPY, TaskData, colorization_data  # noqa: E402
 from torchbearer_colorize.models.classification import ClassColorizer, RGBPredictor  # noqa: E402
 from torchbearer_colorize.report import fidelity, figures, metrics, tables  # noqa: E402
-from torchbearer_colorize.training import RunSpec, TaskData, load_model, run_dir, train  # noqa: E402
-from torchbearer_colorize.training.experiment import (  # noqa: E402
-    GRAY_COPY, TRUTH, colorization_data, run_experiment, run_metrics, sample_indices, smoke_test, stored_json)
-from torchbearer_colorize.training.runs import with_overrides  # noqa: E402
+from torchbearer_colorize.report.outputs import (  # noqa: E402
+    TRUTH, quick_caption, run_metrics, stored_json, write_run_outputs)
+from torchbearer_colorize.training.runs import (  # noqa: E402
+    RunSpec, TrainOptions, plan_runs, run_dir, train, with_overrides)
+from torchbearer_colorize.training.samples import sample_indices  # noqa: E402
+from torchbearer_colorize.training.store import load_model  # noqa: E402
 
 from . import lr_sweep  # noqa: E402
 
@@ -124,14 +127,13 @@ def comparison_figure(path, color, mse_model, class_model, caption):
                                               cc.TEMPERATURE, color.fingerprint))
 
 
-def compare(args, color, classes, class_result):
-    """Train (or reuse) the MSE model, then write the comparison table and figure; returns both runs'
-    results with their colour metrics (``metrics``) and the gray-copy and truth rows (``references``)."""
-    mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
-    mse_result = train(mse_spec, color, lr_sweep.trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device,
-                       force=args.force, verbose=args.verbose)
-    if not parallel.is_main():  # under torchrun rank 0 alone writes the comparison
+def compare(args, color, classes, mse_result, class_result):
+    """The classification run's loss curve, sample grid and result JSON, then the comparison table and figure;
+    returns both runs' results with their colour metrics (``metrics``) and the gray-copy and truth rows
+    (``references``)."""
+    if not distributed.is_main():  # under torchrun rank 0 alone writes the comparison
         return [mse_result, class_result]
+    write_run_outputs(NAME, class_result, classes, args, curves=(("loss", "rebalanced cross-entropy"),))
     mse_dir, class_dir = (run_dir(args.runs_dir, r["settings"]) for r in (mse_result, class_result))
     mse_model, class_model = load_model(mse_dir / "model.pt"), load_model(class_dir / "model.pt")
     test = color.test
@@ -172,7 +174,7 @@ def compare(args, color, classes, class_result):
     title = f"{TITLE} ({tables.settings_text([mse_result['settings'], class_result['settings']])})"
     table = tables.write_table(args.out, title, rows, notes + (tables.STABILITY_NOTE,), COLUMNS)
     caption = (f"{NAME}: gray / MSE / classification / truth; {tables.settings_text([class_result['settings']])}, "
-               f"seed {args.seed}\n{color.label}{smoke_test(args)}")
+               f"seed {args.seed}\n{color.label}{quick_caption(args)}")
     comparison_figure(args.out / "comparison.png", color, mse_model, class_model, caption)
     write_json(args.out / "results" / "comparison.json",
                {"mse": mse_scores, "classification": class_scores, **references, "n_bins": bins})
@@ -186,14 +188,16 @@ def compare(args, color, classes, class_result):
 
 @user_errors_exit
 def main(argv=None):
-    args = finish_args(experiment_parser(NAME, __doc__).parse_args(argv), argv)
+    args = parse_options(NAME, __doc__, argv=argv)
     color = colorization_data(args)
     classes = class_data(color)
-    # The classification run through the shared spine (loss curve, sample grid, result JSON); its
-    # one-row table is then replaced by the comparison table.
-    [class_result] = run_experiment(NAME, TITLE, [classes_spec()], classes, trial, args,
-                                    curves=(("loss", "rebalanced cross-entropy"),))
-    return compare(args, color, classes, class_result)
+    runs = plan_runs(NAME, [classes_spec()], classes, args)  # --epochs etc.; --spread-over: workers train first
+    class_results = [train(spec, classes, trial, TrainOptions.from_args(args)) for spec in runs]
+    if args.worker:  # a --spread-over worker trains the classification run; the parent compares
+        return class_results
+    mse_spec = with_overrides(MSE_SPEC, epochs=args.epochs, batch_size=args.batch_size)
+    mse_result = train(mse_spec, color, lr_sweep.trial, TrainOptions.from_args(args))
+    return compare(args, color, classes, mse_result, class_results[0])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ Time at the report's settings on 2 CPU cores: about 8 min: 4.5 min training the 
 import functools
 from pathlib import Path
 
-from torchbearer_colorize.report.summary import NOT_PRETRAINED
 from torchbearer_colorize.data.builtin import EPOCH_FACTOR, REPORT_STEPS
-from torchbearer_colorize.training.cli import experiment_parser, user_errors_exit
+from torchbearer_colorize.report.summary import NOT_PRETRAINED
+from torchbearer_colorize.training.cli import experiment_parser, parse_options, user_errors_exit
 
 CALIBRATION_IMAGES = 256  # training images that set a random encoder's batch-norm statistics
 
@@ -36,15 +36,15 @@ from torch import nn  # noqa: E402
 from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
-from torchbearer_colorize import parallel  # noqa: E402
-from torchbearer_colorize.data.paintings import colorization_split  # noqa: E402
+from torchbearer_colorize import distributed  # noqa: E402
 from torchbearer_colorize.data.cache import fingerprint  # noqa: E402
 from torchbearer_colorize.data.features import FeatureDataset, cached_features  # noqa: E402
+from torchbearer_colorize.data.paintings import colorization_split  # noqa: E402
+from torchbearer_colorize.data.tasks import GRAY_COPY, TaskData, paintings  # noqa: E402
 from torchbearer_colorize.models import InceptionColorizer, InceptionDecoder, load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import calibrate_batchnorm  # noqa: E402
-from torchbearer_colorize.training import RunSpec, TaskData  # noqa: E402
-from torchbearer_colorize.training.experiment import GRAY_COPY, experiment_main, paintings  # noqa: E402
-from torchbearer_colorize.training.runs import resolve_device  # noqa: E402
+from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, resolve_device, train  # noqa: E402
 
 SPECS = [RunSpec("inception", model="inception_decoder", optimizer="adam", lr=1e-3,
                  epochs=10 * EPOCH_FACTOR)]  # the report's 10 epochs, in steps
@@ -59,7 +59,7 @@ def trial(run):
 
 def feature_data(args):
     splits = paintings(args)
-    with parallel.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
+    with distributed.main_first():  # under torchrun rank 0 downloads the weights, the others read its copy
         encoder = load_encoder(None if args.no_pretrained else (args.weights or "pretrained"), seed=args.seed)
     device = resolve_device(args.device)
     pairs = {split: colorization_split(splits, split) for split in ("train", "test")}
@@ -73,15 +73,17 @@ def feature_data(args):
     label = splits.label + (f"; {NOT_PRETRAINED}" if args.no_pretrained else "")
     return TaskData(features["train"], features["test"], label=label,
                     fingerprint=fingerprint(splits.fingerprint, encoder.weights_id), task="colorize-inception",
-                    baseline=GRAY_COPY, report_steps=REPORT_STEPS,
+                    baseline_label=GRAY_COPY, report_steps=REPORT_STEPS,
                     display=pairs["test"], display_model=lambda decoder: InceptionColorizer(encoder, decoder))
 
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=trial, name="inception", doc=__doc__, specs=lambda args: SPECS,
-                           data=feature_data, add_options=options,
-                           title="Frozen inception_v3 encoder + 6-layer decoder")
+    args = parse_options("inception", __doc__, options, argv=argv)
+    data = feature_data(args)
+    runs = plan_runs("inception", SPECS, data, args)  # --epochs etc.; --spread-over: workers train first
+    results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
+    return write_outputs("inception", "Frozen inception_v3 encoder + 6-layer decoder", results, data, args)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ far worse loss) says 0.01, which is what runs here (see docs/fidelity.md).
 Time at the report's settings on 2 CPU cores: about 27 min (4 runs of 20 epochs on the built-in paintings).
 """
 from torchbearer_colorize.data.builtin import EPOCH_FACTOR
-from torchbearer_colorize.training.cli import experiment_parser, positive_floats, user_errors_exit
+from torchbearer_colorize.training.cli import experiment_parser, parse_options, positive_floats, user_errors_exit
 
 LEARNING_RATES = (1e-4, 1e-3, 1e-2, 1e-1)
 EPOCHS = 5 * EPOCH_FACTOR  # the report's 5 epochs, in its number of optimizer steps
@@ -25,9 +25,10 @@ from torch import nn  # noqa: E402
 from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
+from torchbearer_colorize.data.tasks import colorization_data  # noqa: E402
 from torchbearer_colorize.models import SmallColorizer  # noqa: E402
-from torchbearer_colorize.training import RunSpec  # noqa: E402
-from torchbearer_colorize.training.experiment import experiment_main  # noqa: E402
+from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
 
 def trial(run):
@@ -43,9 +44,12 @@ def specs(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=trial, name="lr_sweep", doc=__doc__, specs=specs, add_options=options,
-                           title="Learning-rate sweep: small colorizer",
-                           group_rows=("lr 0.001",))  # and per painter: does one painter carry the result?
+    args = parse_options("lr_sweep", __doc__, options, argv=argv)
+    data = colorization_data(args)
+    runs = plan_runs("lr_sweep", specs(args), data, args)  # --epochs etc.; --spread-over: workers train first
+    results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
+    return write_outputs("lr_sweep", "Learning-rate sweep: small colorizer", results, data, args,
+                         group_rows=("lr 0.001",))  # and per painter: does one painter carry the result?
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Time at the report's settings on 2 CPU cores: about 20 min (3 runs of 20 epochs)
 Adam run is stored (runs/ holds it) and reused.
 """
 from torchbearer_colorize.data.builtin import EPOCH_FACTOR
-from torchbearer_colorize.training.cli import experiment_parser, positive_float, user_errors_exit
+from torchbearer_colorize.training.cli import experiment_parser, parse_options, positive_float, user_errors_exit
 
 LR = 1e-3
 EPOCHS = 5 * EPOCH_FACTOR  # the report's 5 epochs, in its number of optimizer steps
@@ -24,9 +24,10 @@ from torch import nn  # noqa: E402
 from torch.optim import SGD, Adadelta, Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
+from torchbearer_colorize.data.tasks import colorization_data  # noqa: E402
 from torchbearer_colorize.models import SmallColorizer  # noqa: E402
-from torchbearer_colorize.training import RunSpec  # noqa: E402
-from torchbearer_colorize.training.experiment import experiment_main  # noqa: E402
+from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
 OPTIMIZERS = {"sgd": SGD, "adadelta": Adadelta, "adam": Adam}  # a run's recorded optimizer -> its class
 
@@ -46,8 +47,11 @@ def specs(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=trial, name="optimizers", doc=__doc__, specs=specs, add_options=options,
-                           title="Optimizer comparison: small colorizer")
+    args = parse_options("optimizers", __doc__, options, argv=argv)
+    data = colorization_data(args)
+    runs = plan_runs("optimizers", specs(args), data, args)  # --epochs etc.; --spread-over: workers train first
+    results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
+    return write_outputs("optimizers", "Optimizer comparison: small colorizer", results, data, args)
 
 
 if __name__ == "__main__":

@@ -70,8 +70,9 @@ def parser():
     p.add_argument("--no-pretrained", action="store_true",
                    help="use a random frozen inception encoder even when the ImageNet weights are available")
     p.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    p.add_argument("--devices", type=devices, default=None,
-                   help="spread each experiment's runs over these devices (e.g. cuda:0,cuda:1), one worker each")
+    p.add_argument("--spread-over", "--devices", type=devices, default=None, metavar="DEVICES",
+                   help="spread each experiment's runs over these devices (e.g. cuda:0,cuda:1), one worker each "
+                        "(formerly --devices)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for REPORT.md and one folder per experiment (default: figures/)")
     p.add_argument("--runs-dir", type=Path, default=None,
@@ -91,6 +92,8 @@ def parser():
 def arguments(argv=None):
     """The options read, their default folders filled in and checked: the roots exist, the outputs are writable."""
     args = parser().parse_args(argv)
+    if any(item == "--devices" or item.startswith("--devices=") for item in (sys.argv[1:] if argv is None else argv)):
+        print("note: --devices is now spelled --spread-over (the old spelling still works)", file=sys.stderr)
     if args.out is None:
         args.out = default_runs_dir(args.runs_dir) / "quick" / "report" if args.quick else Path("figures")
     args.runs_dir = default_runs_dir(args.runs_dir, args.quick)
@@ -109,9 +112,9 @@ if __name__ == "__main__":  # --help and mistaken options answered before torch 
 import torch  # noqa: E402
 
 from torchbearer_colorize.atomic import write_text  # noqa: E402
+from torchbearer_colorize.distributed import is_main  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import PRETRAINED  # noqa: E402
-from torchbearer_colorize.parallel import is_main  # noqa: E402
 from torchbearer_colorize.report import fidelity, tables  # noqa: E402
 from torchbearer_colorize.report import figures as plots  # noqa: E402
 from torchbearer_colorize.report.page import render_checks, render_report, sync_readme  # noqa: E402
@@ -137,7 +140,7 @@ def experiment_argv(name, root_kind, args, seed, out, random_encoder):
     root = args.paintings_root if root_kind == "paintings" else args.fruits_root
     argv = ["--seed", str(seed), "--out", str(out), "--runs-dir", str(args.runs_dir),
             "--cache-dir", str(args.cache_dir), "--device", args.device, "--verbose", str(args.verbose)]
-    argv += ["--devices", ",".join(args.devices)] if args.devices else []
+    argv += ["--spread-over", ",".join(args.spread_over)] if args.spread_over else []
     argv += ["--data-root", str(root)] if root is not None else []
     argv += ["--tensorboard", str(args.tensorboard)] if args.tensorboard else []
     argv += [flag for flag, on in (("--quick", args.quick), ("--force", args.force), ("--strict", args.strict)) if on]

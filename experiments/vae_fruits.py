@@ -11,7 +11,8 @@ Time at the report's settings on 2 CPU cores: about 12 min (one run of 10 epochs
 import functools
 
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, download_fruits360, load_fruits360
-from torchbearer_colorize.training.cli import experiment_parser, non_negative_float, positive_int, user_errors_exit
+from torchbearer_colorize.training.cli import experiment_parser, non_negative_float, parse_options, positive_int, \
+    user_errors_exit
 
 LR, EPOCHS, BETA = 5e-4, 10, 1.0
 DATA_HELP = "Fruits-360 folder holding Training/ and Test/; default: the built-in 30-class subset"
@@ -40,18 +41,21 @@ from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from callbacks import KLDivergence, KLMetric, ReconstructionMetric  # noqa: E402
-from torchbearer_colorize.data.paintings import ReconstructionDataset  # noqa: E402
 from torchbearer_colorize.data import builtin  # noqa: E402
+from torchbearer_colorize.data.paintings import ReconstructionDataset  # noqa: E402
+from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.errors import UserError  # noqa: E402
 from torchbearer_colorize.models import VAELatent  # noqa: E402
 from torchbearer_colorize.report import figures  # noqa: E402
+from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
 from torchbearer_colorize.report.tables import COLUMNS  # noqa: E402
-from torchbearer_colorize.training import RunSpec, TaskData  # noqa: E402
-from torchbearer_colorize.training.experiment import experiment_main  # noqa: E402
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
 CURVES = (("loss", "total loss"), ("reconstruction", "reconstruction (summed MSE)"), ("kl", "KL divergence"))
 N_SAMPLES = 10
 TRAVERSAL = torch.linspace(-2.5, 2.5, 9)  # a latent dimension swept over these many sds about its mean
+LOSS_NOTE = ("losses: MSE summed over a batch of 32 plus beta x KL summed over the batch, averaged over the "
+             "epoch's batches (torchbearer's loss metric)")
 
 
 def trial(run):
@@ -78,7 +82,7 @@ def fruit_data(args):
     mean = mean_image(train)
     return TaskData(train, ReconstructionDataset(splits.test), label=splits.label,
                     fingerprint=splits.fingerprint, task="reconstruct", row_labels=("input", "reconstruction"),
-                    baseline=MEAN_IMAGE, baseline_predict=lambda inputs: mean.expand(len(inputs), -1, -1, -1))
+                    baseline_label=MEAN_IMAGE, baseline_predict=lambda inputs: mean.expand(len(inputs), -1, -1, -1))
 
 
 MEAN_IMAGE = "training-set mean image (baseline)"  # what a model that learned nothing about each image predicts
@@ -167,12 +171,13 @@ def specs(args):
 
 @user_errors_exit
 def main(argv=None):
-    return experiment_main(argv, trial=trial, name="vae_fruits", doc=__doc__, specs=specs, data=fruit_data,
-                           add_options=options, title="beta-VAE (latent 5)", data_help=DATA_HELP,
-                           columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"),
-                           curves=CURVES, run_figures=latent_figures,
-                           notes=("losses: MSE summed over a batch of 32 plus beta x KL summed over the batch, "
-                                  "averaged over the epoch's batches (torchbearer's loss metric)",))
+    args = parse_options("vae_fruits", __doc__, options, DATA_HELP, argv)
+    data = fruit_data(args)
+    runs = plan_runs("vae_fruits", specs(args), data, args)  # --epochs etc.; --spread-over: workers train first
+    results = [train(spec, data, trial, TrainOptions.from_args(args)) for spec in runs]
+    return write_outputs("vae_fruits", "beta-VAE (latent 5)", results, data, args,
+                         columns=COLUMNS + ("beta", "test_reconstruction", "test_kl"), curves=CURVES,
+                         run_figures=latent_figures, notes=(LOSS_NOTE,))
 
 
 if __name__ == "__main__":

@@ -87,3 +87,13 @@ def test_output_folder_that_cannot_be_written(dirs, tmp_path, capsys):
     blocker.write_text("")
     fails(lr_sweep.main, cli(dirs, "--quick") + ["--out", str(blocker / "figures")], capsys, "--out", "a-file")
     fails(lr_sweep.main, cli(dirs, "--quick") + ["--runs-dir", str(blocker / "runs")], capsys, "--runs-dir")
+
+
+def test_the_old_spelling_devices_still_spreads_with_a_one_line_notice(tmp_path, capsys):
+    from torchbearer_colorize.training.cli import parse_options
+    common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
+    args = parse_options("lr_sweep", "", argv=["--devices", "cpu,cpu", *common])
+    assert args.spread_over == ("cpu", "cpu")
+    assert capsys.readouterr().err == "note: --devices is now spelled --spread-over (the old spelling still works)\n"
+    assert parse_options("lr_sweep", "", argv=["--spread-over", "cpu,cpu", *common]).spread_over == ("cpu", "cpu")
+    assert capsys.readouterr().err == ""

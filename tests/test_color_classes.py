@@ -13,7 +13,7 @@ from tests.conftest import cli
 from torchbearer_colorize import color_classes as cc
 from torchbearer_colorize import color_space
 from torchbearer_colorize.models import build_model
-from torchbearer_colorize.training import load_model
+from torchbearer_colorize.training.store import load_model
 
 BINS = cc.ab_bins()
 

@@ -12,7 +12,7 @@ from skimage.color import gray2rgb, lab2rgb, rgb2gray, rgb2lab
 
 from torchbearer_colorize.colorize import Colorizer, load_colorizer, main, parser
 from torchbearer_colorize.models import SmallColorizer, VAELatent
-from torchbearer_colorize.training import RunSpec
+from torchbearer_colorize.training.runs import RunSpec
 from torchbearer_colorize.training.store import save_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,10 @@ import pytest
 
 from experiments import lr_sweep
 from tests.conftest import cli
-from torchbearer_colorize import parallel
-from torchbearer_colorize.parallel import ShardedBatches
+from torchbearer_colorize import distributed
+from torchbearer_colorize.distributed import ShardedBatches
 from torchbearer_colorize.report import tables
-from torchbearer_colorize.training.cli import finish_args
+from torchbearer_colorize.training.cli import parse_options
 from torchbearer_colorize.training.devices import run_locked
 from torchbearer_colorize.training.runs import EpochShuffleSampler, run_lock
 
@@ -33,11 +33,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def torchrun(n, argv, timeout_s=60):
-    """The command that runs ``argv`` of lr_sweep on ``n`` gloo processes, and its environment."""
-    env = {**os.environ, parallel.TIMEOUT_ENV: str(timeout_s), "OMP_NUM_THREADS": "1"}
+def torchrun(n, argv, timeout_s=60, experiment="lr_sweep"):
+    """The command that runs ``argv`` of ``experiment`` on ``n`` gloo processes, and its environment."""
+    env = {**os.environ, distributed.TIMEOUT_ENV: str(timeout_s), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={n}", "--master_addr=127.0.0.1",
-               f"--master_port={free_port()}", "-m", "experiments.lr_sweep", *argv]
+               f"--master_port={free_port()}", "-m", f"experiments.{experiment}", *argv]
     return command, env
 
 
@@ -90,6 +90,24 @@ def test_two_processes_give_the_one_process_table_and_one_writer(dirs, tmp_path)
     assert not list(runs.rglob("*.tmp")) and not list(out.rglob("*.tmp"))
 
 
+@pytest.mark.slow
+def test_two_processes_give_the_one_process_vae_whose_noise_is_drawn_for_the_global_batch(dirs, tmp_path):
+    """The VAE samples: each rank's rows of the global batch's noise (through torchbearer's state) and its summed
+    loss's weighting give the one-process history."""
+    from experiments import vae_fruits
+    vae = ["--quick", "--classes", "2", "--limit", "6", "--batch-size", "3", "--epochs", "2", "--device", "cpu"]
+    vae_fruits.main(cli(dirs, *vae))
+    runs, out = tmp_path / "ddp_runs", tmp_path / "ddp_out"
+    command, env = torchrun(2, [*vae, "--runs-dir", str(runs), "--out", str(out), "--cache-dir", str(dirs["cache"]),
+                                "--verbose", "0"], experiment="vae_fruits")
+    job = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert job.returncode == 0, job.stdout + job.stderr
+    [one], [two] = (list(r.glob("*/result.json")) for r in (dirs["runs"], runs))
+    assert one.parent.name == two.parent.name
+    for a, b in zip(json.loads(one.read_text())["history"], json.loads(two.read_text())["history"]):
+        assert a == pytest.approx(b, rel=1e-4)
+
+
 def child_pids(pid):
     children = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in children.read_text().split()] if children.exists() else []
@@ -130,14 +148,13 @@ def test_a_killed_rank_fails_the_job_with_a_message(dirs):
 
 
 @pytest.mark.slow
-def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_one(dirs):
-    from torchbearer_colorize.training.cli import experiment_parser
-    from torchbearer_colorize.training.experiment import colorization_data
-    from torchbearer_colorize.training import RunSpec, make_trial, run_dir, run_settings
+def test_spread_over_trains_each_run_of_a_sweep_once_resuming_an_interrupted_one(dirs):
+    from torchbearer_colorize.data.tasks import colorization_data
+    from torchbearer_colorize.training.runs import RunSpec, make_trial, run_dir, run_settings
 
     # lr 0.001 as a sweep interrupted after its first epoch leaves it: a checkpoint, no result
     small = ("--quick", "--limit", "2", "--batch-size", "2")  # 2 images a split: the runs only need to exist
-    args = finish_args(experiment_parser("lr_sweep", "").parse_args(cli(dirs, *small, "--device", "cpu")), [])
+    args = parse_options("lr_sweep", "", argv=cli(dirs, *small, "--device", "cpu"))
     data = colorization_data(args)
     spec = RunSpec("lr 0.001", lr=1e-3, epochs=2, batch_size=2)
     directory = run_dir(dirs["runs"], run_settings(spec, data, 0))
@@ -145,7 +162,7 @@ def test_devices_spread_a_sweep_each_run_trained_once_resuming_an_interrupted_on
     make_trial(lr_sweep.trial, spec, data, directory)[0].run(1, verbose=0)
 
     argv = [sys.executable, "-m", "experiments.lr_sweep", *small, "--epochs", "2", "--lrs", "0.001,0.01",
-            "--devices", "cpu,cpu", *cli(dirs)]
+            "--spread-over", "cpu,cpu", *cli(dirs)]
     job = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert job.returncode == 0, job.stdout + job.stderr
     assert job.stdout.count("[lr 0.001] resuming after epoch 1") == 1, job.stdout
@@ -174,25 +191,43 @@ def test_run_lock_is_released_when_its_holder_is_killed(tmp_path):
         pass
 
 
-def test_batch_noise_is_this_ranks_rows_of_the_global_batch_noise(tmp_path):
+def test_rows_noise_is_this_ranks_rows_of_the_global_batch_noise():
     import torch
-    import torch.distributed as dist
     like = torch.zeros(2, 5)
     torch.manual_seed(1)
-    noise = parallel.batch_noise(like)
+    noise = distributed.rows_noise(4, 2, 4)(like)
     torch.manual_seed(1)
-    assert torch.equal(noise, torch.randn(2, 5))  # one process: randn_like
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    try:
-        parallel.set_rows(4, 2, 4)
+    assert torch.equal(noise, torch.randn(4, 5)[2:4])
+    assert distributed.rows_noise(4, 4, 4)(torch.zeros(1, 5)).shape == (1, 5)  # a stand-in row
+
+
+def test_the_vae_draws_its_noise_from_what_across_ranks_puts_in_the_state():
+    """No module-global noise hook: AcrossRanks puts this rank's noise drawer in torchbearer's state each step and
+    the VAE's ``forward(x, state)`` reads it there; without it the VAE draws ``randn_like`` as on one process."""
+    import torch
+    import torchbearer
+
+    from callbacks import AcrossRanks
+    from torchbearer_colorize.models.vae import NOISE, VAELatent
+    train = ShardedBatches(4, 4, 1, 2)  # rank 1 of 2: rows 2:4 of a global batch of 4
+    callback = AcrossRanks(train, ShardedBatches(4, 4, 1, 2), mean=None, keys=(), noise=(NOISE, distributed.rows_noise))
+    state = torchbearer.State()
+    state[torchbearer.BATCH] = 0
+    callback.on_sample(state)
+    model, x = VAELatent().train(), torch.rand(2, 3, 100, 100)
+    torch.manual_seed(1)
+    mu, logvar = model.encode(x)
+    with torch.no_grad():
         torch.manual_seed(1)
-        noise = parallel.batch_noise(like)
+        ours = model(x, state)
         torch.manual_seed(1)
-        assert torch.equal(noise, torch.randn(4, 5)[2:4])
-    finally:
-        parallel._rows = None
-        dist.destroy_process_group()
-    assert not parallel.active()
+        expected = model.decode(mu + torch.randn(4, mu.shape[1])[2:4] * torch.exp(0.5 * logvar))
+        torch.manual_seed(1)
+        one_process = model(x, {})
+        torch.manual_seed(1)
+        plain = model.decode(mu + torch.randn_like(mu) * torch.exp(0.5 * logvar))
+    assert torch.allclose(ours, expected) and torch.allclose(one_process, plain)
+    assert not torch.allclose(ours, one_process)
 
 
 def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
@@ -201,9 +236,10 @@ def test_a_checkpoint_resumes_in_a_trial_with_appended_callbacks(tmp_path):
     import torch
     import torchbearer
     from callbacks import StopOnNonFiniteLoss
-    from callbacks.run_store import load_checkpoint
+    from callbacks.checkpoint import load_checkpoint
     from torchbearer_colorize.data.paintings import ColorizationDataset
-    from torchbearer_colorize.training import RunSpec, TaskData, make_trial
+    from torchbearer_colorize.data.tasks import TaskData
+    from torchbearer_colorize.training.runs import RunSpec, make_trial
 
     images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     data = TaskData(ColorizationDataset(images[:4]), ColorizationDataset(images[4:]), label="t", fingerprint="t")

@@ -9,10 +9,12 @@ import pytest
 from experiments import lr_sweep, optimizers
 from tests.conftest import cli, write_paintings
 from torchbearer_colorize.data.builtin import PAINTINGS_LABEL
+from torchbearer_colorize.data.tasks import GRAY_COPY
 from torchbearer_colorize.report import figures
-from torchbearer_colorize.training.experiment import GRAY_COPY, IN_MEMORY, TRUTH
+from torchbearer_colorize.report.outputs import TRUTH
 
 FIGURES = ("test_loss.png", "table.md", "table.csv")
+IN_MEMORY = ("sample_rows", "figure_source", "table")  # what a returned result holds beyond its JSON
 
 
 def read_table(out):
@@ -247,7 +249,7 @@ def test_a_split_smaller_than_the_batch_is_said_and_the_table_gives_the_batch_us
 
 
 def test_sample_images_come_from_every_painter_in_turn():
-    from torchbearer_colorize.training.experiment import sample_indices
+    from torchbearer_colorize.training.samples import sample_indices
     monet, van_gogh = list(range(0, 78, 2)) + list(range(78, 99)), list(range(1, 78, 2))  # the built-in test split
     picked = sample_indices(99, groups={"Monet": monet, "Van Gogh": van_gogh})
     assert [i in monet for i in picked] == [True, False] * 4 and len(set(picked)) == 8
@@ -255,7 +257,7 @@ def test_sample_images_come_from_every_painter_in_turn():
 
 
 def test_the_report_columns_say_when_they_are_the_reports_settings():
-    from torchbearer_colorize.training.experiment import report_note
+    from torchbearer_colorize.report.outputs import report_note
 
     def result(epochs, batch=32, n_train=400):
         return {"run": "lr 0.001", "n_train": n_train, "settings": {"epochs": epochs, "batch_size": batch}}
@@ -263,3 +265,24 @@ def test_the_report_columns_say_when_they_are_the_reports_settings():
     assert "NOT these: lr 0.001" in report_note("lr_sweep", [result(32)], 51)
     assert "NOT these" in report_note("lr_sweep", [result(20, batch=16)], 51)
     assert "for these settings" in report_note("lr_sweep", [result(5, n_train=1619)], 51)  # the report's own size
+
+
+def test_a_task_without_a_baseline_label_gets_no_metric_columns_nor_reference_rows(tmp_path):
+    """``TaskData.baseline_label`` names the baseline row; None (the default) means no colour metrics at all."""
+    import argparse
+
+    import numpy as np
+
+    from torchbearer_colorize.data.paintings import ColorizationDataset
+    from torchbearer_colorize.data.tasks import TaskData
+    from torchbearer_colorize.report.outputs import write_outputs
+    from torchbearer_colorize.training.runs import RunSpec, TrainOptions, train
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    data = TaskData(ColorizationDataset(images[:2]), ColorizationDataset(images[2:]), label="t", fingerprint="t")
+    assert not data.has_baseline and TaskData(None, None, "t", "t", baseline_label=GRAY_COPY).has_baseline
+    result = train(RunSpec("r", epochs=1, batch_size=2), data, lr_sweep.trial,
+                   TrainOptions(runs_dir=tmp_path / "runs", device="cpu", verbose=0, log=lambda *_: None))
+    args = argparse.Namespace(worker=False, out=tmp_path / "out", runs_dir=tmp_path / "runs", seed=0, quick=False)
+    [written] = write_outputs("lr_sweep", "t", [result], data, args)
+    [row] = read_table(tmp_path / "out")
+    assert "metrics" not in written and "test_psnr" not in row and row["run"] == "r"

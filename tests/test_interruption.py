@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from callbacks.run_store import AtomicCheckpoint
+from callbacks.checkpoint import AtomicCheckpoint
 from experiments import lr_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def losses(runs):
 # is written: lr 0.001 is finished, lr 0.01 is half-way. The kill comes from inside, so there is no race.
 KILLED_SWEEP = """
 import os, signal, sys
-from callbacks.run_store import AtomicCheckpoint
+from callbacks.checkpoint import AtomicCheckpoint
 save = AtomicCheckpoint.on_checkpoint
 def save_then_die(self, state):
     save(self, state)

@@ -1,5 +1,6 @@
-"""The seam where more than one process, --compile and --bf16 enter (``parallel.prepare``): on one process it
-only moves the Trial; --compile really runs the compiled module; bf16 is CUDA only and part of a run's identity."""
+"""The seam where more than one process, --compile and --bf16 enter (``training.prepare.prepare``): on one process
+it only stores the weights channels_last; --compile really runs the compiled module; bf16 is CUDA only and part of
+a run's identity."""
 import math
 
 import numpy as np
@@ -9,20 +10,26 @@ import torchbearer
 
 from experiments import vae_fruits
 from torchbearer_colorize.data.paintings import ReconstructionDataset
-from torchbearer_colorize.parallel import TrialModel, prepare
-from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_settings
+from torchbearer_colorize.data.tasks import TaskData
+from torchbearer_colorize.training.prepare import StateAsOutput, TrialModel, prepare
+from torchbearer_colorize.training.runs import Run, RunSpec, TrainOptions, make_trial, run_settings
 
 
-def test_on_one_cpu_process_prepare_leaves_the_trial_as_the_experiment_wrote_it(tmp_path):
+def test_on_one_cpu_process_prepare_only_stores_the_weights_channels_last(tmp_path):
+    """The default path: the Trial's model, loaders and callbacks stay the ones the experiment wrote; only the
+    weights' memory layout changes (the arithmetic stays fp32)."""
     images = np.random.default_rng(0).integers(0, 256, (4, 100, 100, 3), dtype=np.uint8)
     data = TaskData(ReconstructionDataset(images), ReconstructionDataset(images), label="random", fingerprint="t")
     spec = RunSpec("vae", model="vae", lr=5e-4, epochs=1, batch_size=2, loss="mse_sum", beta=1.0)
-    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, channels_last=False)
+    trial = vae_fruits.trial(Run(spec, data, 0, tmp_path))
     state = dict(trial.state)
+    model = state[torchbearer.MODEL]
+    assert not next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
     assert prepare(trial, "cpu") is trial
-    for key in (torchbearer.MODEL, torchbearer.TRAIN_GENERATOR, torchbearer.VALIDATION_GENERATOR):
+    for key in (torchbearer.MODEL, torchbearer.TRAIN_GENERATOR, torchbearer.VALIDATION_GENERATOR,
+                torchbearer.CALLBACK_LIST, torchbearer.CRITERION, torchbearer.OPTIMIZER):
         assert trial.state[key] is state[key]
-    assert trial.state[torchbearer.MODEL] is model
+    assert next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
     assert len(trial.state[torchbearer.CALLBACK_LIST].callback_list) == 5  # the KL term + the store's four
 
 
@@ -48,8 +55,10 @@ def test_compiled_trial_really_runs_the_compiled_module(tmp_path, monkeypatch):
     dataset = ReconstructionDataset(images)
     data = TaskData(dataset, dataset, label="random", fingerprint="t")
     spec = RunSpec("vae", model="vae", lr=5e-4, epochs=1, batch_size=2, loss="mse_sum", beta=1.0)
-    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, compile=True)
-    assert isinstance(trial.state[torchbearer.MODEL], TrialModel) and compiled_calls == [model]
+    trial, model = make_trial(vae_fruits.trial, spec, data, tmp_path, TrainOptions(device="cpu", compile=True))
+    assert isinstance(trial.state[torchbearer.MODEL], TrialModel)
+    [compiled] = compiled_calls  # the VAE, returning the state it fills (its forward takes state)
+    assert isinstance(compiled, StateAsOutput) and compiled.model is model
     history = trial.run(1, verbose=0)
     assert graphs, "the compiled module never ran"
     assert math.isfinite(history[0]["kl"]) and history[0]["kl"] > 0  # mu and logvar reached the KL callback
@@ -67,12 +76,12 @@ def test_compile_is_not_in_the_run_identity_and_bf16_is_only_when_on():
 
 
 def test_bf16_is_refused_on_the_cpu(tmp_path):
-    from torchbearer_colorize.training import train
+    from torchbearer_colorize.training.runs import train
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="CUDA"):
-        train(RunSpec("a"), TaskData(None, None, label="x", fingerprint="x"), vae_fruits.trial, runs_dir=tmp_path,
-              autocast=True, device="cpu")
+        train(RunSpec("a"), TaskData(None, None, label="x", fingerprint="x"), vae_fruits.trial,
+              TrainOptions(runs_dir=tmp_path, bf16=True, device="cpu"))
 
 
 def test_trial_model_state_dict_round_trip():
@@ -86,13 +95,12 @@ def test_trial_model_state_dict_round_trip():
 
 
 def test_compile_and_bf16_options(tmp_path):
-    from torchbearer_colorize.training.cli import experiment_parser, finish_args
     from torchbearer_colorize.errors import UserError
-    parser = experiment_parser("lr_sweep", "")
+    from torchbearer_colorize.training.cli import parse_options
     common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
-    args = finish_args(parser.parse_args(["--compile", *common]))
+    args = parse_options("lr_sweep", "", argv=["--compile", *common])
     assert args.compile and not args.bf16
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="CUDA only"):
-            finish_args(parser.parse_args(["--bf16", "--device", "cpu", *common]))
+            parse_options("lr_sweep", "", argv=["--bf16", "--device", "cpu", *common])
 

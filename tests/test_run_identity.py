@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from experiments import color_classes, deep, denoise, inception, lr_sweep, optimizers, unet, vae_fruits
-from torchbearer_colorize.training import run_dir, run_settings
-from torchbearer_colorize.training.cli import experiment_parser, finish_args
-from torchbearer_colorize.training.experiment import colorization_data
+from torchbearer_colorize.data.tasks import colorization_data
+from torchbearer_colorize.training.cli import parse_options
+from torchbearer_colorize.training.runs import run_dir, run_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "colorize-small-adam-lr0.001-e20-b32-s0-ca87f94310e04789"  # the sweep's lr 0.001 run, shared by three tables
@@ -30,11 +30,9 @@ COMMITTED = {
 
 def default_args(module, tmp_path, *extra):
     """The options ``python -m experiments.<module>`` runs with by default (outputs and caches in ``tmp_path``)."""
-    parser = experiment_parser(module.__name__.rsplit(".", 1)[1], "")
-    if hasattr(module, "options"):
-        module.options(parser)
-    return finish_args(parser.parse_args(["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"),
-                                          "--cache-dir", str(tmp_path / "cache"), *extra]), [])
+    return parse_options(module.__name__.rsplit(".", 1)[1], "", getattr(module, "options", None),
+                         argv=["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"),
+                               "--cache-dir", str(tmp_path / "cache"), *extra])
 
 
 def folders(specs, data):

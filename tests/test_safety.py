@@ -15,15 +15,16 @@ import torch
 import torchbearer
 from torchbearer.callbacks import Callback
 
-from callbacks.run_store import CheckpointRefused, load_checkpoint
+from callbacks.checkpoint import CheckpointRefused, load_checkpoint
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import cli
 from tests.test_fruits360 import server, write_fruits  # noqa: F401 (server is a fixture)
-from torchbearer_colorize.data.paintings import ColorizationDataset
 from torchbearer_colorize.data.archives import extract, first_unsafe
 from torchbearer_colorize.data.fruits360 import download_fruits360
+from torchbearer_colorize.data.paintings import ColorizationDataset
+from torchbearer_colorize.data.tasks import TaskData
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_dir, run_settings, train
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir, run_settings, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -258,17 +259,39 @@ def test_a_saved_callback_class_that_is_neither_the_trials_nor_ours_is_refused(t
         load_checkpoint(make_trial(small_trial, spec, tiny, tmp_path / "other")[0], tmp_path / "checkpoint.pt")
 
 
+def test_a_checkpoint_naming_the_callbacks_by_their_former_module_still_resumes(tiny, tmp_path, monkeypatch):
+    """An interrupted run's checkpoint written when the run's callbacks lived in callbacks/run_store.py."""
+    import types
+
+    from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
+    spec = RunSpec("r", epochs=1, batch_size=2)
+    trial, _ = make_trial(small_trial, spec, tiny, tmp_path)
+    trial.run(1, verbose=0)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    former = types.ModuleType("callbacks.run_store")
+    for cls in (AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss):
+        monkeypatch.setattr(cls, "__module__", former.__name__)
+        setattr(former, cls.__name__, cls)
+    monkeypatch.setitem(sys.modules, former.__name__, former)
+    torch.save(saved, tmp_path / "checkpoint.pt")
+    monkeypatch.undo()
+    assert b"callbacks.run_store" in (tmp_path / "checkpoint.pt").read_bytes()
+    resumed = load_checkpoint(make_trial(small_trial, spec, tiny, tmp_path)[0], tmp_path / "checkpoint.pt")
+    assert len(resumed.state[torchbearer.HISTORY]) == 1
+
+
 def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
     spec, marker = RunSpec("r", epochs=1, batch_size=2), tmp_path / "marker"
-    train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     directory = run_dir(tmp_path, run_settings(spec, tiny, 0))
     (directory / "result.json").unlink()
     craft(directory / "checkpoint.pt", marker)
     with pytest.raises(UserError, match=f"cannot resume {directory}: .*checkpoint.pt holds the global exec "
                                         "that is not allowed .* delete it or pass --force"):
-        train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+        train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     assert not marker.exists()
-    retrained = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None)
+    retrained = train(spec, tiny, small_trial,
+                      TrainOptions(runs_dir=tmp_path, verbose=0, force=True, log=lambda *_: None))
     assert retrained["status"] == "finished"
 
 

@@ -11,9 +11,10 @@ import torch
 
 from experiments.lr_sweep import trial as small_trial
 from torchbearer_colorize.data.paintings import ColorizationDataset
+from torchbearer_colorize.data.tasks import TaskData
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training import RunSpec, TaskData, run_dir, run_settings, train
 from torchbearer_colorize.training import store
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, run_dir, run_settings, train
 from torchbearer_colorize.training.store import BrokenRun, stored_result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +33,9 @@ def tiny():
 def trained(tiny, tmp_path_factory):
     """A store with one finished run (seed 0) and another with the same run plus seed 1."""
     a, b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
-    train(SPEC, tiny, small_trial, runs_dir=a, verbose=0, log=lambda *_: None)
+    train(SPEC, tiny, small_trial, TrainOptions(runs_dir=a, verbose=0, log=lambda *_: None))
     for seed in (0, 1):
-        train(SPEC, tiny, small_trial, runs_dir=b, seed=seed, verbose=0, log=lambda *_: None)
+        train(SPEC, tiny, small_trial, TrainOptions(runs_dir=b, seed=seed, verbose=0, log=lambda *_: None))
     return a, b
 
 
@@ -62,11 +63,11 @@ def test_a_broken_entry_is_one_line_naming_its_folder_and_never_reused(tiny, tra
     runs, directory = entry(tiny, trained[0], tmp_path)
     damage(directory)
     with pytest.raises(BrokenRun) as caught:
-        train(SPEC, tiny, small_trial, runs_dir=runs, verbose=0, log=lambda *_: None)
+        train(SPEC, tiny, small_trial, TrainOptions(runs_dir=runs, verbose=0, log=lambda *_: None))
     message = str(caught.value)
     assert words in message and str(directory) in message and "--force" in message and "\n" not in message
     assert isinstance(caught.value, UserError)  # the commands print it in one line and exit 2
-    retrained = train(SPEC, tiny, small_trial, runs_dir=runs, verbose=0, force=True, log=lambda *_: None)
+    retrained = train(SPEC, tiny, small_trial, TrainOptions(runs_dir=runs, verbose=0, force=True, log=lambda *_: None))
     assert retrained["status"] == "finished" and stored_result(directory)["settings"] == retrained["settings"]
 
 
@@ -75,7 +76,7 @@ def test_weights_of_another_model_do_not_pass_as_the_run(tiny, trained, tmp_path
     saved = torch.load(directory / "model.pt", weights_only=True)
     torch.save({**saved, "model": "deep", "state_dict": {}}, directory / "model.pt")
     with pytest.raises(BrokenRun, match="not a model this package saved"):
-        train(SPEC, tiny, small_trial, runs_dir=runs, verbose=0, log=lambda *_: None)
+        train(SPEC, tiny, small_trial, TrainOptions(runs_dir=runs, verbose=0, log=lambda *_: None))
 
 
 def test_a_model_of_another_kind_that_loads_is_still_refused(tiny, trained, tmp_path):
@@ -84,7 +85,7 @@ def test_a_model_of_another_kind_that_loads_is_still_refused(tiny, trained, tmp_
     result["settings"]["model"] = "unet"  # e.g. a folder renamed by hand: settings and weights disagree
     (directory / "result.json").write_text(json.dumps(result))
     with pytest.raises(BrokenRun, match="another run's settings"):
-        train(SPEC, tiny, small_trial, runs_dir=runs, verbose=0, log=lambda *_: None)
+        train(SPEC, tiny, small_trial, TrainOptions(runs_dir=runs, verbose=0, log=lambda *_: None))
     with pytest.raises(BrokenRun, match="holds a 'small' model, the run is a 'unet' one"):
         store.check(runs)
 

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from callbacks import StopOnNonFiniteLoss
-from callbacks.run_store import load_checkpoint
+from callbacks.checkpoint import load_checkpoint
 from experiments import lr_sweep, vae_fruits
 from torchbearer_colorize.data.paintings import ColorizationDataset
-from torchbearer_colorize.training import RunSpec, TaskData, make_trial, run_dir
-from torchbearer_colorize.training.runs import tensorboard_classes
+from torchbearer_colorize.data.tasks import TaskData
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir
+from torchbearer_colorize.training.tensorboard import RunTensorBoard
 
 from .conftest import cli
 
@@ -62,16 +63,17 @@ def test_checkpoints_resume_with_and_without_tensorboard(tmp_path):
     """TensorBoard goes last: a checkpoint written without it resumes in a Trial that has it, and back (also
     with another callback before it, as torchrun's ``AcrossRanks``), with the numbers of an uninterrupted run."""
     data, spec, tb = tiny_data(), RunSpec("r", epochs=4, batch_size=2), tmp_path / "tb"
-    stages = {"plain": {}, "logged": {"tensorboard": tb}, "across": {"callbacks": [StopOnNonFiniteLoss()], "tensorboard": tb},
-              "again": {}}
+    stages = {"plain": ({}, []), "logged": ({"tensorboard": tb}, []),
+              "across": ({"tensorboard": tb}, [StopOnNonFiniteLoss()]), "again": ({}, [])}
     for name in ("whole", *stages):
         (tmp_path / name).mkdir()
     whole = make_trial(lr_sweep.trial, spec, data, tmp_path / "whole")[0].run(4, verbose=0)
     previous = None
-    for epochs, (name, options) in enumerate(stages.items(), 1):
-        trial, _ = make_trial(lr_sweep.trial, spec, data, tmp_path / name, **options)
+    for epochs, (name, (options, callbacks)) in enumerate(stages.items(), 1):
+        trial, _ = make_trial(lr_sweep.trial, spec, data, tmp_path / name, TrainOptions(device="cpu", **options),
+                              callbacks)
         if previous:
-            load_checkpoint(trial, tmp_path / previous / "checkpoint.pt", allowed=tensorboard_classes())
+            load_checkpoint(trial, tmp_path / previous / "checkpoint.pt", allowed=(RunTensorBoard,))
         history, previous = trial.run(epochs, verbose=0), name
     assert [h["loss"] for h in history] == [h["loss"] for h in whole]
     assert [e.step for e in events(tb / "logged").Scalars("epoch/loss")] == [1]

@@ -14,9 +14,11 @@ from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import with_callbacks
 from torchbearer_colorize.data.paintings import ColorizationDataset
+from torchbearer_colorize.data.tasks import TaskData
 from torchbearer_colorize.models import SmallColorizer
-from torchbearer_colorize.training import RunSpec, TaskData, load_model, make_trial, run_dir, run_settings, train
 from torchbearer_colorize.training.cli import user_errors_exit
+from torchbearer_colorize.training.runs import RunSpec, TrainOptions, make_trial, run_dir, run_settings, train
+from torchbearer_colorize.training.store import load_model
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +31,9 @@ def tiny():
 
 def test_make_trial_builds_the_experiments_trial_seeded_with_the_stores_callbacks_and_loaders(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=1, batch_size=4)
-    trial, model = make_trial(small_trial, spec, tiny, tmp_path, seed=3)
-    again, _ = make_trial(small_trial, spec, tiny, tmp_path / "again", seed=3)
-    other, _ = make_trial(small_trial, spec, tiny, tmp_path / "other", seed=4)
+    trial, model = make_trial(small_trial, spec, tiny, tmp_path, TrainOptions(device="cpu", seed=3))
+    again, _ = make_trial(small_trial, spec, tiny, tmp_path / "again", TrainOptions(device="cpu", seed=3))
+    other, _ = make_trial(small_trial, spec, tiny, tmp_path / "other", TrainOptions(device="cpu", seed=4))
     weights = [next(t.state[torchbearer.MODEL].parameters()) for t in (trial, again, other)]
     assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])  # seeded by the run's seed
     assert trial.state[torchbearer.MODEL] is model and isinstance(model, SmallColorizer)  # one process: not wrapped
@@ -63,7 +65,7 @@ def sgd_trial(run):
 def test_a_finished_run_is_reused_and_force_retrains(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=2, batch_size=4)
     logs = []
-    first = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=logs.append)
+    first = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=logs.append))
     assert first["status"] == "finished" and len(first["history"]) == 2
     assert all(np.isfinite([e["train_loss"], e["test_loss"]]).all() for e in first["history"])
     directory = run_dir(tmp_path, run_settings(spec, tiny, 0))
@@ -72,11 +74,11 @@ def test_a_finished_run_is_reused_and_force_retrains(tiny, tmp_path):
     assert stored["settings"]["lr"] == 1e-3 and stored["versions"]["torchbearer"] == torchbearer.__version__
 
     logs.clear()
-    again = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=logs.append)
+    again = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=logs.append))
     assert again == stored and "reusing" in logs[0]
 
     logs.clear()
-    forced = train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, force=True, log=logs.append)
+    forced = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, force=True, log=logs.append))
     assert not any("reusing" in line for line in logs)
     assert forced["finished_at"] >= stored["finished_at"]
     # same seed, same settings: the same numbers, bit for bit, on the CPU
@@ -92,16 +94,16 @@ def test_other_settings_are_another_run(tiny, tmp_path):
 
 def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_same_result(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=3, batch_size=4)
-    unbroken = train(spec, tiny, small_trial, runs_dir=tmp_path / "a", verbose=0, log=lambda *_: None)
+    unbroken = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path / "a", verbose=0, log=lambda *_: None))
     # Simulate a kill after epoch 1: train 1 epoch, then keep only its checkpoint.
     one = RunSpec("tiny", epochs=1, batch_size=4)
-    train(one, tiny, small_trial, runs_dir=tmp_path / "b", verbose=0, log=lambda *_: None)
+    train(one, tiny, small_trial, TrainOptions(runs_dir=tmp_path / "b", verbose=0, log=lambda *_: None))
     src = run_dir(tmp_path / "b", run_settings(one, tiny, 0))
     dst = run_dir(tmp_path / "b", run_settings(spec, tiny, 0))
     dst.mkdir(parents=True)
     (src / "checkpoint.pt").rename(dst / "checkpoint.pt")
     logs = []
-    resumed = train(spec, tiny, small_trial, runs_dir=tmp_path / "b", verbose=0, log=logs.append)
+    resumed = train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path / "b", verbose=0, log=logs.append))
     assert any("resuming after epoch 1" in line for line in logs)
     assert resumed["resumed_from_epoch"] == 1
     assert [e["test_loss"] for e in resumed["history"]] == [e["test_loss"] for e in unbroken["history"]]
@@ -110,13 +112,13 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_same_result(tin
 
 def test_a_diverging_run_is_stopped_and_marked(tiny, tmp_path):
     result = train(RunSpec("absurd", lr=1e12, epochs=3, batch_size=4, optimizer="sgd"), tiny, sgd_trial,
-                   runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+                   TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     assert result["status"] == "diverged"
 
 
 def test_saved_model_loads_with_weights_only(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=1, batch_size=4)
-    train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     model = load_model(run_dir(tmp_path, run_settings(spec, tiny, 0)) / "model.pt")
     assert isinstance(model, SmallColorizer) and not model.training
 
@@ -124,7 +126,7 @@ def test_saved_model_loads_with_weights_only(tiny, tmp_path):
 def test_batches_are_copied_to_the_device_by_the_loader(tiny):
     from torch.utils.data import DataLoader
 
-    from torchbearer_colorize.parallel import ToDevice
+    from torchbearer_colorize.training.prepare import ToDevice
 
     loader = DataLoader(tiny.train, batch_size=4)
     moved = ToDevice(loader, "cpu")  # on CUDA the same copy, without blocking, from pinned memory
@@ -147,17 +149,17 @@ class CtrlC(Callback):
 def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken_ones(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=3, batch_size=4)
     quiet = {"verbose": 0, "log": lambda *_: None}
-    train(spec, tiny, small_trial, runs_dir=tmp_path / "a", **quiet)
+    train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path / "a", **quiet))
 
     def ctrl_c_in(epoch):  # the checkpoint names the callback's class, so the resumed Trial lists it too
         return with_callbacks(small_trial, CtrlC(epoch))
 
     with pytest.raises(KeyboardInterrupt) as stop:
-        train(spec, tiny, ctrl_c_in(2), runs_dir=tmp_path / "b", **quiet)
+        train(spec, tiny, ctrl_c_in(2), TrainOptions(runs_dir=tmp_path / "b", **quiet))
     directory = run_dir(tmp_path / "b", run_settings(spec, tiny, 0))
     assert str(stop.value) == (f"interrupted in [tiny] epoch 2 of 3: rerun the same command to resume from epoch 2 "
                                f"(finished runs are reused; this run is in {directory})")
-    assert train(spec, tiny, ctrl_c_in(None), runs_dir=tmp_path / "b", **quiet)["resumed_from_epoch"] == 1
+    assert train(spec, tiny, ctrl_c_in(None), TrainOptions(runs_dir=tmp_path / "b", **quiet))["resumed_from_epoch"] == 1
     log = (directory / "log.csv").read_text()
     assert log.count("epoch,") == 1  # one header row, not one per resume
 
@@ -170,8 +172,8 @@ def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken
 @pytest.mark.parametrize("verbose", [1, 2])
 def test_ctrl_c_ends_the_progress_bars_first_so_its_line_is_the_last(tiny, tmp_path, capsys, verbose):
     with pytest.raises(KeyboardInterrupt):
-        train(RunSpec("tiny", epochs=3, batch_size=4), tiny, with_callbacks(small_trial, CtrlC(2)), runs_dir=tmp_path,
-              verbose=verbose, log=lambda *_: None)
+        train(RunSpec("tiny", epochs=3, batch_size=4), tiny, with_callbacks(small_trial, CtrlC(2)),
+              TrainOptions(runs_dir=tmp_path, verbose=verbose, log=lambda *_: None))
     assert capsys.readouterr().err.endswith("\n")  # the bar's line is ended,
     gc.collect()
     assert capsys.readouterr().err == ""  # and not drawn again later, after the message
@@ -193,9 +195,10 @@ def test_ctrl_c_in_any_command_is_one_line_and_exit_130(capsys, message, line):
 
 def test_a_reused_run_says_it_logs_nothing_to_tensorboard(tiny, tmp_path):
     spec = RunSpec("tiny", epochs=1, batch_size=4)
-    train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=lambda *_: None)
+    train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))
     logs = []
-    train(spec, tiny, small_trial, runs_dir=tmp_path, verbose=0, log=logs.append, tensorboard=tmp_path / "tb")
+    train(spec, tiny, small_trial,
+          TrainOptions(runs_dir=tmp_path, verbose=0, log=logs.append, tensorboard=tmp_path / "tb"))
     assert logs == [f"[tiny] reusing the finished run in {run_dir(tmp_path, run_settings(spec, tiny, 0))} (--force "
                     f"retrains); nothing logged to --tensorboard {tmp_path / 'tb'}: it logs runs as they train"]
     assert not (tmp_path / "tb").exists()

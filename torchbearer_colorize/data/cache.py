@@ -29,7 +29,7 @@ def cached_array(cache_dir, name, key, build):
     """``(array, meta)`` from ``cache_dir/name-key.npy``; on a miss ``build()`` gives them (a uint8 array and
     JSON-able meta), written atomically. Under torchrun rank 0 goes first; the other ranks then read its entry.
     """
-    from ..parallel import main_first  # torch: imported here, so that --help can read CACHE_ENV without it
+    from ..distributed import main_first  # torch: imported here, so that --help can read CACHE_ENV without it
 
     cache_dir = Path(cache_dir)
     array_path, meta_path = cache_dir / f"{name}-{key}.npy", cache_dir / f"{name}-{key}.json"

@@ -1,8 +1,13 @@
 """The report's beta-VAE (``VAE_latent``) for 100 x 100 fruit images."""
 import torch
 from torch import nn
+from torchbearer import state_key
 
 from callbacks.kl_divergence import LOGVAR, MU
+
+# What draws the reparameterization's noise, where torchbearer's state gives one (torchrun: this process's rows
+# of the whole batch's noise, so several processes reproduce one process's numbers); else torch.randn_like.
+NOISE = state_key("noise")
 
 LATENT_SIZE = 5
 
@@ -14,6 +19,8 @@ class VAELatent(nn.Module):
     ``forward(x, state)`` stores ``mu`` and ``logvar`` in torchbearer's state and returns only the
     reconstruction, so the Trial's criterion sees a tensor and the ``KLDivergence`` callback adds the KL.
     """
+
+    noise_key = NOISE
 
     def __init__(self, latent_size=LATENT_SIZE):
         super().__init__()
@@ -33,13 +40,9 @@ class VAELatent(nn.Module):
         h = self.encoder(x).relu().flatten(1)
         return self.mu(h), self.logvar(h)
 
-    # The noise of the reparameterization; several processes (torchrun) swap in one that draws this
-    # process's rows of the whole batch's noise, so they reproduce one process's numbers.
-    draw_noise = staticmethod(torch.randn_like)
-
-    def reparameterize(self, mu, logvar):
+    def reparameterize(self, mu, logvar, draw_noise=torch.randn_like):
         if self.training:
-            return mu + self.draw_noise(mu) * torch.exp(0.5 * logvar)
+            return mu + draw_noise(mu) * torch.exp(0.5 * logvar)
         return mu
 
     def decode(self, z):
@@ -47,6 +50,7 @@ class VAELatent(nn.Module):
 
     def forward(self, x, state=None):
         mu, logvar = self.encode(x)
-        if state is not None:
-            state[MU], state[LOGVAR] = mu, logvar
-        return self.decode(self.reparameterize(mu, logvar))
+        if state is None:
+            return self.decode(self.reparameterize(mu, logvar))
+        state[MU], state[LOGVAR] = mu, logvar
+        return self.decode(self.reparameterize(mu, logvar, state.get(NOISE, torch.randn_like)))

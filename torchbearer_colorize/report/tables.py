@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..atomic import write_text
+from ..data import batch_used
 
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "adadelta": "Adadelta"}
 COLUMNS = ("run", "model", "optimizer", "lr", "epochs", "report_epochs", "batch_size", "data", "n_train", "n_test",
@@ -36,12 +37,6 @@ def settings_text(settings):
     parts = [values("optimizer", lambda name: OPTIMIZER_NAMES.get(name, name)), f"lr {values('lr', fmt)}",
              f"{epochs} epoch{'' if epochs == '1' else 's'}", f"batch {values('batch_size')}"]
     return ", ".join(parts + ([f"beta {values('beta', fmt)}"] if values("beta") else []))
-
-
-def batch_used(batch_size, n_train):
-    """The batch a run's steps took: ``batch_size``, or all ``n_train`` training images when they are fewer
-    (the DataLoader's one short batch), saying so. The run's settings keep the batch size asked for."""
-    return batch_size if n_train >= batch_size else f"{n_train} ({batch_size} asked)"
 
 
 def row(result, reported=None):

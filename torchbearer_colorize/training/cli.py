@@ -70,7 +70,7 @@ def device(text):
 
 
 def devices(text):
-    """``--devices``: a comma-separated list of ``--device`` values, e.g. ``cuda:0,cuda:1`` (or ``cpu,cpu``)."""
+    """``--spread-over``: a comma-separated list of ``--device`` values, e.g. ``cuda:0,cuda:1`` (or ``cpu,cpu``)."""
     names = [device(part.strip()) for part in text.split(",") if part.strip()]
     if not names or "auto" in names:
         raise argparse.ArgumentTypeError(f"give devices such as cuda:0,cuda:1 or cpu,cpu, not {text!r}")
@@ -89,10 +89,10 @@ def experiment_parser(name, description, data_help=PAINTINGS_HELP, add_options=N
                         help="epochs for every run (default: the report's)")
     parser.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: 32, the report's)")
     parser.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    parser.add_argument("--devices", type=devices, default=None,
+    parser.add_argument("--spread-over", "--devices", type=devices, default=None, metavar="DEVICES",
                         help="spread the runs over these devices, one worker process each (e.g. cuda:0,cuda:1); "
-                             "each run is still trained and stored once. Not under torchrun")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one --devices worker
+                             "each run is still trained and stored once. Not under torchrun. (Formerly --devices.)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one --spread-over worker
     parser.add_argument("--worker-index", type=non_negative_int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of initialisation and shuffling")
     parser.add_argument("--out", type=Path, default=None,
@@ -126,22 +126,36 @@ def experiment_parser(name, description, data_help=PAINTINGS_HELP, add_options=N
     return parser
 
 
-def finish_args(args, argv=None):
-    """Apply ``--quick`` and default paths, check the output folder is writable up front, and join
-    torchrun's process group when launched by it (``--device`` then names this process's device).
-    ``argv`` (default ``sys.argv[1:]``) is kept for ``--devices``, whose workers rerun the command."""
-    import torch
+def parse_options(name, doc, add_options=None, data_help=PAINTINGS_HELP, argv=None):
+    """An experiment's options: the shared ones plus its own (``add_options(parser)``), read from ``argv`` (default
+    ``sys.argv[1:]``), torchrun's process group joined (when launched by it) and the defaults filled in."""
+    args = experiment_parser(name, doc, data_help, add_options).parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # a --spread-over worker reruns the command
+    if any(item == "--devices" or item.startswith("--devices=") for item in args.argv):
+        print("note: --devices is now spelled --spread-over (the old spelling still works)", file=sys.stderr)
+    join_process_group(args)
+    return fill_defaults(args)
 
-    from .. import parallel
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    if args.devices and parallel.launched():
-        raise UserError("--devices spreads runs over devices itself; under torchrun give --device cuda (or cpu)")
-    if args.devices and len(args.devices) == 1:
-        args.device, args.devices = args.devices[0], None
-    if parallel.launched():
-        args.device = parallel.setup(args.device)
-        if not parallel.is_main():
+
+def join_process_group(args):
+    """Under torchrun: join its process group; ``--device`` becomes this process's device and only rank 0 shows
+    progress. One process: nothing but the ``--spread-over`` checks."""
+    from .. import distributed
+    if args.spread_over and distributed.launched():
+        raise UserError("--spread-over spreads runs over devices itself; under torchrun give --device cuda (or cpu)")
+    if args.spread_over and len(args.spread_over) == 1:
+        args.device, args.spread_over = args.spread_over[0], None
+    if distributed.launched():
+        args.device = distributed.setup(args.device)
+        if not distributed.is_main():
             args.verbose = 0  # one progress bar, rank 0's
+    return args
+
+
+def fill_defaults(args):
+    """Apply ``--quick`` and default paths, and check up front that the output folders are writable and that
+    ``--bf16`` has a GPU."""
+    import torch
     if args.quick:  # explicit --limit, --epochs, --batch-size still win
         args.limit = args.limit or QUICK_IMAGES
         args.epochs = args.epochs or QUICK_EPOCHS

@@ -1,4 +1,4 @@
-"""``--devices cuda:0,cuda:1,...``: the independent runs of a sweep trained side by side, one worker per device.
+"""``--spread-over cuda:0,cuda:1,...``: the independent runs of a sweep trained side by side, one worker per device.
 
 The parent starts one worker per device: the same experiment command with ``--device D --worker``. Each
 worker takes the runs no other worker is training (under their run-store locks, ``runs.run_lock``), in an
@@ -6,7 +6,6 @@ order rotated by its index, and writes no tables or figures; a killed worker's r
 invocation, as on one device. The parent then reuses the finished runs and writes the outputs as usual.
 """
 import os
-import shutil
 import subprocess
 import sys
 
@@ -16,58 +15,50 @@ except ImportError:  # Windows: no run locks
     fcntl = None
 
 from ..errors import UserError
-from .runs import run_dir, run_settings, train, with_overrides
+
+SPREAD_OPTIONS = ("--spread-over", "--devices")  # the second: its deprecated spelling
 
 
 def worker_command(args, index, device):
-    """The command a worker runs: the experiment's own, minus ``--devices``, plus its device."""
+    """The command a worker runs: the experiment's own, minus ``--spread-over`` and ``--force`` (the parent has
+    forced already), plus its device."""
     argv, skip = [], False
     for item in args.argv:
         if skip:
             skip = False
-        elif item == "--devices":
+        elif item in SPREAD_OPTIONS:
             skip = True
-        elif not item.startswith("--devices=") and item != "--force":  # the parent has forced already
+        elif not item.startswith(tuple(f"{option}=" for option in SPREAD_OPTIONS)) and item != "--force":
             argv.append(item)
     return [sys.executable, "-m", f"experiments.{args.experiment}", *argv, "--device", device, "--worker",
             "--worker-index", str(index)]
 
 
-def spread(args, specs, data, log=print):
-    """Train ``specs`` over ``args.devices``, one worker process per device; returns when all are done.
-
-    ``--force`` is done here, once, before the workers start (then turned off): two workers given it
-    could each retrain a run the other has just finished."""
-    if args.force:
-        for spec in specs:
-            spec = with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size)
-            shutil.rmtree(run_dir(args.runs_dir, run_settings(spec, data, args.seed, autocast=args.bf16)),
-                          ignore_errors=True)
-        args.force = False
-    cpu_workers = sum(device == "cpu" for device in args.devices)
+def spread(args, n_runs, log=print):
+    """Train an experiment's ``n_runs`` runs over ``args.spread_over``, one worker process per device; returns when
+    all are done."""
+    cpu_workers = sum(device == "cpu" for device in args.spread_over)
     env = dict(os.environ)
     if cpu_workers:  # CPU workers share the cores instead of each taking all of them
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // cpu_workers)))
-    log(f"spreading {len(specs)} run(s) over {', '.join(args.devices)}")
+    log(f"spreading {n_runs} run(s) over {', '.join(args.spread_over)}")
     workers = [(device, subprocess.Popen(worker_command(args, i, device), env=env))
-               for i, device in enumerate(args.devices)]
+               for i, device in enumerate(args.spread_over)]
     failed = [(device, code) for device, worker in workers if (code := worker.wait()) != 0]
     if failed:
-        raise UserError("--devices: the worker(s) on " + ", ".join(f"{device} (exit {code})" for device, code in failed)
+        raise UserError("--spread-over: the worker(s) on " + ", ".join(f"{device} (exit {code})"
+                                                                       for device, code in failed)
                         + " failed; finished runs are kept, rerun the command to resume the others")
 
 
-def work(args, specs, data, trial):
-    """One worker's share: the runs nobody else is training, starting from its own index."""
-    specs = [with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size) for spec in specs]
-    start = args.worker_index % len(specs) if specs else 0
-    for spec in specs[start:] + specs[:start]:
-        directory = run_dir(args.runs_dir, run_settings(spec, data, args.seed, autocast=args.bf16))
-        if run_locked(directory):
-            continue  # another worker trains it; the parent reuses it afterwards
-        train(spec, data, trial, runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force,
-              verbose=args.verbose, compile=args.compile, autocast=args.bf16, tensorboard=args.tensorboard,
-              log=lambda message: print(f"[worker {args.worker_index}, {args.device}] {message}", flush=True))
+def worker_share(specs, directories, index):
+    """One worker's share of ``specs`` (run folders ``directories``): those nobody else is training when it
+    comes to them, starting from its own ``index``."""
+    start = index % len(specs) if specs else 0
+    order = list(zip(specs, directories))
+    for spec, directory in order[start:] + order[:start]:
+        if not run_locked(directory):  # else another worker trains it; the parent reuses it afterwards
+            yield spec
 
 
 def run_locked(directory):

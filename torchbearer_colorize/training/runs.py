@@ -1,10 +1,10 @@
-"""The run store: one run = one torchbearer Trial, built by its experiment module, identified by its settings,
-stored under the runs folder.
+"""Training one run: :func:`train` builds the experiment module's torchbearer Trial and runs it (``trial.run``),
+or reuses the stored run. A run is identified by its settings and stored under the runs folder.
 
 A finished run is never trained twice: its ``result.json`` (settings, per-epoch losses, final
 numbers, status, timing, versions) and ``model.pt`` are reused; an unfinished one resumes from its
 last epoch checkpoint. What every run's Trial shares (its loaders and the store's callbacks) is
-:class:`Run`'s; what several processes, ``--compile`` and ``--bf16`` change is :func:`..parallel.prepare`'s.
+:class:`Run`'s; what several processes, ``--compile`` and ``--bf16`` change is :func:`.prepare.prepare`'s.
 """
 import contextlib
 import dataclasses
@@ -31,16 +31,21 @@ from torch.utils.data import DataLoader, Sampler
 from torchbearer.callbacks import CSVLogger
 from tqdm import tqdm
 
-from callbacks.run_store import AtomicCheckpoint, CheckpointRefused, EpochSeed, StopOnNonFiniteLoss, derive_seed, \
-    load_checkpoint
+from callbacks.checkpoint import AtomicCheckpoint, CheckpointRefused, load_checkpoint
+from callbacks.divergence import StopOnNonFiniteLoss
+from callbacks.epoch_seed import EpochSeed, derive_seed
 
-from .. import __version__, parallel
+from .. import __version__, distributed
 from ..atomic import write_json
+from ..data import batch_used
 from ..data.cache import fingerprint
+from ..data.tasks import small_splits_warning
 from ..errors import UserError
 from ..models import MODELS
-from ..report.tables import batch_used
+from . import devices
+from .prepare import prepare
 from .store import save_model, stored_result
+from .tensorboard import RunTensorBoard
 
 
 @dataclass(frozen=True)
@@ -58,28 +63,6 @@ class RunSpec:
     beta: float = None  # a beta-VAE's KL weight
 
 
-@dataclass
-class TaskData:
-    """A train and a test ``Dataset`` of (input, target) pairs, and what identifies them."""
-    train: object
-    test: object
-    label: str  # e.g. "built-in paintings (Monet, Van Gogh; ...)"
-    fingerprint: str
-    task: str = "colorize"  # what input and target mean; part of the run identity
-    # Sample grids show ``display`` items (default: ``test``) through ``display_model(trained model)``:
-    # the inception decoder trains on cached features but is shown on gray images.
-    display: object = None
-    display_model: Callable = None
-    row_labels: tuple = ("gray input", "prediction", "ground truth")
-    # Tasks whose targets are images get color metrics and a baseline row, named here (None: no metrics):
-    # ``baseline_predict(inputs)`` (default: the input itself taken as the prediction, gray copied to RGB).
-    baseline: str = None
-    baseline_predict: Callable = None
-    # Named subsets of the test split scored on their own besides the whole (the built-in paintings: per painter)
-    test_groups: dict = None
-    report_steps: int = None  # the report's optimizer steps per epoch on its data, where it states them
-
-
 class Run:
     """One run as its experiment's Trial function sees it: ``spec`` (lr, epochs, beta, ...), ``data``,
     ``seed`` and the run's ``directory``; and what every run's Trial shares, :meth:`callbacks` and :meth:`loaders`."""
@@ -91,7 +74,7 @@ class Run:
     def callbacks(self):
         """Reseed torch and the shuffling every epoch (a resumed run repeats an unbroken one), stop at a
         non-finite loss, log every epoch to ``log.csv`` and checkpoint it (only the process that writes does)."""
-        log, writes = self.directory / "log.csv", parallel.is_main()
+        log, writes = self.directory / "log.csv", distributed.is_main()
         return [EpochSeed(self.seed, self.sampler, self.data.train), StopOnNonFiniteLoss(),
                 CSVLogger(str(log) if writes else os.devnull, append=True, write_header=not log.exists()),
                 AtomicCheckpoint(self.directory / "checkpoint.pt", enabled=writes)]
@@ -117,16 +100,6 @@ class EpochShuffleSampler(Sampler):
 
     def __len__(self):
         return self.n
-
-
-def small_splits_warning(batch_size, data):
-    """One line when a split holds fewer images than ``batch_size`` (its loader then gives the whole split as
-    one batch: a tiny ``--data-root`` trains on all its images at every step); None otherwise."""
-    short = [f"{n} {split}" for split, n in (("train", len(data.train)), ("test", len(data.test))) if n < batch_size]
-    if short:
-        return (f"warning: batch {batch_size} is more than the {' and '.join(short)} images: each step takes the "
-                f"whole split (a batch of {min(batch_size, len(data.train))} in training)")
-    return None
 
 
 def run_settings(spec, data, seed, autocast=False):
@@ -163,70 +136,99 @@ def versions():
             "torchbearer_colorize": __version__}
 
 
-def make_trial(trial, spec, data, directory, *, seed=0, device="cpu", channels_last=True, compile=False,
-               autocast=False, callbacks=(), tensorboard=None):
-    """``(Trial, bare model)``: the experiment's ``trial(Run)`` built with torch seeded by ``seed``, checked against
-    ``spec`` (the model and optimizer its run is recorded as), made ready for ``device`` by
-    :func:`..parallel.prepare`, with ``callbacks`` (the benchmark's timers) and ``--tensorboard``'s appended last:
+@dataclass(frozen=True)
+class TrainOptions:
+    """How :func:`train` trains a run: the command line's ``--runs-dir``, ``--seed``, ``--device``, ``--force``,
+    ``--verbose``, ``--compile``, ``--bf16`` and ``--tensorboard``; ``log`` prints its lines."""
+    runs_dir: Path = Path("runs")
+    seed: int = 0
+    device: str = "auto"
+    force: bool = False
+    verbose: int = 1
+    compile: bool = False
+    bf16: bool = False  # part of a run's identity (run_settings); the other options are not
+    tensorboard: Path = None  # a folder for <run folder> logs
+    channels_last: bool = True
+    log: Callable = print
+
+    @classmethod
+    def from_args(cls, args):
+        """The options an experiment's command line gives (a ``--spread-over`` worker prefixes its lines)."""
+        log = print
+        if args.worker:
+            def log(message):
+                print(f"[worker {args.worker_index}, {args.device}] {message}", flush=True)
+        return cls(runs_dir=args.runs_dir, seed=args.seed, device=args.device, force=args.force, verbose=args.verbose,
+                   compile=args.compile, bf16=args.bf16, tensorboard=args.tensorboard, log=log)
+
+
+def make_trial(trial, spec, data, directory, options=TrainOptions(device="cpu"), callbacks=()):
+    """``(Trial, bare model)``: the experiment's ``trial(Run)`` built with torch seeded by ``options.seed``, checked
+    against ``spec`` (the model and optimizer its run is recorded as), made ready for ``options.device`` by
+    :func:`.prepare.prepare`, with ``callbacks`` (the benchmark's timers) and ``--tensorboard``'s appended last:
     a checkpoint resumes with or without them."""
-    torch.manual_seed(seed)
-    built = trial(Run(spec, data, seed, directory))
+    device = resolve_device(options.device)
+    torch.manual_seed(options.seed)
+    built = trial(Run(spec, data, options.seed, directory))
     model, optimizer = built.state[torchbearer.MODEL], built.state[torchbearer.OPTIMIZER]
     if (type(model), type(optimizer).__name__.lower(), optimizer.param_groups[0]["lr"]) != \
             (MODELS[spec.model], spec.optimizer, spec.lr):
         raise ValueError(f"[{spec.name}] the Trial trains a {type(model).__name__} with {type(optimizer).__name__} at "
                          f"lr {optimizer.param_groups[0]['lr']:g}; its run is recorded as {spec.model!r} with "
                          f"{spec.optimizer!r} at lr {spec.lr:g}")
-    parallel.prepare(built, device, channels_last=channels_last, compile=compile, autocast=autocast)
-    if tensorboard and parallel.is_main():
-        from .tensorboard import RunTensorBoard
-        callbacks = [*callbacks, RunTensorBoard(Path(tensorboard) / Path(directory).name, model, data, device)]
+    prepare(built, device, channels_last=options.channels_last, compile=options.compile, bf16=options.bf16)
+    if options.tensorboard and distributed.is_main():
+        callbacks = [*callbacks, RunTensorBoard(Path(options.tensorboard) / Path(directory).name, model, data, device)]
     built.state[torchbearer.CALLBACK_LIST].append(list(callbacks))
     return built, model
 
 
-def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=False, verbose=1, channels_last=True,
-          compile=False, autocast=False, log=print, tensorboard=None):
+def train(spec, data, trial, options=TrainOptions()):
     """Train ``spec`` on ``data`` with the torchbearer Trial that ``trial(run)`` (the experiment module's
     function, given a :class:`Run`) returns, or reuse the stored run, and return its result dict.
 
-    Of ``compile``, ``autocast`` (bf16, CUDA) and ``tensorboard`` (a folder for ``<run folder>`` logs), only
-    ``autocast`` is part of the identity (:func:`run_settings`). Under torchrun all ranks train the run
-    together (the global batch is the run's: the same stored run as on one process); rank 0 alone decides
-    (reuse, resume) and writes, the others return once its files are complete.
+    Of the ``options``, only ``bf16`` is part of the identity (:func:`run_settings`). Under torchrun all ranks
+    train the run together (the global batch is the run's: the same stored run as on one process); rank 0
+    alone decides (reuse, resume) and writes, the others return once its files are complete.
     """
-    device = resolve_device(device)
-    if autocast and device.type != "cuda":
+    device = resolve_device(options.device)
+    if options.bf16 and device.type != "cuda":
         raise ValueError(f"bf16 autocast is offered on CUDA only, not on {device}")
-    main = parallel.is_main()
-    if not main:
-        log, verbose = (lambda *_: None), 0
-    settings = run_settings(spec, data, seed, autocast=autocast)
-    directory = run_dir(runs_dir, settings)
+    main = distributed.is_main()
+    log, verbose = (options.log, options.verbose) if main else ((lambda *_: None), 0)
+    settings = run_settings(spec, data, options.seed, autocast=options.bf16)
+    directory = run_dir(options.runs_dir, settings)
     with run_lock(directory, main):
-        if main and force:
+        if main and options.force:
             clear(directory)
-        finished, resume = parallel.broadcast(((directory / "result.json").exists(),
+        finished, resume = distributed.broadcast(((directory / "result.json").exists(),
                                                (directory / "checkpoint.pt").exists()))
         if finished:
-            nothing = (f"; nothing logged to --tensorboard {tensorboard}: it logs runs as they train"
-                       if tensorboard else "")
+            nothing = (f"; nothing logged to --tensorboard {options.tensorboard}: it logs runs as they train"
+                       if options.tensorboard else "")
             log(f"[{spec.name}] reusing the finished run in {directory} (--force retrains){nothing}")
             # The name labels a table row; the same run may be a row of several tables.
             return {**stored_result(directory, settings), "run": spec.name}
         directory.mkdir(parents=True, exist_ok=True)
-        built, model = make_trial(trial, spec, data, directory, seed=seed, device=device, channels_last=channels_last,
-                                  compile=compile, autocast=autocast, tensorboard=tensorboard)
+        built, model = make_trial(trial, spec, data, directory, options)
         resumed_from = resume_from_checkpoint(built, spec, directory, log) if resume else 0
-        world = parallel.world_size()
+        world = distributed.world_size()
         log(f"[{spec.name}] training {spec.model} with {spec.optimizer} lr {spec.lr:g}, {spec.epochs} "
             f"epoch{'' if spec.epochs == 1 else 's'}, "
             f"batch {batch_used(spec.batch_size, len(data.train))}, {len(data.train)} train / {len(data.test)} test "
             f"images on {device}"
-            + "".join(f", {flag}" for flag, on in (("compiled", compile), ("bf16 autocast", autocast),
+            + "".join(f", {flag}" for flag, on in (("compiled", options.compile), ("bf16 autocast", options.bf16),
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
-        history = fit(built, spec, directory, verbose)
+        try:
+            history = built.run(spec.epochs, verbose=verbose)
+        except KeyboardInterrupt:  # say where the same command resumes: the last finished epoch's checkpoint
+            for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
+                bar.close()
+            epoch = len(built.state[torchbearer.HISTORY]) + 1
+            raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
+                                    f"command to resume from epoch {epoch} (finished runs are reused; this run is "
+                                    f"in {directory})") from None
         epochs = [epoch_record(i + 1, h) for i, h in enumerate(history)]
         finite = all(math.isfinite(v) for e in epochs for v in e.values())
         result = {
@@ -236,18 +238,43 @@ def train(spec, data, trial, *, runs_dir="runs", seed=0, device="auto", force=Fa
             "train_loss": epochs[-1]["train_loss"] if epochs else float("nan"),
             "data": data.label, "n_train": len(data.train), "n_test": len(data.test),
             "seconds": round(time.perf_counter() - start, 2), "resumed_from_epoch": resumed_from,
-            "device": str(device), "threads": torch.get_num_threads(), "channels_last": channels_last,
-            "compiled": bool(compile), "versions": versions(), "machine": machine(device), "peak_rss_mb": peak_rss_mb(),
+            "device": str(device), "threads": torch.get_num_threads(), "channels_last": options.channels_last,
+            "compiled": bool(options.compile), "versions": versions(), "machine": machine(device),
+            "peak_rss_mb": peak_rss_mb(),
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **({"processes": world} if world > 1 else {}),
         }
         if main:
             save_model(directory / "model.pt", spec, model)
             write_json(directory / "result.json", result)  # written last: its presence means the run is complete
-        parallel.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
+        distributed.barrier()  # no rank goes on (to read model.pt, say) before rank 0 has written it
     log(f"[{spec.name}] {result['status']} in {result['seconds']:.1f} s: test loss {result['test_loss']:.5g}, "
         f"train loss {result['train_loss']:.5g}")
     return result
+
+
+def plan_runs(experiment, specs, data, args):
+    """``specs`` as this command trains them (``--epochs`` and ``--batch-size`` applied), after saying where the
+    outputs go. With ``--spread-over`` (:mod:`.devices`) one worker process per device trains them first (the
+    loop that follows reuses them); a worker gets its share: the runs no other worker is training."""
+    specs = [with_overrides(spec, epochs=args.epochs, batch_size=args.batch_size) for spec in specs]
+    directories = [run_dir(args.runs_dir, run_settings(spec, data, args.seed, autocast=args.bf16)) for spec in specs]
+    if args.worker:
+        return devices.worker_share(specs, directories, args.worker_index)
+    if distributed.is_main():  # where the outputs go, before hours of training
+        print(f"[{experiment}] data: {data.label}; tables and figures go to {args.out}/, runs to "
+              f"{args.runs_dir}/", flush=True)
+        for batch_size in dict.fromkeys(spec.batch_size for spec in specs):
+            if warning := small_splits_warning(batch_size, data):
+                print(f"[{experiment}] {warning}", flush=True)
+    if args.spread_over:
+        if args.force:  # once, here: two workers given --force could each retrain a run the other just finished
+            for directory in directories:
+                with run_lock(directory):
+                    clear(directory)
+            args.force = False
+        devices.spread(args, len(specs))
+    return specs
 
 
 def clear(directory):
@@ -263,7 +290,7 @@ def resume_from_checkpoint(trial, spec, directory, log):
     """Load the interrupted run's last epoch checkpoint into ``trial``; returns the epochs it had finished."""
     checkpoint = directory / "checkpoint.pt"
     try:
-        load_checkpoint(trial, checkpoint, allowed=tensorboard_classes())
+        load_checkpoint(trial, checkpoint, allowed=(RunTensorBoard,))  # resumes without --tensorboard too
     except CheckpointRefused as err:
         raise UserError(f"cannot resume {directory}: {checkpoint} holds {err.what} that is not allowed in a "
                         "checkpoint (only tensors, plain data, torchbearer's state keys and the run's callback "
@@ -271,20 +298,6 @@ def resume_from_checkpoint(trial, spec, directory, log):
     epochs = len(trial.state[torchbearer.HISTORY])
     log(f"[{spec.name}] resuming after epoch {epochs} from {checkpoint}")
     return epochs
-
-
-def fit(trial, spec, directory, verbose):
-    """``trial.run`` for the run's epochs, its history; Ctrl-C says where the same command resumes (the last
-    finished epoch's checkpoint)."""
-    try:
-        return trial.run(spec.epochs, verbose=verbose)
-    except KeyboardInterrupt:
-        for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
-            bar.close()
-        epoch = len(trial.state[torchbearer.HISTORY]) + 1
-        raise KeyboardInterrupt(f"interrupted in [{spec.name}] epoch {epoch} of {spec.epochs}: rerun the same "
-                                f"command to resume from epoch {epoch} (finished runs are reused; this run is "
-                                f"in {directory})") from None
 
 
 def machine(device):
@@ -298,20 +311,10 @@ def machine(device):
     return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(terse=True), **gpu}
 
 
-def tensorboard_classes():
-    """The TensorBoard callback's class where it can be imported: a checkpoint written with ``--tensorboard``
-    names it, and resumes without the flag too."""
-    try:
-        from .tensorboard import RunTensorBoard
-    except ImportError:  # no tensorboardX: such a checkpoint cannot be unpickled, and is refused
-        return ()
-    return (RunTensorBoard,)
-
-
 @contextlib.contextmanager
 def run_lock(directory, holder=True):
     """Hold ``directory``'s run lock (``flock``, released when a process dies) while training it: another
-    process that wants the same run (a ``--devices`` worker, a second job) waits, then reuses it, so a run is
+    process that wants the same run (a ``--spread-over`` worker, a second job) waits, then reuses it, so a run is
     trained once. A no-op for ``holder=False`` (torchrun's ranks but 0) and without ``fcntl`` (Windows)."""
     if fcntl is None or not holder:
         yield

@@ -1,12 +1,12 @@
 """``--tensorboard DIR``: torchbearer's TensorBoard callback on every run trained, writing to ``DIR/<run folder>``
-(layout: docs/options.md, TensorBoard). Imported only when asked for; needs tensorboardX
+(layout: docs/options.md, TensorBoard). Writing needs tensorboardX
 (``cli.require_tensorboard``)."""
 import torch
 import torchbearer
 from torchbearer.callbacks import TensorBoard
 from torchvision.utils import make_grid
 
-from .experiment import sample_rows
+from .samples import sample_rows
 
 
 class RunTensorBoard(TensorBoard):

@@ -1,5 +1,4 @@
-"""The callbacks the run store gives every run's Trial (``training.runs.Run.callbacks``): reseed every epoch, stop
-at a non-finite loss, checkpoint atomically after every epoch; and loading such a checkpoint back."""
+"""Checkpoint the whole Trial atomically after every epoch, and load such a checkpoint back safely."""
 import contextlib
 import importlib
 import os
@@ -7,68 +6,13 @@ import pickle
 import re
 from pathlib import Path
 
-import numpy as np
 import torch
 import torchbearer
 from torchbearer.callbacks import Callback, CallbackList
 from torchbearer.state import StateKey
 
-SYNC_EVERY = 10  # torchbearer's running metrics read their value back every 10 steps (step_size=10)
-
-
-def derive_seed(*parts):
-    """A 63-bit seed from integers, e.g. ``derive_seed(seed, epoch)``."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-
-class EpochSeed(Callback):
-    """At the start of every epoch, reseed torch from ``(seed, epoch)`` and tell the epoch to every object
-    given that has ``set_epoch``, so a run resumed at epoch k draws what an uninterrupted one draws there."""
-
-    def __init__(self, seed, *epoch_aware):
-        self.seed = seed
-        self.epoch_aware = [obj for obj in epoch_aware if hasattr(obj, "set_epoch")]
-
-    def on_start_epoch(self, state):
-        epoch = state[torchbearer.EPOCH]
-        torch.manual_seed(derive_seed(self.seed, epoch, 1))
-        for obj in self.epoch_aware:
-            obj.set_epoch(epoch)
-
-
-class StopOnNonFiniteLoss(Callback):
-    """Stop training at a NaN or infinite batch loss; the run is then recorded as diverged. (torchbearer's
-    ``TerminateOnNaN`` watches ``running_loss``, which exists only after its first window of steps.)
-
-    On the CPU every step is checked. On an accelerator, where reading the loss back waits for the device,
-    the check stays on the device and is read every ``every`` steps (default: when torchbearer's running
-    metrics read theirs anyway) and at the end of each training pass: no synchronisation of its own.
-    """
-
-    def __init__(self, every=None):
-        self.every = every
-        self._bad = None  # on the device: whether a loss since the last check was not finite
-
-    def on_start_training(self, state):
-        self._bad = None
-
-    def on_step_training(self, state):
-        loss = state[torchbearer.LOSS].detach()
-        bad = ~torch.isfinite(loss).all()
-        self._bad = bad if self._bad is None else self._bad | bad
-        every = self.every or (1 if loss.device.type == "cpu" else SYNC_EVERY)
-        if (state[torchbearer.BATCH] + 1) % every == 0:
-            self._check(state)
-
-    def on_end_training(self, state):
-        self._check(state)
-
-    def _check(self, state):
-        if self._bad is not None and bool(self._bad):
-            print(f"\nloss became {state[torchbearer.LOSS].item()} by epoch {state[torchbearer.EPOCH] + 1}, "
-                  f"batch {state[torchbearer.BATCH] + 1}: stopping this run as diverged")
-            state[torchbearer.STOP_TRAINING] = True
-        self._bad = None
+# Checkpoints written before these callbacks had modules of their own name their classes in callbacks.run_store
+FORMERLY = "callbacks.run_store"
 
 
 class AtomicCheckpoint(Callback):
@@ -108,8 +52,9 @@ def load_checkpoint(trial, path, allowed=()):
     own_types, own_states = own[CallbackList.CALLBACK_TYPES], own[CallbackList.CALLBACK_STATES]
     package = vars(importlib.import_module(__package__)).values()
     ours = [value for value in package if isinstance(value, type) and issubclass(value, Callback)]
+    formerly = [(value, f"{FORMERLY}.{value.__name__}") for value in ours]  # an interrupted run's older checkpoint
     try:
-        with _allowing([StateKey, *own_types, *ours, *allowed]):
+        with _allowing([StateKey, *own_types, *ours, *formerly, *allowed]):
             saved = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         found = re.search(r"(?:GLOBAL|class) ([\w.]+)", str(err))
