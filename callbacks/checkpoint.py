@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 import torchbearer
-from torchbearer.callbacks import Callback, CallbackList
+from torchbearer.callbacks import Callback, CallbackList, CSVLogger
 from torchbearer.state import StateKey
 
 # Checkpoints written before these callbacks had modules of their own name their classes in callbacks.run_store
@@ -53,6 +53,7 @@ def load_checkpoint(trial, path, allowed=()):
     package = vars(importlib.import_module(__package__)).values()
     ours = [value for value in package if isinstance(value, type) and issubclass(value, Callback)]
     formerly = [(value, f"{FORMERLY}.{value.__name__}") for value in ours]  # an interrupted run's older checkpoint
+    formerly.append(CSVLogger)  # which logged epochs before EpochLog did
     try:
         with _allowing([StateKey, *own_types, *ours, *formerly, *allowed]):
             saved = torch.load(path, map_location="cpu", weights_only=True)

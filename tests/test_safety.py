@@ -280,6 +280,20 @@ def test_a_checkpoint_naming_the_callbacks_by_their_former_module_still_resumes(
     assert len(resumed.state[torchbearer.HISTORY]) == 1
 
 
+def test_a_checkpoint_written_when_torchbearers_csv_logger_logged_the_epochs_still_resumes(tiny, tmp_path):
+    from torchbearer.callbacks import CSVLogger
+
+    from callbacks import EpochLog
+    spec = RunSpec("r", epochs=1, batch_size=2)
+    trial, _ = make_trial(small_trial, spec, tiny, tmp_path)
+    callbacks = trial.state[torchbearer.CALLBACK_LIST].callback_list
+    callbacks[:] = [CSVLogger(str(tmp_path / "log.csv")) if isinstance(c, EpochLog) else c for c in callbacks]
+    trial.run(1, verbose=0)
+    assert b"CSVLogger" in (tmp_path / "checkpoint.pt").read_bytes()
+    resumed = load_checkpoint(make_trial(small_trial, spec, tiny, tmp_path)[0], tmp_path / "checkpoint.pt")
+    assert len(resumed.state[torchbearer.HISTORY]) == 1
+
+
 def test_train_refuses_to_resume_from_a_crafted_checkpoint(tiny, tmp_path):
     spec, marker = RunSpec("r", epochs=1, batch_size=2), tmp_path / "marker"
     train(spec, tiny, small_trial, TrainOptions(runs_dir=tmp_path, verbose=0, log=lambda *_: None))

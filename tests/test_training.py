@@ -8,9 +8,9 @@ import torch
 import torchbearer
 from torch.optim import SGD
 from torchbearer import Trial
-from torchbearer.callbacks import Callback, CSVLogger
+from torchbearer.callbacks import Callback
 
-from callbacks import AtomicCheckpoint, EpochSeed, StopOnNonFiniteLoss
+from callbacks import AtomicCheckpoint, EpochLog, EpochSeed, StopOnNonFiniteLoss
 from experiments.lr_sweep import trial as small_trial
 from tests.conftest import with_callbacks
 from torchbearer_colorize.data.paintings import ColorizationDataset
@@ -39,7 +39,7 @@ def test_make_trial_builds_the_experiments_trial_seeded_with_the_stores_callback
     assert trial.state[torchbearer.MODEL] is model and isinstance(model, SmallColorizer)  # one process: not wrapped
     assert next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
     kinds = [type(c) for c in trial.state[torchbearer.CALLBACK_LIST].callback_list]
-    assert kinds == [EpochSeed, StopOnNonFiniteLoss, CSVLogger, AtomicCheckpoint]
+    assert kinds == [EpochSeed, StopOnNonFiniteLoss, EpochLog, AtomicCheckpoint]
     train_loader = trial.state[torchbearer.TRAIN_GENERATOR]
     assert train_loader.dataset is tiny.train and train_loader.batch_size == 4
     assert trial.state[torchbearer.VALIDATION_GENERATOR].dataset is tiny.test
@@ -163,10 +163,19 @@ def test_ctrl_c_says_where_the_rerun_resumes_and_the_resumed_log_is_the_unbroken
     log = (directory / "log.csv").read_text()
     assert log.count("epoch,") == 1  # one header row, not one per resume
 
-    def rows(text):  # torchbearer's running_loss (a display mean of the last batches) restarts on resume
-        return [line.split(",")[:1] + line.split(",")[2:] for line in text.splitlines()]
-    assert log.splitlines()[0] == "epoch,running_loss,loss,val_loss"
-    assert rows(log) == rows((run_dir(tmp_path / "a", run_settings(spec, tiny, 0)) / "log.csv").read_text())
+    assert log.splitlines()[0] == "epoch,loss,val_loss"  # no running_loss: a resumed run starts its window empty
+    assert log == (run_dir(tmp_path / "a", run_settings(spec, tiny, 0)) / "log.csv").read_text()
+
+
+def test_a_resumed_runs_progress_bar_counts_each_epoch_once(tiny, tmp_path, capsys):
+    spec = RunSpec("tiny", epochs=4, batch_size=4)
+    options = TrainOptions(runs_dir=tmp_path, verbose=1, log=lambda *_: None)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, tiny, with_callbacks(small_trial, CtrlC(2)), options)
+    capsys.readouterr()
+    train(spec, tiny, with_callbacks(small_trial, CtrlC(None)), options)
+    bar = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if line.strip()]
+    assert "4/4" in bar[-1] and not any(line.lstrip().startswith("5it") for line in bar), bar[-3:]  # not "5it [.."
 
 
 @pytest.mark.parametrize("verbose", [1, 2])

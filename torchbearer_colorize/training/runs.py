@@ -28,11 +28,11 @@ import torch
 import torchbearer
 import torchvision
 from torch.utils.data import DataLoader, Sampler
-from torchbearer.callbacks import CSVLogger
 from tqdm import tqdm
 
 from callbacks.checkpoint import AtomicCheckpoint, CheckpointRefused, load_checkpoint
 from callbacks.divergence import StopOnNonFiniteLoss
+from callbacks.epoch_log import EpochBar, EpochLog
 from callbacks.epoch_seed import EpochSeed, derive_seed
 
 from .. import __version__, distributed
@@ -76,7 +76,7 @@ class Run:
         non-finite loss, log every epoch to ``log.csv`` and checkpoint it (only the process that writes does)."""
         log, writes = self.directory / "log.csv", distributed.is_main()
         return [EpochSeed(self.seed, self.sampler, self.data.train), StopOnNonFiniteLoss(),
-                CSVLogger(str(log) if writes else os.devnull, append=True, write_header=not log.exists()),
+                EpochLog(str(log) if writes else os.devnull, append=True, write_header=not log.exists()),
                 AtomicCheckpoint(self.directory / "checkpoint.pt", enabled=writes)]
 
     def loaders(self):
@@ -221,7 +221,9 @@ def train(spec, data, trial, options=TrainOptions()):
                                                     (f"{world} processes (DDP)", world > 1)) if on))
         start = time.perf_counter()
         try:
-            history = built.run(spec.epochs, verbose=verbose)
+            if verbose == 1:  # torchbearer's epoch bar, counting a resumed run's epochs once
+                built.state[torchbearer.CALLBACK_LIST].append([EpochBar()])
+            history = built.run(spec.epochs, verbose=0 if verbose == 1 else verbose)
         except KeyboardInterrupt:  # say where the same command resumes: the last finished epoch's checkpoint
             for bar in list(getattr(tqdm, "_instances", ())):  # progress bars left open: end their lines first
                 bar.close()
