@@ -15,7 +15,7 @@ from torchbearer_colorize.data.tasks import TaskData
 from torchbearer_colorize.errors import UserError
 from torchbearer_colorize.training import store
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, run_dir, run_settings, train
-from torchbearer_colorize.training.store import BrokenRun, stored_result
+from torchbearer_colorize.training.store import BrokenRun, load_saved, stored_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = RunSpec("tiny", epochs=1, batch_size=4)
@@ -73,7 +73,7 @@ def test_a_broken_entry_is_one_line_naming_its_folder_and_never_reused(tiny, tra
 
 def test_weights_of_another_model_do_not_pass_as_the_run(tiny, trained, tmp_path):
     runs, directory = entry(tiny, trained[0], tmp_path)
-    saved = torch.load(directory / "model.pt", weights_only=True)
+    saved = load_saved(directory / "model.pt")
     torch.save({**saved, "model": "deep", "state_dict": {}}, directory / "model.pt")
     with pytest.raises(BrokenRun, match="not a model this package saved"):
         train(SPEC, tiny, small_trial, TrainOptions(runs_dir=runs, verbose=0, log=lambda *_: None))
@@ -155,10 +155,26 @@ def test_the_vaes_large_layers_are_stored_in_float16(tmp_path):
     torch.manual_seed(0)
     vae = VAELatent()
     store.save_model(tmp_path / "model.pt", RunSpec("vae", model="vae"), vae)
-    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    saved = load_saved(tmp_path / "model.pt")
     assert sorted(saved["float16"]) == ["logvar.weight", "mu.weight", "upsample.weight"]
     back = store.load_model(tmp_path / "model.pt")
     for name, before in vae.state_dict().items():
         after = back.state_dict()[name]
         assert after.dtype == before.dtype
         assert torch.allclose(before, after, rtol=1e-3, atol=1e-7) if name in saved["float16"] else torch.equal(before, after)
+
+
+def test_a_model_is_stored_gzip_compressed_the_same_bytes_each_time_and_an_uncompressed_one_still_loads(tmp_path):
+    import gzip
+
+    from torchbearer_colorize.models import SmallColorizer
+    torch.manual_seed(0)
+    model = SmallColorizer()
+    for name in ("a.pt", "b.pt"):
+        store.save_model(tmp_path / name, RunSpec("small"), model)
+    packed = (tmp_path / "a.pt").read_bytes()
+    assert packed[:2] == b"\x1f\x8b" and packed == (tmp_path / "b.pt").read_bytes()  # gzip, no timestamp inside
+    (tmp_path / "plain.pt").write_bytes(gzip.decompress(packed))  # a model.pt saved before compression
+    for name in ("a.pt", "plain.pt"):
+        back = store.load_model(tmp_path / name)
+        assert all(torch.equal(back.state_dict()[k], v) for k, v in model.state_dict().items())

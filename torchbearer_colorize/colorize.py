@@ -32,7 +32,7 @@ from .pretrained import bundled_info, describe, load_bundled
 from .training.cli import device as device_arg
 from .training.cli import user_errors_exit, writable_folder
 from .training.runs import resolve_device
-from .training.store import weights
+from .training.store import load_saved, weights
 
 MODEL_SIZE = 256
 NOT_COLORIZERS = {"vae": "a VAE reconstructs colour images; it does not colorize",
@@ -79,7 +79,7 @@ def load_colorizer(path=None, device="cpu"):
     try:  # any other file fails in torch.load in its own way (KeyError, IndexError, UnpicklingError, ...)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            saved = torch.load(path, map_location="cpu", weights_only=True)
+            saved = load_saved(path)
     except Exception:
         saved = None
     if (not isinstance(saved, dict) or not {"model", "model_kwargs", "state_dict"} <= saved.keys()
