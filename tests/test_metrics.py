@@ -92,6 +92,10 @@ def test_hue_spread_and_lab_spread_tell_one_colour_from_the_truths_colours():
     flat[:] = np.array([1.0, 0.0, 0.0])[None, :, None, None]  # one flat pure red
     f = scores(flat)
     assert f["lab_spread"] == pytest.approx(0, abs=1e-5) and f["hue_spread"] == pytest.approx(0, abs=1e-3)
+    # a flat orange with a strong stride-2 checkerboard (lr 0.1's seed 2 at full resolution): flat to the eye
+    orange = np.empty_like(truth)
+    orange[:] = np.array([1.0, 0.55, 0.0])[None, :, None, None]
+    assert scores(checkerboard(orange, 0.4))["lab_spread"] < 0.1 * t["lab_spread"]
     assert 39 < np.degrees(np.arctan2(f["lab_b"], f["lab_a"])) < 41  # pure red's hue: 40 degrees
     assert np.isnan(scores(np.full_like(truth, 0.5))["hue_spread"])  # gray has no hue
 

@@ -14,12 +14,13 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   weighted by chroma); ``sharpness``, the mean gradient magnitude of L (finite differences, L units per
   pixel), which a transposed convolution's checkerboard raises; ``sharpness_half``, the same after
   averaging L over 2 x 2 blocks: blur lowers it, and any pattern that repeats every 2 pixels (the
-  stride-2 checkerboard) averages out of it exactly; ``ab_sq``/``lab_sq``, the mean a*^2 + b*^2 and
-  L*^2, from which ``means`` derives two measures over all pixels of all images together:
+  stride-2 checkerboard) averages out of it exactly; ``ab_sq_half``/``lab_sq_half``, the mean a*^2 + b*^2 and
+  L*^2 after the same 2 x 2 averaging, from which ``means`` derives two measures over all pixels of all images:
   ``hue_spread``, the chroma-weighted circular standard deviation of the hue in degrees,
   sqrt(-2 ln R) with R = |mean (a*, b*)| / mean chroma (0 when one hue is everywhere, whatever its
-  chroma; gray images, mean chroma below GRAY_CHROMA, have no hue: nan), and ``lab_spread`` = sqrt(var L* + var a* + var b*)
-  (0 for one flat colour everywhere, lightness included).
+  chroma; gray images, mean chroma below GRAY_CHROMA, have no hue: nan), and ``lab_spread`` = sqrt(var L* + var a* +
+  var b*) at half resolution (0 for one flat colour everywhere, lightness included; a stride-2 checkerboard on a
+  flat colour, invisible at a glance, does not count as spread).
 - ``colour_explained``: how well each prediction's mean colour (a*, b*) matches its target's: 1 - the mean
   squared ab distance between the two / the variance of the targets' mean colours (1: every image's colour
   right; 0: no better than one colour for all; below 0: worse).
@@ -40,7 +41,7 @@ from torch.utils.data import DataLoader, Dataset
 from ..color_space import rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
-           "sharpness_half", "ab_sq", "lab_sq", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a", "truth_b",
+           "sharpness_half", "ab_sq_half", "lab_sq_half", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a", "truth_b",
            "truth_ab_sq", "corrupted", "restored", "hue_spread", "lab_spread", "tone_spread", "tone_hue",
            "colour_explained", "restored_share")
 # computed from the means of the others over all images, not per image
@@ -105,9 +106,10 @@ def lab_measures(images):
     lab = rgb_to_lab(torch.from_numpy(np.asarray(images, dtype=np.float64))).numpy()
     lightness, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
     mean = lambda x: x.mean(axis=(1, 2))  # noqa: E731
+    half_l, half_a, half_b = (half_resolution(channel) for channel in (lightness, a, b))
     return {"chroma": mean(np.hypot(a, b)), "lab_l": mean(lightness), "lab_a": mean(a), "lab_b": mean(b),
-            "sharpness": gradient(lightness), "sharpness_half": gradient(half_resolution(lightness)),
-            "ab_sq": mean(a ** 2 + b ** 2), "lab_sq": mean(lightness ** 2), **tone(a, b)}
+            "sharpness": gradient(lightness), "sharpness_half": gradient(half_l),
+            "ab_sq_half": mean(half_a ** 2 + half_b ** 2), "lab_sq_half": mean(half_l ** 2), **tone(a, b)}
 
 
 def spreads(means):
@@ -115,7 +117,8 @@ def spreads(means):
     measures: every image has the same pixel count, so the mean over images is the mean over all pixels."""
     resultant = math.hypot(means["lab_a"], means["lab_b"]) / means["chroma"] if means["chroma"] > GRAY_CHROMA else None
     hue = math.nan if resultant is None else math.degrees(math.sqrt(-2 * math.log(min(max(resultant, 1e-12), 1.0))))
-    var = means["ab_sq"] - means["lab_a"] ** 2 - means["lab_b"] ** 2 + means["lab_sq"] - means["lab_l"] ** 2
+    # at half resolution: the 2 x 2 averages keep the means (lab_a, lab_b, lab_l) and drop a checkerboard's spread
+    var = means["ab_sq_half"] - means["lab_a"] ** 2 - means["lab_b"] ** 2 + means["lab_sq_half"] - means["lab_l"] ** 2
     spread = means["truth_ab_sq"] - means["truth_a"] ** 2 - means["truth_b"] ** 2  # of the images' mean colours
     explained = 1 - means["colour_err_sq"] / spread if spread > 0 else math.nan
     return {"hue_spread": hue, "lab_spread": math.sqrt(max(var, 0.0)), **tone_spread(means),
