@@ -16,6 +16,7 @@ import torch
 
 from callbacks.checkpoint import AtomicCheckpoint
 from experiments import lr_sweep
+from torchbearer_colorize.training.store import load_saved
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ def save_then_die(self, state):
         os.kill(os.getpid(), signal.SIGKILL)
 AtomicCheckpoint.on_checkpoint = save_then_die
 from experiments import lr_sweep
+from torchbearer_colorize.training.store import load_saved
 lr_sweep.main(sys.argv[1:])
 """
 
@@ -69,6 +71,8 @@ def test_sigkill_mid_sweep_then_rerun_equals_an_unbroken_sweep(tmp_path, capsys)
     for path in killed.rglob("*"):  # no target file is half-written (a stray *.tmp may be)
         if path.suffix == ".json":
             json.loads(path.read_text())
+        elif path.name == "model.pt":
+            load_saved(path)
         elif path.suffix == ".pt":
             torch.load(path, weights_only=False)
 
