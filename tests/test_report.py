@@ -477,3 +477,14 @@ def test_a_page_that_differs_only_in_when_and_how_it_was_generated_is_the_same_p
     page.write_text("# R\nGenerated on 2026-01-01 by `a`\nbody\n")
     assert report_command.same_page(page, "# R\nGenerated on 2026-12-06 by `b --verbose 0`\nbody\n")
     assert not report_command.same_page(page, "# R\nGenerated on 2026-01-01 by `a`\nanother body\n")
+
+
+def test_the_sharpest_lr_is_said_with_those_within_noise_of_it():
+    from torchbearer_colorize.report.verdicts import shapes
+    def lines(sharp_001):  # lr 0.01's sharpness 7 and 9 over two seeds; lr 0.001's as given
+        runs = {seed: [with_images(r, sharpness_half=value) for r, value in
+                       zip(sweep([0.02, 0.01, 0.011, 0.2], seed), (2.0, sharp_001[seed], (7.0, 9.0)[seed], 0.1))]
+                for seed in (0, 1)}
+        return [shape.text for shape in shapes(collect({"lr_sweep": runs}))]
+    assert any("the sharpest is lr 0.01, within noise of lr 0.001 (" in line for line in lines((7.5, 7.9)))
+    assert any("the sharpest is lr 0.01 (" in line for line in lines((3.0, 3.1)))

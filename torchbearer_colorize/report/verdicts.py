@@ -432,8 +432,11 @@ def shapes(summary):
     if len(sweep) > 1:
         shares = {r.run: share_of_truth(r, "sharpness_half") for r in sweep}
         sharpest = max(shares, key=lambda name: shares[name].mean)
+        # the runs as sharp as the sharpest within noise (beyond one std over seeds; with one seed, none)
+        level = [name for name in shares if name != sharpest and relation(shares[name], shares[sharpest]) != "below"]
+        said = f"{sharpest}, within noise of {' and '.join(level)}" if level else sharpest
         lines.append(Shape("The report calls lr 0.001's pictures the sharpest of the sweep; ours: the sharpest is "
-                           f"{sharpest} (" + ", ".join(f"{name} {percent(stat)}" for name, stat in shares.items())
+                           f"{said} (" + ", ".join(f"{name} {percent(stat)}" for name, stat in shares.items())
                            + " of the truth's half-resolution sharpness).", ("lr_sweep",)))
     unet = mean("unet", "unet")
     if unet and small:
