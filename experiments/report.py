@@ -180,8 +180,11 @@ def run_all(args):
             # the first seed's figures are the report's; the others' go beside them
             out = args.out / name if seed == seeds[0] else args.out / name / f"seed{seed}"
             print(f"\n[report] {name}, seed {seed} -> {out}", flush=True)
-            results.setdefault(name, {})[seed] = module.main(
-                experiment_argv(name, root_kind, args, seed, out, random_encoder))
+            found = module.main(experiment_argv(name, root_kind, args, seed, out, random_encoder))
+            if seed != seeds[0]:  # comparison.png draws the first seed's sample rows only; the others' (functions
+                for result in found or ():  # holding their model and test set) would stay in memory to the end
+                    result.pop("sample_rows", None)
+            results.setdefault(name, {})[seed] = found
         if len(seeds) > 1 and is_main():
             combine_tables(args.out / name, {seed: results[name][seed][0]["table"] for seed in seeds})
     return results
