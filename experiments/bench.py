@@ -9,10 +9,12 @@ loop; (2) weights are stored channels_last, ``--compile`` is opt-in; (3) batches
 and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached.
 ``measure`` writes the numbers, ``render`` only formats them.
 
-Time on 2 CPU cores: about 80 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
+Time on 2 CPU cores: about 11 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
 """
 import argparse
+import contextlib
 import datetime
+import io
 import itertools
 import json
 import math
@@ -69,7 +71,7 @@ from torchbearer_colorize.training.runs import TrainOptions, machine, make_trial
 from . import deep, denoise, inception, lr_sweep, report, unet, vae_fruits  # noqa: E402
 
 # batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
-DEFAULT = dict(quick=False, batch=32, steps=4, rounds=8, compile=True, jpegs=64, jpeg_size=(1024, 768))
+DEFAULT = dict(quick=False, batch=32, steps=4, rounds=16, compile=True, jpegs=64, jpeg_size=(1024, 768))
 QUICK = dict(DEFAULT, quick=True, batch=4, steps=2, rounds=2, compile=False, jpegs=8, jpeg_size=(320, 240))
 
 
@@ -243,10 +245,11 @@ def regenerate(cfg, workdir, log):
     if (ROOT / "figures").is_dir():
         shutil.copytree(ROOT / "figures", workdir / "figures")
     scope = ["--only", "lr_sweep", "--seeds", "0"] if cfg.quick else []
-    log(f"[bench] regenerating the report from the committed runs {' '.join(scope)}")
+    log("[bench] regenerating the report from the committed runs" + (f" ({' '.join(scope)})" if scope else ""))
     started, start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), time.perf_counter()
-    summary = report.main(["--runs-dir", str(store), "--out", str(workdir / "figures"), "--cache-dir",
-                           str(workdir / "regenerate-cache"), "--no-pretrained", "--verbose", "0", *scope])
+    with contextlib.redirect_stdout(io.StringIO()):  # its tables are the report's, not the benchmark's
+        summary = report.main(["--runs-dir", str(store), "--out", str(workdir / "figures"), "--cache-dir",
+                               str(workdir / "regenerate-cache"), "--no-pretrained", "--verbose", "0", *scope])
     return dict(seconds=time.perf_counter() - start, runs=summary.n_runs, trained=summary.trained_since(started),
                 scope="the lr sweep, seed 0 (--quick)" if cfg.quick else "the whole report, every committed seed")
 
@@ -272,7 +275,7 @@ def measure(args, log=print):
         features = feature_cache(cfg, device, paintings, next(r["trial"] for r in rows if "inception" in r["model"]))
         regenerated = regenerate(cfg, workdir, log)
     gpu, cpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "", machine(device)
-    return dict(command="python -m experiments.bench " + " ".join(args.argv),
+    return dict(command=" ".join(["python -m experiments.bench", *args.argv]),
                 date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 seconds=round(time.perf_counter() - started),
                 machine=f"{cpu['cpu']}, {cpu['cores']} cores, torch {torch.__version__} with {torch.get_num_threads()} "

@@ -64,3 +64,10 @@ def test_the_committed_benchmarks_are_rendered_from_the_committed_numbers():
     root = bench.Path(__file__).resolve().parents[1]
     numbers = json.loads((root / "BENCHMARKS.json").read_text())
     assert bench.render(numbers) == (root / "BENCHMARKS.md").read_text()
+
+
+def test_the_help_says_how_long_the_last_measurement_took():
+    root = bench.Path(__file__).resolve().parents[1]
+    minutes = json.loads((root / "BENCHMARKS.json").read_text())["seconds"] / 60
+    said = re.search(r"Time on 2 CPU cores: about (\d+) min", bench.__doc__)
+    assert said and abs(int(said.group(1)) - minutes) <= max(1, 0.2 * minutes), (said, minutes)

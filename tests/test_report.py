@@ -281,6 +281,7 @@ def full_summary(seeds=(0,), machine=None):
         inception["data"] = "x; encoder NOT pretrained (random frozen weights)"
         results.setdefault("inception", {})[seed] = [inception]
         results.setdefault("vae_fruits", {})[seed] = [run("beta-VAE", 20000.0, model="vae")]
+    seed = seeds[0]  # run() reads it: colour classification trains at the first seed only
     results["color_classes"] = {seeds[0]: [run("MSE regression (small, lr 0.001)", 0.01, lr=1e-3),
                                            run("classification (annealed mean)", 2.0, model="small_classes")]}
     return collect(results)
@@ -314,6 +315,15 @@ def test_each_seed_says_which_machine_and_versions_trained_it():
     assert "seeds 0, 1 trained on AMD EPYC, 2 cores, Linux-6; torch x" in text
     one_seed = [line for line in text.splitlines() if re.search(r"\(seed \d only\) \|", line)]  # color_classes
     assert len(one_seed) == 2 and all(line.startswith("| [color_classes](color_classes/table.md)") for line in one_seed)
+
+
+def test_the_machines_line_counts_each_stored_run_once_and_its_settings_over_the_seeds():
+    """12 settings (Adam and the classification's MSE row are the sweep's lr 0.001 run); colour classification
+    trains at the first seed only: two seeds store 11 x 2 + 1 runs."""
+    text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
+    assert ". 12 stored runs, " in text and "settings" not in text.split("**Machines**", 1)[1].split("\n", 1)[0]
+    text = render_report(full_summary((0, 1)), out=Path("/nonexistent"), command="c", seeds=(0, 1), notes=())
+    assert ". 23 stored runs of 12 settings (one run per setting and seed), " in text
 
 
 def test_the_readme_block_is_the_pages_conclusions_and_headline():
