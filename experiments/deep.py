@@ -2,7 +2,7 @@
 convolutions (64->32->32->32->32->3), Adam, lr 0.001, 10 epochs. The report found it blurrier than the
 small net: its 64 x 8 x 8 bottleneck keeps too little.
 
-Time at the report's settings on 2 CPU cores: about 7 min (one run of 40 epochs: the report's 10, in steps).
+Time at the report's settings on 2 CPU cores: about 5 min (one run of 40 epochs: the report's 10, in steps).
 """
 from torchbearer_colorize.data.builtin import EPOCH_FACTOR
 from torchbearer_colorize.training.cli import experiment_parser, parse_options, user_errors_exit

@@ -7,8 +7,9 @@ The encoder is frozen, so its features are computed once per data set and weight
 Trial trains the decoder on them. Weights come from torchvision's cache ($TORCH_HOME), or --weights
 FILE, or --no-pretrained (a random frozen encoder, said in every row and figure).
 
-Time at the report's settings on 2 CPU cores: about 8 min: 4.5 min training the decoder (40 epochs: the report's 10, in steps), and about
-3 min computing the encoder's features the first time (cached afterwards).
+Time at the report's settings on 2 CPU cores: about 6 min: 5 min training the decoder (40 epochs: the report's 10, in
+steps), and about 1 min setting the random encoder's batch-norm statistics and computing its features the first time
+(cached afterwards).
 """
 import functools
 from pathlib import Path

@@ -3,7 +3,7 @@ for 5 epochs, beside Adam at the same rate (the lr sweep's run, reused from the 
 
 SGD is plain (no momentum) and Adadelta keeps its other defaults: the report names neither.
 
-Time at the report's settings on 2 CPU cores: about 20 min (3 runs of 20 epochs); about 12 min when the lr sweep's
+Time at the report's settings on 2 CPU cores: about 9 min (3 runs of 20 epochs); about 5 min when the lr sweep's
 Adam run is stored (runs/ holds it) and reused.
 """
 from torchbearer_colorize.data.builtin import EPOCH_FACTOR

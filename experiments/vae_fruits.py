@@ -6,7 +6,7 @@ beta 1 (the report states neither beta, epochs, batch size nor the reconstructio
 reproduces its loss scale). Without --data-root the built-in Fruits-360 subset is used (6,000 real
 photographs, 30 classes of release 2019.05.06.1); --download fetches Fruits-360 into --data-root first.
 
-Time at the report's settings on 2 CPU cores: about 12 min (one run of 10 epochs on the built-in subset).
+Time at the report's settings on 2 CPU cores: about 8 min (one run of 10 epochs on the built-in subset).
 """
 import functools
 
