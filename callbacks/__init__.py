@@ -6,5 +6,5 @@ from .divergence import StopOnNonFiniteLoss
 from .epoch_log import EpochBar, EpochLog
 from .epoch_seed import EpochSeed
 
-__all__ = ["AcrossRanks", "AtomicCheckpoint", "EpochBar", "EpochLog", "EpochSeed", "KL", "KLDivergence", "KLMetric", "LOGVAR", "MU",
-           "ReconstructionMetric", "StopOnNonFiniteLoss", "gaussian_kl"]
+__all__ = ["AcrossRanks", "AtomicCheckpoint", "EpochBar", "EpochLog", "EpochSeed", "KL", "KLDivergence", "KLMetric",
+           "LOGVAR", "MU", "ReconstructionMetric", "StopOnNonFiniteLoss", "gaussian_kl"]

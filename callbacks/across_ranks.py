@@ -3,7 +3,6 @@ import torchbearer
 from torchbearer.callbacks import Callback
 
 
-
 class AcrossRanks(Callback):
     """Under ``DistributedDataParallel``: make each step's loss, and every logged metric, the one-process value.
 

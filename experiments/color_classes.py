@@ -8,8 +8,9 @@ over the bins at 64 x 64; targets are soft-encoded over the 5 nearest bins (Gaus
 the loss is the cross-entropy weighted by ((1 - 0.5) p + 0.5 / Q)^-1 of the target's nearest bin
 (p the training targets' bin distribution, smoothed, sigma 5); colours are decoded by the annealed
 mean (T = 0.38), upsampled to 256 x 256 and joined with the input's lightness. Adam, lr 0.001,
-batch 32, 20 epochs (the report's 5, in steps): the settings of the MSE model it is compared with, the lr sweep's "lr 0.001"
-run (reused when stored). Details: torchbearer_colorize/color_classes.py, docs/fidelity.md.
+batch 32, 20 epochs (the report's 5, in steps): the settings of the MSE model it is compared with,
+the lr sweep's "lr 0.001" run (reused when stored). Details: torchbearer_colorize/color_classes.py,
+docs/fidelity.md.
 
 Writes table.md / table.csv (MSE model, classification model, the gray copy and the ground truth on
 test MSE, PSNR, SSIM and colourfulness), comparison.png (gray / MSE / classification / truth), and

@@ -9,7 +9,8 @@ mean ± std and verdicts say when a difference is within one std.
 
 Time at the report's settings on 2 CPU cores: about 47 min for one seed (11 distinct runs, colour classification
 aside; the learning-rate sweep alone about 15 min; each committed run at the seed that trained it fastest); --quick,
-a smoke test on a few images, a few minutes. Each experiment's first line says where its outputs go; Ctrl-C stops, and the same command resumes.
+a smoke test on a few images, a few minutes. Each experiment's first line says where its outputs go; Ctrl-C stops,
+and the same command resumes.
 """
 import argparse
 import datetime
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, user_errors_exit,
-                                              writable_folder)
+from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, note_old_spelling,
+                                              user_errors_exit, writable_folder)
 
 # (name, which data root it takes), in the order they run
 EXPERIMENTS = (
@@ -92,8 +93,7 @@ def parser():
 def arguments(argv=None):
     """The options read, their default folders filled in and checked: the roots exist, the outputs are writable."""
     args = parser().parse_args(argv)
-    if any(item == "--devices" or item.startswith("--devices=") for item in (sys.argv[1:] if argv is None else argv)):
-        print("note: --devices is now spelled --spread-over (the old spelling still works)", file=sys.stderr)
+    note_old_spelling(sys.argv[1:] if argv is None else argv)
     if args.out is None:
         args.out = default_runs_dir(args.runs_dir) / "quick" / "report" if args.quick else Path("figures")
     args.runs_dir = default_runs_dir(args.runs_dir, args.quick)

@@ -9,6 +9,7 @@ photographs, 30 classes of release 2019.05.06.1); --download fetches Fruits-360 
 Time at the report's settings on 2 CPU cores: about 8 min (one run of 10 epochs on the built-in subset).
 """
 import functools
+from types import SimpleNamespace
 
 from torchbearer_colorize.data.fruits360 import DEFAULT_CLASSES, FRUITS360_URL, download_fruits360, load_fruits360
 from torchbearer_colorize.training.cli import experiment_parser, non_negative_float, parse_options, positive_int, \
@@ -127,33 +128,34 @@ def latent_figures(out, name, model, data, caption):
         sd = (0.5 * logvar[pick]).exp()
         noisy = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * sd
         wide = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * spread
-        return center, spread, sampled, images[pick], mu[pick], noisy, wide, sd, logvar[pick]
+        return SimpleNamespace(center=center, spread=spread, sampled=sampled, shown=images[pick], mu=mu[pick],
+                               noisy=noisy, wide=wide, sd=sd, logvar=logvar[pick])
 
     def decode(z):
         with torch.no_grad():
             return model.decode(z).clamp(0, 1).numpy()
 
     def samples():
-        sampled = decode(draws()[2])
+        sampled = decode(draws().sampled)
         return [("samples", sampled[:N_SAMPLES // 2]), ("samples", sampled[N_SAMPLES // 2:])]
     figures.sample_grid(out / f"{name}_samples_from_latent.png", samples,
                         f"fruits decoded from z ~ N(mean of mu, sd of mu), the fitted latent distribution\n{caption}",
                         source)
 
     def noisy_codes():
-        _, _, _, shown, mu, noisy, wide, _, _ = draws()
-        return [("test input", shown.numpy()), ("decoded mu", decode(mu)), ("mu + noise from q(z|x)", decode(noisy)),
-                ("mu + noise, sd of mu", decode(wide))]
+        d = draws()
+        return [("test input", d.shown.numpy()), ("decoded mu", decode(d.mu)),
+                ("mu + noise from q(z|x)", decode(d.noisy)), ("mu + noise, sd of mu", decode(d.wide))]
 
     def noisy_title():  # the noise sizes, from the codes: computed when drawn, and keyed by the model as the rows
-        _, spread, *_, sd, logvar = draws()
-        return (f"test codes with noise added: from q(z|x), median sd {sd.median():.2g} (median logvar "
-                f"{logvar.median():.3g}), beside the spread of mu over the test set (median sd {spread.median():.2g})"
-                f"\n{caption}")
+        d = draws()
+        return (f"test codes with noise added: from q(z|x), median sd {d.sd.median():.2g} (median logvar "
+                f"{d.logvar.median():.3g}), beside the spread of mu over the test set (median sd "
+                f"{d.spread.median():.2g})\n{caption}")
     figures.sample_grid(out / f"{name}_noisy_codes.png", noisy_codes, noisy_title, (*source, caption))
 
     def traversal():
-        center, spread = draws()[:2]
+        center, spread = draws().center, draws().spread
         rows = []
         for d in range(len(center)):
             z = center.repeat(len(TRAVERSAL), 1)

@@ -41,8 +41,8 @@ from torch.utils.data import DataLoader, Dataset
 from ..color_space import rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
-           "sharpness_half", "ab_sq_half", "lab_sq_half", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a", "truth_b",
-           "truth_ab_sq", "corrupted", "restored", "hue_spread", "lab_spread", "tone_spread", "tone_hue",
+           "sharpness_half", "ab_sq_half", "lab_sq_half", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a",
+           "truth_b", "truth_ab_sq", "corrupted", "restored", "hue_spread", "lab_spread", "tone_spread", "tone_hue",
            "colour_explained", "restored_share")
 # computed from the means of the others over all images, not per image
 DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained", "restored_share")

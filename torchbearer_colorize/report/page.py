@@ -133,9 +133,9 @@ def caveats(summary, seeds, quick):
     if inception and inception.not_pretrained:
         lines.append("**Inception encoder NOT pretrained**: no ImageNet weights offline, so a random frozen "
                      "encoder stands in; its verdict is 'not comparable'.")
-    runs = f"{summary.n_runs} stored runs"
-    if summary.n_settings < summary.n_runs:
-        runs += f" of {summary.n_settings} settings (one run per setting and seed)"
+    runs, settings = f"{summary.n_runs} stored runs", len(summary.distinct())
+    if settings < summary.n_runs:
+        runs += f" of {settings} settings (one run per setting and seed)"
     lines.append("**Machines**: " + "; ".join(machines_lines(summary)) + f". {runs}, "
                  f"{summary.training_seconds() / 60:.1f} min of training.")
     return [f"- {line}" for line in lines]

@@ -95,16 +95,16 @@ class Summary:
         """Distinct stored runs (a run shown in two tables counts once)."""
         return len({run_key(result) for r in self.runs.values() for result in r.results})
 
-    @property
-    def n_settings(self):
-        """Distinct settings, each trained once per seed: a row is one unless it shares a stored run with an earlier
-        row (the optimizer table's Adam is the sweep's lr 0.001 run)."""
-        seen, n = set(), 0
+    def distinct(self, keep=lambda run: True):
+        """The rows that ``keep`` keeps, each setting once: a row is left out when it shares a stored run with an
+        earlier one (the optimizer table's Adam is the sweep's lr 0.001 run)."""
+        seen, rows = set(), []
         for r in self.runs.values():
             keys = {run_key(result) for result in r.results}
-            n += not keys & seen
-            seen |= keys
-        return n
+            if keep(r) and not keys & seen:
+                rows.append(r)
+                seen |= keys
+        return rows
 
     def trained_since(self, moment):
         """How many distinct runs finished at or after ``moment`` (a timezone-aware datetime)."""

@@ -13,7 +13,7 @@ import torch
 from ..color_space import lab_to_rgb, rgb_to_lab
 from .metrics import TONE_CHROMA
 from .reported import REPORTED, reported
-from .summary import BEYOND, Stat, has_measure, percent, relation, run_key, share_of_truth, versus
+from .summary import BEYOND, Stat, has_measure, percent, relation, share_of_truth, versus
 from .tables import fmt
 
 SMALL = ("lr_sweep", "lr 0.001")  # the report's reference small colorizer: Adam, lr 0.001, 5 epochs
@@ -223,19 +223,26 @@ def mean_colour(scores):
     return colour_name(lab), "RGB " + ", ".join(f"{c:.2f}" for c in rgb)
 
 
+FLAT_MEASURE = (f"Lab spread of the predictions over all test pixels (lightness included) below {FLAT_SHARE:.0%} of "
+                "the truth's")
+
+
+def colour_names(run):
+    """The named colours nearest to ``run``'s mean predicted colour, one per seed where they differ: "khaki/gray"."""
+    return "/".join(dict.fromkeys(mean_colour(r["metrics"])[0] for r in run.results))
+
+
 def flat_colour(summary):
     """lr 1e-1 learns nothing, "one brown/black colour everywhere": its predictions' Lab spread over all
     test pixels near zero, and the colour named."""
     claim = "lr 1e-1 learns nothing: one brown/black colour everywhere"
-    measure = (f"Lab spread of the predictions over all test pixels (lightness included) below {FLAT_SHARE:.0%} of "
-               f"the truth's, {BEYOND}; the colour: the nearest of {len(NAMED_COLOURS)} named colours to their mean "
-               "(in Lab)")
+    measure = (f"{FLAT_MEASURE}, {BEYOND}; the colour: the nearest of {len(NAMED_COLOURS)} named colours to their "
+               "mean (in Lab)")
     run = summary.get("lr_sweep", "lr 0.1")
     if not has_measure(run, "lab_spread"):
         return Verdict(claim, "", "", "not run", measure)
     share = share_of_truth(run, "lab_spread")
     named = [mean_colour(r["metrics"]) for r in run.results]
-    names = "/".join(dict.fromkeys(name for name, _ in named))
     flat = versus(share, FLAT_SHARE)
     if flat == "above":
         verdict = f"disagrees: not one flat colour (Lab spread {percent(share)} of the truth's)"
@@ -243,7 +250,7 @@ def flat_colour(summary):
         verdict = "agrees" if flat == "below" else "within noise"
     else:
         verdict = (f"partly: one flat colour{'' if flat == 'below' else ' (within noise)'}, as the report says, "
-                   f"but {names}, not {'/'.join(REPORT_FLAT_COLOURS)}")
+                   f"but {colour_names(run)}, not {'/'.join(REPORT_FLAT_COLOURS)}")
     ours = (f"lr 0.1's predictions: Lab spread {run.stat('metrics.lab_spread')} ({percent(share)} of the truth's); "
             "mean colour " + "; ".join(f"seed {r['settings']['seed']}: {n} ({rgb})"
                                        for r, (n, rgb) in zip(run.results, named)))
@@ -255,14 +262,12 @@ def barely_learn(summary):
     """SGD and Adadelta "barely learn in 5 epochs": their predictions are one flat colour (Lab spread below
     FLAT_SHARE of the truth's: nothing of the image's colour or light learned), Adam's beside them."""
     claim = "SGD and Adadelta barely learn in 5 epochs"
-    measure = (f"Lab spread of the predictions over all test pixels (lightness included) below {FLAT_SHARE:.0%} of "
-               f"the truth's for both, {BEYOND}; Adam's beside them")
+    measure = f"{FLAT_MEASURE} for both, {BEYOND}; Adam's beside them"
     runs = [summary.get("optimizers", name) for name in ("SGD", "Adadelta", "Adam")]
     if not all(has_measure(run, "lab_spread") for run in runs):
         return Verdict(claim, "", "", "not run", measure)
     shares = [share_of_truth(run, "lab_spread") for run in runs]
-    ours = "; ".join(f"{run.run}: Lab spread {percent(share)} of the truth's, mean colour "
-                     + "/".join(dict.fromkeys(mean_colour(r["metrics"])[0] for r in run.results))
+    ours = "; ".join(f"{run.run}: Lab spread {percent(share)} of the truth's, mean colour {colour_names(run)}"
                      for run, share in zip(runs, shares))
     verdict = verdict_of([versus(share, FLAT_SHARE) for share in shares[:2]], ["below", "below"])
     return Verdict(claim, "SGD: " + report_loss("optimizers", "SGD") + "; Adadelta: "
@@ -521,11 +526,4 @@ def baseline_cell(run):
 def baseline_checks(summary):
     """Beyond the report: does each distinct model (a run shown in several tables counts once) beat
     its baseline (the input copied, or the training-set mean image) on test MSE? ``[(run, cell)]``."""
-    seen, checks = set(), []
-    for run in summary.runs.values():
-        key = run_key(run.first)
-        if key in seen or run.stat("metrics.mse") is None:
-            continue
-        seen.add(key)
-        checks.append((run, baseline_cell(run)))
-    return checks
+    return [(run, baseline_cell(run)) for run in summary.distinct(lambda run: run.stat("metrics.mse") is not None)]

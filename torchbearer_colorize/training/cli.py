@@ -131,10 +131,15 @@ def parse_options(name, doc, add_options=None, data_help=PAINTINGS_HELP, argv=No
     ``sys.argv[1:]``), torchrun's process group joined (when launched by it) and the defaults filled in."""
     args = experiment_parser(name, doc, data_help, add_options).parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # a --spread-over worker reruns the command
-    if any(item == "--devices" or item.startswith("--devices=") for item in args.argv):
-        print("note: --devices is now spelled --spread-over (the old spelling still works)", file=sys.stderr)
+    note_old_spelling(args.argv)
     join_process_group(args)
     return fill_defaults(args)
+
+
+def note_old_spelling(argv):
+    """A notice on stderr when ``argv`` spells ``--spread-over`` as it used to be spelled, ``--devices``."""
+    if any(item == "--devices" or item.startswith("--devices=") for item in argv):
+        print("note: --devices is now spelled --spread-over (the old spelling still works)", file=sys.stderr)
 
 
 def join_process_group(args):
