@@ -39,7 +39,7 @@ def noisy_data(args):
     splits = paintings(args)
     return TaskData(SaltPepperDataset(splits.train, seed=args.seed), SaltPepperDataset(splits.test, fixed=True),
                     label=splits.label, fingerprint=fingerprint(splits.fingerprint, NOISE_KIND, AMOUNT),
-                    task="denoise", row_labels=("noisy input", "denoised", "clean"),
+                    task="denoise", row_labels=("noisy input", "denoised", "clean"), test_groups=splits.test_groups,
                     baseline_label="noisy input (baseline)", report_steps=REPORT_STEPS)
 
 

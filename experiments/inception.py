@@ -74,7 +74,7 @@ def feature_data(args):
     label = splits.label + (f"; {NOT_PRETRAINED}" if args.no_pretrained else "")
     return TaskData(features["train"], features["test"], label=label,
                     fingerprint=fingerprint(splits.fingerprint, encoder.weights_id), task="colorize-inception",
-                    baseline_label=GRAY_COPY, report_steps=REPORT_STEPS,
+                    baseline_label=GRAY_COPY, report_steps=REPORT_STEPS, test_groups=splits.test_groups,
                     display=pairs["test"], display_model=lambda decoder: InceptionColorizer(encoder, decoder))
 
 

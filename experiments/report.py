@@ -109,6 +109,7 @@ def arguments(argv=None):
 if __name__ == "__main__":  # --help and mistaken options answered before torch is imported (seconds)
     arguments()
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from torchbearer_colorize.atomic import write_text  # noqa: E402
@@ -222,6 +223,13 @@ def lr_figure(summary, out):
                          f"lr sweep: final test loss against the learning rate\n{label}")
 
 
+def same_paintings(label, first, other):
+    """Refuse a comparison row whose (gray inputs, truths) are not the first row's: the same images, pixel for pixel."""
+    if not all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(first, other)):
+        raise ValueError(f"comparison.png: the {label} run's sample grid shows other test images than the first "
+                         "row's; every experiment must pick its samples with its data's test_groups")
+
+
 def comparison_figure(summary, out):
     """comparison.png: the same test images through gray input, every colorizer and the truth (the first
     seed's sample rows, kept in memory by the experiments), side by side."""
@@ -234,14 +242,14 @@ def comparison_figure(summary, out):
         inputs, _, truth = found[0][0].first["sample_rows"]()
         rows = [("gray input", inputs[1])]
         for run, label in found:
-            prediction = run.first["sample_rows"]()[1][1]
-            if prediction.shape[0] == inputs[1].shape[0]:
-                settings = run.first["settings"]
-                rows.append((f"{label}{' (encoder NOT pretrained)' if run.not_pretrained else ''}, "
-                             f"{settings['epochs']} ep, seed {settings['seed']}", prediction))
+            (_, gray), (_, prediction), (_, target) = run.first["sample_rows"]()
+            same_paintings(label, (inputs[1], truth[1]), (gray, target))
+            settings = run.first["settings"]
+            rows.append((f"{label}{' (encoder NOT pretrained)' if run.not_pretrained else ''}, "
+                         f"{settings['epochs']} ep, seed {settings['seed']}", prediction))
         return rows + [("ground truth", truth[1])]
-    plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer (each at the "
-                                                    f"report's settings, its first seed)\n{found[0][0].first['data']}",
+    plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer (each trained for the "
+                                                    f"report's optimizer steps, its first seed)\n{found[0][0].first['data']}",
                       [(label, run.first["figure_source"]) for run, label in found])
 
 

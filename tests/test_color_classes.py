@@ -158,30 +158,35 @@ def test_experiment_quick_end_to_end(dirs, capsys):
     results = color_classes.main(cli(dirs, *quick))
     out = dirs["out"]
     table = read_table(out)
-    assert [r["run"] for r in table] == [color_classes.MSE_SPEC.name, color_classes.CLASSES_RUN,
+    assert [r["run"] for r in table] == [color_classes.MSE_SPEC.name, color_classes.REGRESSION_RUN,
+                                         color_classes.PLAIN_RUN, color_classes.CLASSES_RUN,
                                          color_classes.GRAY_COPY, color_classes.ORACLE, color_classes.TRUTH]
-    assert [r["model"] for r in table[:2]] == ["small", "small_classes"]
-    for row in table[:4]:
+    assert [r["model"] for r in table[:4]] == ["small", "small_ab", "small_classes", "small_classes"]
+    assert [r["loss"] for r in table[1:4]] == [color_classes.LOSSES[k] for k in ("ab_l2", "zhang_plain",
+                                                                                 "zhang_rebalanced")]
+    for row in table[:6]:
         for column in ("test_mse", "test_psnr", "test_ssim", "colourfulness"):
             assert math.isfinite(float(row[column]))
-    assert float(table[4]["colourfulness"]) > 0 and table[4]["test_mse"] == "—"
-    assert float(table[2]["colourfulness"]) == pytest.approx(0, abs=1e-6)  # the gray copy has no colour
-    assert float(table[3]["test_mse"]) < min(float(table[0]["test_mse"]), float(table[2]["test_mse"])) < 0.02
-    assert table[1]["epochs"] == "1" and table[1]["batch_size"] == "4" and table[1]["n_train"] == "4"
+    truth, gray, oracle, mse = table[6], table[4], table[5], table[0]
+    assert float(truth["colourfulness"]) > 0 and truth["test_mse"] == "—"
+    assert float(gray["colourfulness"]) == pytest.approx(0, abs=1e-6)  # the gray copy has no colour
+    assert float(oracle["test_mse"]) < min(float(mse["test_mse"]), float(gray["test_mse"])) < 0.02
+    assert table[3]["epochs"] == "1" and table[3]["batch_size"] == "4" and table[3]["n_train"] == "4"
     for name in ("comparison.png", "table.md", "classification_annealed_mean_samples.png",
-                 "classification_annealed_mean_loss.png"):
+                 "classification_annealed_mean_loss.png", "ab_regression_L2_samples.png",
+                 "classification_not_rebalanced_loss.png"):
         assert (out / name).stat().st_size > 0
-    assert not (out / "test_loss.png").exists()  # one trained run: its curve is in its own loss figure
-    stored = {json.loads(p.read_text())["settings"]["task"]: json.loads(p.read_text())
-              for p in dirs["runs"].glob("*/result.json")}
-    assert set(stored) == {"colorize", "color-classes"}
-    assert stored["color-classes"]["settings"]["loss"] == "zhang_rebalanced"
-    assert stored["color-classes"]["settings"]["model_kwargs"] == {"n_bins": 261}
-    assert float(table[1]["test_loss"]) == stored["color-classes"]["test_loss"]
-    model = load_model(next(dirs["runs"].glob("color-classes-*/model.pt")))
-    assert model.predict_rgb(torch.rand(1, 1, 256, 256)).shape == (1, 3, 256, 256)
+    stored = {(r["settings"]["task"], r["settings"]["loss"]): r
+              for r in (json.loads(p.read_text()) for p in dirs["runs"].glob("*/result.json"))}
+    assert set(stored) == {("colorize", "mse"), ("color-classes", "ab_l2"), ("color-classes", "zhang_plain"),
+                           ("color-classes", "zhang_rebalanced")}
+    rebalanced = stored["color-classes", "zhang_rebalanced"]
+    assert rebalanced["settings"]["model_kwargs"] == {"n_bins": 261}
+    assert float(table[3]["test_loss"]) == rebalanced["test_loss"]
+    for model in map(load_model, dirs["runs"].glob("color-classes-*/model.pt")):
+        assert model.predict_rgb(torch.rand(1, 1, 256, 256)).shape == (1, 3, 256, 256)
     # a second run reuses both stored runs and their metrics
     capsys.readouterr()
-    assert float(table[1]["test_mse"]) == results[1]["metrics"]["mse"]
-    assert color_classes.main(cli(dirs, *quick))[1]["metrics"] == results[1]["metrics"]
-    assert capsys.readouterr().out.count("reusing the finished run") == 2
+    assert float(table[3]["test_mse"]) == results[3]["metrics"]["mse"]
+    assert color_classes.main(cli(dirs, *quick))[3]["metrics"] == results[3]["metrics"]
+    assert capsys.readouterr().out.count("reusing the finished run") == 4

@@ -1,6 +1,7 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from experiments import report as report_command
@@ -367,6 +368,12 @@ def test_report_quick_end_to_end_over_two_seeds_then_reuses_everything(tmp_path,
     assert len(re.findall(r"^\| .+ \| \*\*(.+)\*\* \|$", checks, flags=re.M)) >= 15 + 7
     assert "not comparable: the encoder was not pretrained" in text
     assert (tmp_path / "out" / "comparison.png").exists() and (tmp_path / "out" / "lr_sweep" / "test_loss_vs_lr.png").exists()
+    # every grid shows the same test paintings: the gray inputs and truths of each colorizer's and the denoiser's
+    # sample rows are the lr sweep's, pixel for pixel (the denoiser's truths; its inputs are noisy)
+    _, gray, truth = (rows for _, rows in summary.get("lr_sweep", "lr 0.001").first["sample_rows"]())
+    for experiment, run, _ in report_command.COMPARED + (("denoise", "denoise", ""),):
+        _, shown, target = (rows for _, rows in summary.get(experiment, run).first["sample_rows"]())
+        assert (target == truth).all() and (experiment == "denoise" or (shown == gray).all()), experiment
     assert not (tmp_path / "out" / "deep" / "test_loss.png").exists()  # one run: no single-line overlay
     for experiment in report_command.NAMES:
         assert (tmp_path / "out" / experiment / "table.md").exists()
@@ -396,6 +403,16 @@ def test_report_quick_end_to_end_over_two_seeds_then_reuses_everything(tmp_path,
     printed = capsys.readouterr().out
     assert f"0 run(s) trained, {again.n_runs} reused" in printed and "] training " not in printed
     assert (tmp_path / "out" / "REPORT.md").read_text() == text
+
+
+def test_the_comparison_refuses_a_row_on_other_paintings():
+    images = np.random.default_rng(0).random((2, 8, 3, 4, 4))
+    report_command.same_paintings("small", (images[0], images[1]), (images[0].copy(), images[1].copy()))
+    other = images[1][::-1]  # the same paintings in another order: other images in each column
+    with pytest.raises(ValueError, match="the inception run's sample grid shows other test images"):
+        report_command.same_paintings("inception", (images[0], images[1]), (images[0], other))
+    with pytest.raises(ValueError, match="other test images"):
+        report_command.same_paintings("inception", (images[0], images[1]), (images[0][:4], images[1][:4]))
 
 
 def test_the_report_says_which_inception_weights_it_uses_and_why(tmp_path, monkeypatch):

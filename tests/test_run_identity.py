@@ -22,7 +22,9 @@ COMMITTED = {
     "deep": ["colorize-deep-adam-lr0.001-e40-b32-s0-cce1001b737bde28"],
     "unet": ["colorize-unet-adam-lr0.001-e20-b32-s0-07f1e0600d08b093"],
     "denoise": ["denoise-small-adam-lr0.001-e40-b32-s0-88737acf5401df90"],
-    "color_classes": [SMALL, "color-classes-small_classes-adam-lr0.001-e20-b32-s0-c29c896bd852faa1"],
+    "color_classes": [SMALL, "color-classes-small_ab-adam-lr0.001-e20-b32-s0-65cb5e3a82db0a88",
+                      "color-classes-small_classes-adam-lr0.001-e20-b32-s0-16c5af62ec0430da",
+                      "color-classes-small_classes-adam-lr0.001-e20-b32-s0-c29c896bd852faa1"],
     "vae_fruits": ["reconstruct-vae-adam-lr0.0005-e10-b32-s0-e6e9fd8248f9ea28"],
     "inception": ["colorize-inception-inception_decoder-adam-lr0.001-e40-b32-s0-083886314414aff6"],
 }
@@ -53,7 +55,7 @@ def test_the_paintings_experiments_default_runs_are_the_committed_ones(built_in,
     if module is denoise:
         found = folders(denoise.SPECS, denoise.noisy_data(args))
     elif module is color_classes:
-        found = folders([color_classes.MSE_SPEC], paintings) + folders([color_classes.classes_spec()],
+        found = folders([color_classes.MSE_SPEC], paintings) + folders(color_classes.ablation_specs(),
                                                                       color_classes.class_data(paintings))
     else:
         found = folders(module.specs(args) if hasattr(module, "specs") else module.SPECS, paintings)

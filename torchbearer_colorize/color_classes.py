@@ -28,6 +28,7 @@ NEIGHBOURS = 5  # bins each target is soft-encoded over
 LAMBDA = 0.5  # rebalancing: mix of the empirical distribution and the uniform one
 PRIOR_SIGMA = 5.0  # Gaussian smoothing of the empirical distribution
 TEMPERATURE = 0.38  # annealed-mean decoding
+AB_SCALE = 100.0  # the a*b* regressor's output scale (Lab units): ab of sRGB colours lie within about +-110
 FACTOR = 4  # predictions and targets at 1/4 of the input's resolution (64 x 64 for 256 x 256)
 OFFSET = FACTOR // 2  # the target pixel sampled in each 4 x 4 block (nearest its centre)
 SETTINGS = {"space": "Lab D65/2 sRGB", "step": STEP, "gamut": "65^3 8-bit sRGB colours, ab rounded to the grid",
@@ -155,6 +156,16 @@ class RebalancedCrossEntropy(nn.Module):
         log_p = torch.log_softmax(logits.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, q)
         cross_entropy = -(weights * log_p.gather(1, indices)).sum(dim=1)
         return (self.weights[indices[:, 0]] * cross_entropy).mean()
+
+
+class ABSquaredError(nn.Module):
+    """The a*b* regression's L2 loss (the paper's Table 1 "L2" row): the squared ab error in Lab units, averaged
+    over both channels, the 64 x 64 target pixels and the images."""
+
+    def forward(self, ab, target):
+        if ab.shape != target.shape:
+            raise ValueError(f"predicted ab {tuple(ab.shape)} and targets {tuple(target.shape)} differ in shape")
+        return F.mse_loss(ab.float(), target.float())
 
 
 def decode_ab(gray, ab):

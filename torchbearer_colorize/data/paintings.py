@@ -28,6 +28,12 @@ class ImageSplits:
     label: str  # printed in every table and figure title
     fingerprint: str  # identifies the exact images: part of every run's identity
 
+    @property
+    def test_groups(self):
+        """``{painter: test indices}`` (the test images by their first folder), or None for a flat folder: every
+        task on these paintings scores and shows the same groups, so their sample grids show the same paintings."""
+        return builtin.by_folder(self.test_names)
+
 
 def load_paintings(data_root=None, cache_dir=None, limit=None, size=IMAGE_SIZE, strict=False):
     """The paintings under ``data_root`` (the built-in paintings when None), split 80/20, at most ``limit``

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from .builtin import REPORT_STEPS, by_folder
+from .builtin import REPORT_STEPS
 from .paintings import colorization_split, load_paintings
 
 GRAY_COPY = "gray copy (baseline)"  # the colorization tables' baseline row: the gray input as the prediction
@@ -46,7 +46,7 @@ def colorization_data(args):
     splits = paintings(args)
     return TaskData(colorization_split(splits, "train"), colorization_split(splits, "test"),
                     label=splits.label, fingerprint=splits.fingerprint, task="colorize", baseline_label=GRAY_COPY,
-                    test_groups=by_folder(splits.test_names), report_steps=REPORT_STEPS)
+                    test_groups=splits.test_groups, report_steps=REPORT_STEPS)
 
 
 def small_splits_warning(batch_size, data):

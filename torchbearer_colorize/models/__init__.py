@@ -1,12 +1,12 @@
 """Models by the names that run settings and checkpoints use."""
-from .classification import ClassColorizer
+from .classification import ABRegressor, ClassColorizer
 from .colorizers import DeepColorizer, SmallColorizer, UNetColorizer
 from .inception import InceptionColorizer, InceptionDecoder, InceptionEncoder, load_encoder
 from .vae import VAELatent
 
 MODELS = {"small": SmallColorizer, "deep": DeepColorizer, "unet": UNetColorizer,
           "inception_decoder": InceptionDecoder, "vae": VAELatent,
-          "small_classes": ClassColorizer}
+          "small_classes": ClassColorizer, "small_ab": ABRegressor}
 
 
 def build_model(name, **kwargs):

@@ -10,7 +10,7 @@ from .. import distributed
 from ..atomic import write_json
 from ..data.cache import fingerprint
 from ..training.runs import run_dir
-from ..training.samples import sample_rows
+from ..training.samples import sample_indices, sample_rows
 from ..training.store import load_model
 from . import fidelity, figures, metrics, tables
 from .figures import slug
@@ -178,7 +178,9 @@ def write_run_outputs(experiment, result, data, args, references=None, curves=((
     # written): the report's comparison figure draws them too
     result["sample_rows"] = functools.cache(functools.partial(sample_rows, model, shown, "cpu", data.row_labels,
                                                               data.test_groups))
-    result["figure_source"] = (figures.model_digest(model), data.fingerprint)
+    # which test images it shows keys the grid too: a change of them redraws it
+    result["figure_source"] = (figures.model_digest(model), data.fingerprint,
+                               sample_indices(len(shown), groups=data.test_groups))
     figures.sample_grid(out / f"{name}_samples.png", result["sample_rows"], caption, result["figure_source"])
     if run_figures:
         run_figures(out, name, model, data, caption)
