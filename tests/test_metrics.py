@@ -197,3 +197,41 @@ def test_group_means_come_from_the_same_pass_and_equal_each_group_scored_alone()
     for name, indices in groups.items():
         alone = evaluate(lambda x: x, Subset(data, indices))
         assert scores["groups"][name] == pytest.approx(alone, nan_ok=True)
+
+
+def flat_images(colours, size=8):
+    """One image per RGB colour (each channel in [0, 1]), a soft vertical ramp of lightness across it."""
+    ramp = np.repeat(np.linspace(0.6, 1.0, size)[:, None], size, axis=1)[None]
+    return np.stack([np.asarray(c, dtype=np.float64)[:, None, None] * ramp for c in colours])
+
+
+def scores_of(predictions, targets):
+    return evaluate(lambda inputs: torch.as_tensor(predictions), TensorDataset(torch.as_tensor(targets),
+                                                                              torch.as_tensor(targets)))
+
+
+def test_the_input_lightness_scores_judge_the_colour_alone():
+    truth = flat_images([(0.8, 0.3, 0.2), (0.2, 0.4, 0.8), (0.3, 0.7, 0.3)])
+    truth_scores = scores_of(truth, truth)
+    darker = truth * 0.6  # the colours about right, the lightness wrong: MSE as trained suffers, on the input's L not
+    scores = scores_of(darker, truth)
+    assert scores["mse"] > 3 * scores["mse_input_l"]
+    gray = np.repeat(truth.mean(axis=1, keepdims=True), 3, axis=1)  # the lightness about right, no colour at all
+    copied = scores_of(gray, truth)
+    assert copied["mse_input_l"] > 4 * scores["mse_input_l"] and copied["colourfulness_input_l"] < 1e-3
+    assert copied["mse_input_l"] > 20 * truth_scores["mse_input_l"]
+    swapped = scores_of(truth[::-1].copy(), truth)  # every image another's colour: worse than no colour
+    assert swapped["mse_input_l"] > copied["mse_input_l"]
+
+
+def test_auc_is_one_for_the_truth_and_the_rebalanced_one_punishes_one_colour_for_all():
+    common, rare = (0.55, 0.35, 0.2), [(0.2, 0.4, 0.9), (0.2, 0.8, 0.2), (0.9, 0.9, 0.1)]
+    truth = flat_images([common] * 9 + rare)
+    perfect = scores_of(truth, truth)
+    assert perfect["auc"] == pytest.approx(1.0) and perfect["auc_rebalanced"] == pytest.approx(1.0)
+    one_colour = scores_of(flat_images([common] * 12), truth)  # right for 9 of 12 images, wrong for each rare one
+    assert one_colour["auc"] > 0.85 and one_colour["auc_rebalanced"] < one_colour["auc"] - 0.2
+    gray = scores_of(np.repeat(truth.mean(axis=1, keepdims=True), 3, axis=1), truth)
+    assert 0.5 < gray["auc"] < one_colour["auc"]
+    near = scores_of(np.clip(truth + 0.03, 0, 1), truth)  # every colour nearly right: both near 1
+    assert min(near["auc"], near["auc_rebalanced"]) > 0.9

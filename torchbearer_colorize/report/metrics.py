@@ -29,6 +29,17 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   the target in every channel; None (null) where no pixel is corrupted.
 - ``tone_spread``: how much the images' tones differ (``tone`` and ``tone_spread`` below): one tone whatever
   each image's own colour is what MSE's "brown everywhere" looks like.
+- ``mse_input_l``, ``psnr_input_l``, ``colourfulness_input_l``: the same measures of the prediction's colour on the
+  input's lightness: its a*b* joined with the L of the gray input (``color_space.gray_lightness``; the gray input
+  is ``rgb2gray`` of the target, as every colorization data set here makes it), as ``tbc-colorize`` and the colour
+  classification decode. A model that redraws the lightness through a bottleneck is scored on its colour alone.
+- ``auc``, ``auc_rebalanced``: Zhang, Isola & Efros (2016)'s AuC. The share of pixels (full resolution) whose
+  a*b* error (L2 in the ab plane, the prediction's own ab against the truth's; below 0.01, float rounding, it
+  counts as 0) is within a threshold, for the thresholds 0, 1, ..., AUC_MAX; the AuC is that curve's mean over
+  them (the normalised area: the truth scores 1). Rebalanced: each pixel weighted by the inverse of its true
+  colour's frequency over the scored images (its ab cell of step AB_CELL, the colour classification's bins), i.e.
+  the mean of the curves of the colours present: a prediction that paints every image one common colour scores
+  low on it.
 """
 import math
 import warnings
@@ -38,18 +49,23 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch.utils.data import DataLoader, Dataset
 
-from ..color_space import rgb_to_lab
+from ..color_space import gray_lightness, lab_to_rgb, rgb_to_lab
 
 METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "lab_b", "sharpness",
            "sharpness_half", "ab_sq_half", "lab_sq_half", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a",
            "truth_b", "truth_ab_sq", "corrupted", "restored", "hue_spread", "lab_spread", "tone_spread", "tone_hue",
-           "colour_explained", "restored_share")
-# computed from the means of the others over all images, not per image
-DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained", "restored_share")
+           "colour_explained", "restored_share", "mse_input_l", "psnr_input_l", "colourfulness_input_l", "auc",
+           "auc_rebalanced")
+# computed from the means of the others over all images (or, the AuCs, from the pixels' counts), not per image
+DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained", "restored_share", "auc",
+           "auc_rebalanced")
 CORRUPTED, RESTORED = 0.2, 0.1  # an input pixel this far from its target (any channel) is corrupted; a prediction
 #                                 this close (every channel) restores it
 GRAY_CHROMA = 0.5  # mean chroma below this (a fifth of a just-noticeable Lab difference) is gray: no hue
 TONE_CHROMA = 5.0  # a pixel (at half resolution) counts towards its image's tone from this chroma up
+AUC_MAX = 150  # the AuC's largest ab-error threshold (Zhang et al. 2016)
+AB_CELL = 10.0  # the rebalanced AuC's colour classes: ab cells of this step
+CELLS = 33  # per ab axis: cells -16 .. 16 (sRGB's ab lie within about +-110)
 
 
 def complete(scores):
@@ -101,9 +117,47 @@ def tone(a, b):
             "toned": toned.astype(np.float64)}
 
 
-def lab_measures(images):
-    """The Lab measures (module docstring), each an N-vector, of N x 3 x H x W images in [0, 1]."""
-    lab = rgb_to_lab(torch.from_numpy(np.asarray(images, dtype=np.float64))).numpy()
+def ab_error_counts(lab, truth_lab):
+    """``counts[i, cell * (AUC_MAX + 2) + k]``: image i's pixels whose true colour lies in ab cell ``cell`` and whose
+    ab error rounds up to k (k = AUC_MAX + 1: above AUC_MAX); the AuCs are read from their sums (:func:`aucs`)."""
+    error = np.hypot(lab[:, 1] - truth_lab[:, 1], lab[:, 2] - truth_lab[:, 2])
+    k = np.clip(np.ceil(error - 0.01), 0, AUC_MAX + 1).astype(np.int64)  # float rounding (< 0.01) is no error
+    a, b = (np.clip(np.round(truth_lab[:, c] / AB_CELL), -(CELLS // 2), CELLS // 2).astype(np.int64) + CELLS // 2
+            for c in (1, 2))
+    index = (a * CELLS + b) * (AUC_MAX + 2) + k
+    size = CELLS * CELLS * (AUC_MAX + 2)
+    return np.stack([np.bincount(row.ravel(), minlength=size) for row in index])
+
+
+def aucs(counts):
+    """``auc`` and ``auc_rebalanced`` (module docstring) from the summed :func:`ab_error_counts` of all images."""
+    per_cell = counts.reshape(CELLS * CELLS, AUC_MAX + 2).astype(np.float64)
+    within = np.cumsum(per_cell, axis=1)[:, :AUC_MAX + 1]  # pixels within each threshold 0 .. AUC_MAX
+    totals = per_cell.sum(axis=1)
+
+    def area(curve):  # the normalised area: the curve's mean over the thresholds 0, 1, ..., AUC_MAX
+        return float(curve.mean())
+    present = totals > 0
+    if not present.any():
+        return {"auc": math.nan, "auc_rebalanced": math.nan}
+    return {"auc": area(within.sum(axis=0) / totals.sum()),
+            "auc_rebalanced": area((within[present] / totals[present, None]).mean(axis=0))}
+
+
+def on_input_lightness(lab, targets):
+    """RGB (N x 3 x H x W, [0, 1]) of predictions' Lab ``lab`` with its L replaced by that of the gray input,
+    ``rgb2gray`` of the targets (module docstring)."""
+    gray = np.tensordot(np.array([0.2125, 0.7154, 0.0721]), targets, axes=([0], [1]))[:, None]
+    joined = torch.from_numpy(lab.copy())
+    joined[:, :1] = gray_lightness(torch.from_numpy(gray))
+    return lab_to_rgb(joined).numpy()
+
+
+def lab_measures(images, lab=None):
+    """The Lab measures (module docstring), each an N-vector, of N x 3 x H x W images in [0, 1] (``lab``: their
+    Lab, when already converted)."""
+    if lab is None:
+        lab = rgb_to_lab(torch.from_numpy(np.asarray(images, dtype=np.float64))).numpy()
     lightness, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
     mean = lambda x: x.mean(axis=(1, 2))  # noqa: E731
     half_l, half_a, half_b = (half_resolution(channel) for channel in (lightness, a, b))
@@ -150,18 +204,29 @@ def per_image(predictions, targets, inputs=None):
         bad = (np.abs(np.asarray(inputs, dtype=np.float64) - targets) > CORRUPTED).any(axis=1)
         fixed = (np.abs(predictions - targets) <= RESTORED).all(axis=1)
         corrupted, restored = bad.sum(axis=(1, 2)), (bad & fixed).sum(axis=(1, 2))
+    ssim = np.array([structural_similarity(t, p, data_range=1.0, channel_axis=0)
+                     for p, t in zip(predictions, targets)])
+    lab, truth_lab = (rgb_to_lab(torch.from_numpy(images)).numpy() for images in (predictions, targets))
+    measures = lab_measures(predictions, lab)
+    recoloured = on_input_lightness(lab, targets)
+    truth = truth_lab.mean(axis=(2, 3))  # each image's mean L*, a*, b*
+    error = (measures["lab_a"] - truth[:, 1]) ** 2 + (measures["lab_b"] - truth[:, 2]) ** 2
+    mse, psnr = mse_psnr(predictions, targets)
+    mse_input_l, psnr_input_l = mse_psnr(recoloured, targets)
+    return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions), **measures,
+            "colour_err_sq": error, "truth_a": truth[:, 1], "truth_b": truth[:, 2],
+            "truth_ab_sq": truth[:, 1] ** 2 + truth[:, 2] ** 2, "corrupted": corrupted, "restored": restored,
+            "mse_input_l": mse_input_l, "psnr_input_l": psnr_input_l,
+            "colourfulness_input_l": colourfulness(recoloured), "ab_counts": ab_error_counts(lab, truth_lab)}
+
+
+def mse_psnr(predictions, targets):
+    """Each image's MSE and PSNR (dB, data range 1; an exact copy's is infinite)."""
     mse = ((predictions - targets) ** 2).mean(axis=(1, 2, 3))
     with warnings.catch_warnings():  # an exact copy has infinite PSNR; numpy warns on the division
         warnings.simplefilter("ignore", RuntimeWarning)
         psnr = np.array([peak_signal_noise_ratio(t, p, data_range=1.0) for p, t in zip(predictions, targets)])
-    ssim = np.array([structural_similarity(t, p, data_range=1.0, channel_axis=0)
-                     for p, t in zip(predictions, targets)])
-    measures = lab_measures(predictions)
-    truth = rgb_to_lab(torch.from_numpy(targets)).numpy().mean(axis=(2, 3))  # each image's mean L*, a*, b*
-    error = (measures["lab_a"] - truth[:, 1]) ** 2 + (measures["lab_b"] - truth[:, 2]) ** 2
-    return {"mse": mse, "psnr": psnr, "ssim": ssim, "colourfulness": colourfulness(predictions), **measures,
-            "colour_err_sq": error, "truth_a": truth[:, 1], "truth_b": truth[:, 2],
-            "truth_ab_sq": truth[:, 1] ** 2 + truth[:, 2] ** 2, "corrupted": corrupted, "restored": restored}
+    return mse, psnr
 
 
 class MetricSums:
@@ -169,19 +234,22 @@ class MetricSums:
 
     def __init__(self):
         self.sums = dict.fromkeys((key for key in METRICS if key not in DERIVED), 0.0)
-        self.count = 0
+        self.count, self.ab_counts = 0, 0
 
     def add(self, values):
         """``values``: :func:`per_image`'s ``{metric: vector}`` for some images."""
         for key, vector in values.items():
-            self.sums[key] += float(vector.sum())
+            if key == "ab_counts":
+                self.ab_counts = self.ab_counts + vector.sum(axis=0)
+            else:
+                self.sums[key] += float(vector.sum())
         self.count += len(values["mse"])
 
     def means(self):
         if not self.count:
             raise ValueError("no images were scored")
         means = {key: total / self.count for key, total in self.sums.items()}
-        return {**means, **spreads(means)}
+        return {**means, **spreads(means), **aucs(self.ab_counts)}
 
 
 def as_rgb(images):
