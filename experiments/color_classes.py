@@ -59,8 +59,8 @@ PLAIN_RUN = "classification, not rebalanced"
 CLASSES_RUN = "classification (annealed mean)"  # rebalanced: the paper's model
 ORACLE = "true 64 x 64 ab + input's L (ceiling)"
 COLUMNS = ("run", "model", "loss", "optimizer", "lr", "epochs", "batch_size", "data", "n_train", "n_test",
-           "test_mse", "test_psnr", "test_ssim", "colourfulness", "test_loss", "train_loss", "status",
-           "best_test_loss", "best_epoch", "unstable")
+           "test_mse", "test_mse_input_l", "test_psnr", "test_ssim", "colourfulness", "colourfulness_input_l", "chroma",
+           "auc", "auc_rebalanced", "test_loss", "train_loss", "status", "best_test_loss", "best_epoch", "unstable")
 
 
 def trial(run):
@@ -117,16 +117,13 @@ LOSSES = {"ab_l2": "squared ab error (Lab units^2)", "zhang_plain": "soft-encode
 
 
 def model_row(result, loss, scores):
-    row = tables.row(result)
-    row.update(loss=loss, test_mse=scores["mse"], test_psnr=scores["psnr"], test_ssim=scores["ssim"],
-               colourfulness=scores["colourfulness"])
-    return row
+    return {**tables.row(result), "loss": loss, **tables.metric_cells(scores), "chroma": scores["chroma"]}
 
 
 def reference_row(label, scores, result, truth=False):
-    """tables.reference_row with this table's columns: MSE under test_mse; the truth row shows colourfulness only."""
-    row = {**tables.reference_row(label, scores, result, COLUMNS), "test_loss": "—", "test_mse": scores["mse"]}
-    return {**row, **dict.fromkeys(("test_mse", "test_psnr", "test_ssim"), "—")} if truth else row
+    """tables.reference_row with this table's columns; the truth row shows its colour only (colourfulness, chroma)."""
+    row = {**tables.reference_row(label, scores, result, COLUMNS), "chroma": scores["chroma"]}
+    return {**row, **dict.fromkeys(("test_mse", "test_mse_input_l", "test_psnr", "test_ssim"), "—")} if truth else row
 
 
 def comparison_figure(path, color, mse_model, models, caption):
@@ -182,7 +179,9 @@ def compare(args, color, classes, mse_result, ablation):
         f"data: {color.label}; {first['n_train']} train / {first['n_test']} test images, seed {args.seed}",
         "test_mse, test_psnr, test_ssim, colourfulness: of the 256 x 256 RGB predictions against the colour test "
         "images, per image, averaged (PSNR in dB, SSIM over the colour channels; colourfulness: Hasler-Suesstrunk, "
-        "0-255 RGB, gray = 0); the gray copy is the input copied to three channels; the ceiling row decodes the "
+        "0-255 RGB, gray = 0); *_input_l: of the prediction's a*b* on the input's lightness (the ablation's rows "
+        "decode so already: the same numbers); chroma: Lab's mean sqrt(a*^2 + b*^2); auc, auc_rebalanced: Zhang et "
+        "al.'s AuC of the a*b* error over thresholds 0-150, rebalanced: each true colour counts equally; the gray copy is the input copied to three channels; the ceiling row decodes the "
         "true 64 x 64 ab targets as the ablation's predictions are decoded (upsampled, joined with the L of the "
         "gray input, which is not the colour image's L); the ground truth row scores the test images themselves",
         "test_loss / train_loss: each model's own training loss (MSE per pixel in RGB, the squared ab error in Lab "

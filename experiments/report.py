@@ -36,7 +36,7 @@ EXPERIMENTS = (
     ("vae_fruits", "fruits"),
     ("color_classes", "paintings"),  # report question 2, built here; reuses lr_sweep's lr 0.001
 )
-ONE_SEED = ("color_classes",)  # beyond the report (16 min a seed on 2 cores): trained at the first seed only
+ONE_SEED = ()  # experiments trained at the first seed only (none now: colour classification has its three seeds)
 NAMES = tuple(name for name, _ in EXPERIMENTS)
 SEEDS = (0, 1, 2)  # the seeds whose runs are committed in runs/: the default report trains nothing on a fresh clone
 

@@ -70,14 +70,20 @@ def test_lr_sweep_quick_end_to_end(quick_sweep):
     assert overall == pytest.approx(float(rows[1]["test_psnr"]))  # per-image means, weighted by group size
     for name, (model, gray) in painters.items():
         scores = results[1]["metrics"]["groups"][name]
-        assert float(model["test_loss"]) == pytest.approx(scores["mse"]) and gray["n_test"] == model["n_test"]
-        assert model["beats_baseline"] == ("yes" if scores["mse"] < float(gray["test_loss"]) else "no")
+        assert float(model["test_mse"]) == pytest.approx(scores["mse"]) and gray["n_test"] == model["n_test"]
+        assert model["test_loss"] == gray["test_loss"] == "—"  # one measure per column: the groups have no loss
+        assert model["beats_baseline"] == ("yes" if scores["mse"] < float(gray["test_mse"]) else "no")
+        assert model["beats_baseline_input_l"] == ("yes" if scores["mse_input_l"] < float(gray["test_mse_input_l"])
+                                                   else "no")
     # colour metrics: the gray copy has no colour, the truth is exact, each model is compared with the copy
     assert float(baseline["colourfulness"]) == pytest.approx(0, abs=1e-9) and float(truth["colourfulness"]) > 0
-    assert float(truth["test_loss"]) == 0 and float(truth["test_ssim"]) == 1
+    assert float(truth["test_mse"]) == 0 and float(truth["test_ssim"]) == 1 and truth["test_loss"] == "—"
+    assert float(truth["auc"]) == float(truth["auc_rebalanced"]) == 1
     for row, result in zip(rows, results):
         assert float(row["test_psnr"]) == pytest.approx(result["metrics"]["psnr"])
-        assert row["beats_baseline"] == ("yes" if result["metrics"]["mse"] < float(baseline["test_loss"]) else "no")
+        assert float(row["test_mse"]) == pytest.approx(result["metrics"]["mse"])
+        assert float(row["test_mse_input_l"]) == pytest.approx(result["metrics"]["mse_input_l"])
+        assert row["beats_baseline"] == ("yes" if result["metrics"]["mse"] < float(baseline["test_mse"]) else "no")
     stored = stored_results(dirs["runs"])
     for row, result in zip(rows, results):
         assert row["epochs"] == "1" and row["batch_size"] == "2" and row["n_train"] == "2" and row["n_test"] == "2"

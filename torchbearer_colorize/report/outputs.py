@@ -42,11 +42,20 @@ def report_note(experiment, results, report_steps):
 
 
 TRUTH = "ground truth (reference)"
-METRIC_COLUMNS = ("test_psnr", "test_ssim", "colourfulness", "beats_baseline")
-METRICS_NOTE = ("test_psnr, test_ssim, colourfulness: per test image, averaged (PSNR in dB; colourfulness: "
-                "Hasler-Suesstrunk, signed opponents, 0-255 RGB, gray = 0); test_loss is torchbearer's batch mean, "
-                "the metrics' MSE a per-image mean; beats_baseline: the model's test MSE is below the "
-                "{baseline} row's")
+METRIC_COLUMNS = ("test_mse", "test_psnr", "test_ssim", "colourfulness", "beats_baseline")
+# colorization tables: the same scores of the prediction's colour on the input's lightness, and the AuCs
+COLOUR_COLUMNS = ("test_mse_input_l", "test_psnr_input_l", "colourfulness_input_l", "auc", "auc_rebalanced",
+                  "beats_baseline_input_l")
+COLOUR_TASKS = ("colorize", "colorize-inception")
+METRICS_NOTE = ("test_mse, test_psnr, test_ssim, colourfulness: per test image, averaged (PSNR in dB; colourfulness: "
+                "Hasler-Suesstrunk, signed opponents, 0-255 RGB, gray = 0); test_loss is torchbearer's batch mean "
+                "(the report's measure; a short last batch weighs as much as a full one), so only models have one; "
+                "beats_baseline: the model's test_mse is below the {baseline} row's")
+COLOUR_NOTE = ("*_input_l: the same scores of the prediction's colour on the input's lightness (its a*b* joined with "
+               "the gray input's L, as tbc-colorize decodes; a model that redraws L is scored on its colour alone); "
+               "beats_baseline_input_l: test_mse_input_l below the {baseline} row's; auc, auc_rebalanced: Zhang et "
+               "al. 2016's AuC of the a*b* error over thresholds 0-150 (1: the truth), rebalanced: each true colour "
+               "counts equally (figures/checks.md defines both)")
 
 
 def stored_json(path, compute, current=metrics.complete):
@@ -91,6 +100,15 @@ GROUPS_NOTE = ("rows 'on <painter>': the same model's (or baseline's) per-image 
                "painter's test paintings alone, and whether it beats the baseline there")
 
 
+def beats(scores, baseline):
+    """The ``beats_baseline`` cells of a row: its test MSE below the baseline's, as trained and (where scored) on the
+    input's lightness."""
+    cells = {"beats_baseline": scores["mse"] < baseline["mse"]}
+    if "mse_input_l" in scores and "mse_input_l" in baseline:
+        cells["beats_baseline_input_l"] = scores["mse_input_l"] < baseline["mse_input_l"]
+    return cells
+
+
 def per_group_rows(results, baseline, data, columns):
     """A row per test group for each of ``results`` and for the baseline: is the result carried by one group?"""
     rows = []
@@ -98,8 +116,7 @@ def per_group_rows(results, baseline, data, columns):
         for result in results:
             scores = result["metrics"]["groups"][name]
             row = tables.reference_row(f"{result['run']} on {name}", scores, result, columns)
-            rows.append({**row, "n_test": len(data.test_groups[name]),
-                         "beats_baseline": scores["mse"] < baseline["groups"][name]["mse"]})
+            rows.append({**row, "n_test": len(data.test_groups[name]), **beats(scores, baseline["groups"][name])})
         rows.append({**tables.reference_row(f"{data.baseline_label} on {name}", baseline["groups"][name], results[0],
                                             columns), "n_test": len(data.test_groups[name])})
     return rows
@@ -128,17 +145,14 @@ def write_outputs(experiment, title, results, data, args, *, notes=(), columns=t
              tables.STABILITY_NOTE) + tuple(notes)
     if data.has_baseline:
         baseline = references["baseline"]
+        colour = data.task in COLOUR_TASKS
         for row, result in zip(rows, results):
-            beats = result["metrics"]["mse"] < baseline["mse"]
-            row.update(tables.metric_cells(result["metrics"]), beats_baseline=beats)
-        columns = tuple(columns) + METRIC_COLUMNS
-        references_rows = [tables.reference_row(data.baseline_label, baseline, results[0], columns),
-                           tables.reference_row(TRUTH, references["truth"], results[0], columns)]
-        if results[0]["settings"].get("loss", "mse") != "mse":  # the VAE's summed loss: no per-pixel MSE beside it
-            for row in references_rows:
-                row["test_loss"] = "—"
-        rows += references_rows
+            row.update(tables.metric_cells(result["metrics"]), **beats(result["metrics"], baseline))
+        columns = tuple(columns) + METRIC_COLUMNS + (COLOUR_COLUMNS if colour else ())
+        rows += [tables.reference_row(data.baseline_label, baseline, results[0], columns),
+                 tables.reference_row(TRUTH, references["truth"], results[0], columns)]
         notes += (METRICS_NOTE.format(baseline=data.baseline_label),)
+        notes += (COLOUR_NOTE.format(baseline=data.baseline_label),) if colour else ()
         if data.test_groups and group_rows:
             rows += per_group_rows([r for r in results if r["run"] in group_rows], baseline, data, columns)
             notes += (GROUPS_NOTE,)

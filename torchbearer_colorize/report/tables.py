@@ -61,16 +61,26 @@ def row(result, reported=None):
     }
 
 
+# the colour scores of colorization tables: the prediction's colour on the input's lightness, and Zhang et al.'s AuC
+COLOUR_CELLS = {"test_mse_input_l": "mse_input_l", "test_psnr_input_l": "psnr_input_l",
+                "colourfulness_input_l": "colourfulness_input_l", "auc": "auc", "auc_rebalanced": "auc_rebalanced"}
+
+
 def metric_cells(scores):
-    """The metric columns of a row from :func:`torchbearer_colorize.report.metrics.evaluate`'s means."""
-    return {"test_psnr": scores["psnr"], "test_ssim": scores["ssim"], "colourfulness": scores["colourfulness"]}
+    """The metric columns of a row from :func:`torchbearer_colorize.report.metrics.evaluate`'s means (the colour
+    scores too, where the scores hold them: ``COLOUR_CELLS``)."""
+    return {"test_mse": scores["mse"], "test_psnr": scores["psnr"], "test_ssim": scores["ssim"],
+            "colourfulness": scores["colourfulness"],
+            **{column: scores[key] for column, key in COLOUR_CELLS.items() if key in scores}}
 
 
 def reference_row(label, scores, result, columns=COLUMNS):
-    """A row that is no trained model (the baseline, the ground truth): metrics only, on ``result``'s data."""
+    """A row that is no trained model (the baseline, the ground truth): metrics only, on ``result``'s data; no
+    training loss (``test_loss`` "—": the per-image MSE is under ``test_mse``, as for the models)."""
     blank = dict.fromkeys(columns, "—")
     return {**blank, "run": label, "data": result["data"], "n_train": result["n_train"],
-            "n_test": result["n_test"], "test_loss": scores["mse"], **metric_cells(scores), "beats_baseline": "—"}
+            "n_test": result["n_test"], **metric_cells(scores), "beats_baseline": "—",
+            "beats_baseline_input_l": "—"}
 
 
 def fmt(value):
@@ -139,13 +149,13 @@ def write_table(out_dir, title, rows, notes=(), columns=COLUMNS, name="table"):
 
 
 MEASURES = ("test_loss", "train_loss", "best_test_loss", "test_mse", "test_psnr", "test_ssim", "colourfulness",
-            "test_reconstruction", "test_kl")  # per-seed numbers a multi-seed table gives as mean and `_std`
+            "test_reconstruction", "test_kl", *COLOUR_CELLS)  # per-seed numbers a multi-seed table gives as mean and `_std`
 
 
 def combine_seeds(tables):
     """One table from the same experiment's tables of several seeds (``{seed: Table}``), rows matched by
     run and read as their CSV cells: each of MEASURES as its mean plus a ``<name>_std`` column (sample
-    standard deviation), ``unstable`` and a differing ``beats_baseline`` as "k/n" seeds, other differing
+    standard deviation), ``unstable`` and a differing ``beats_baseline(_input_l)`` as "k/n" seeds, other differing
     cells joined by "/". Returns ``(columns, rows)``."""
     parsed = {seed: cells(table.rows, table.columns) for seed, table in tables.items()}
     first = next(iter(parsed.values()))
