@@ -134,8 +134,23 @@ def test_brown_cast_is_judged_seed_by_seed():
     assert seeds(10.0, 12.0, 20.0).verdict == "agrees"
     found = seeds(10.0, 42.0, 20.0)  # seed 1 as varied as the truth: the others' agreement does not hide it
     assert found.verdict == "partly: in 2 of 3 seeds"
-    assert "seed 1: 70% at 42 degrees (not one brownish tone)" in found.ours
-    assert "lr 0.0001: seed 0: 17% at 42 degrees (one brownish tone)" in found.ours  # every lr of the sweep
+    assert ("seed 1: tone spread 70% of the truth's, mean tone 42 degrees (not one tone, brown, in the brown window)"
+            in found.ours)
+    assert "lr 0.0001: seed 0: tone spread 17% of the truth's, mean tone 42 degrees (one tone" in found.ours
+
+
+def test_the_brown_rule_names_whichever_colorizer_it_finds_brown():
+    # the small net's one tone at 106 degrees (outside the window), the rebalanced classification's at 89 (inside)
+    results = {"lr_sweep": {0: [with_images(r, tone_spread=3.0, tone_hue=106.0)
+                                for r in sweep([0.02, 0.01, 0.03, 0.2])]},
+               "color_classes": {0: [with_images(fake("classification (annealed mean)", 2.0, task="color-classes"),
+                                                 tone_spread=10.0, tone_hue=89.0)]}}
+    assert by_claim(collect(results))[BROWN_CLAIM] == (
+        "partly: one tone for every image, but at 106 degrees, outside the brown window; by the same rule, "
+        "classification (annealed mean) (89 degrees, tone spread 17% of the truth's) does paint everything one "
+        "brownish tone")
+    results["color_classes"][0][0]["metrics"]["tone_hue"] = 95.0  # just outside: none named
+    assert by_claim(collect(results))[BROWN_CLAIM].endswith("outside the brown window")
 
 
 def flat(**scores):
@@ -144,10 +159,16 @@ def flat(**scores):
 
 def test_one_flat_colour_is_measured_and_named():
     red = {"lab_spread": 0.5, "lab_l": 53.2, "lab_a": 80.1, "lab_b": 67.2}  # pure red everywhere
-    assert flat(**red) == "partly: one flat colour, as the report says, but red, not brown/black"
+    assert flat(**red) == "partly: one flat colour in each seed, as the report says, but not brown/black: seed 0: flat red"
     assert flat(lab_spread=0.5, lab_l=2.0, lab_a=0.5, lab_b=0.5) == "agrees"  # black everywhere
     assert flat(lab_spread=1.0, lab_l=44.0, lab_a=22.0, lab_b=39.0) == "agrees"  # brown everywhere
     assert flat(**dict(red, lab_spread=20.0)) == "disagrees: not one flat colour (Lab spread 57% of the truth's)"
+    # red and yellow pixels in a stride-2 checkerboard: orange only once averaged, and said so
+    board = {"lab_spread": 0.0, "lab_l": 75.2, "lab_a": 29.3, "lab_b": 80.8, "sharpness": 62.0, "sharpness_half": 0.0}
+    assert flat(**board) == ("partly: one flat colour in each seed, as the report says, but not brown/black: seed 0: a "
+                             "stride-2 checkerboard of two colours that average to orange (sharpness 62 at full "
+                             "resolution, 0.0 at half)")
+    assert "checkerboard" not in flat(**dict(board, sharpness=6.0, sharpness_half=6.0))  # a flat colour's texture
 
 
 def curve(*losses):
