@@ -235,3 +235,12 @@ def test_auc_is_one_for_the_truth_and_the_rebalanced_one_punishes_one_colour_for
     assert 0.5 < gray["auc"] < one_colour["auc"]
     near = scores_of(np.clip(truth + 0.03, 0, 1), truth)  # every colour nearly right: both near 1
     assert min(near["auc"], near["auc_rebalanced"]) > 0.9
+
+
+def test_between_images_is_zero_for_one_picture_whatever_the_input():
+    truth = flat_images([(0.8, 0.3, 0.2), (0.2, 0.4, 0.8), (0.3, 0.7, 0.3), (0.9, 0.9, 0.9)])
+    varied = scores_of(truth, truth)["between_images"]
+    assert varied > 0.02
+    same = scores_of(np.repeat(truth.mean(axis=0, keepdims=True), 4, axis=0), truth)["between_images"]
+    assert same == pytest.approx(0, abs=1e-12)
+    assert 0 < scores_of(0.5 + 0.1 * (truth - 0.5), truth)["between_images"] < 0.02 * varied  # a faint copy

@@ -40,6 +40,9 @@ per image and averaged over the images; predictions are clipped to [0, 1] first.
   colour's frequency over the scored images (its ab cell of step AB_CELL, the colour classification's bins), i.e.
   the mean of the curves of the colours present: a prediction that paints every image one common colour scores
   low on it.
+- ``between_images``: how much the predictions differ from image to image: the variance of each pixel (RGB, in
+  [0, 1]) over the scored images, averaged over the pixels (the truth's is the scale: a model that gives one
+  picture whatever its input scores near 0).
 """
 import math
 import warnings
@@ -55,10 +58,10 @@ METRICS = ("mse", "psnr", "ssim", "colourfulness", "chroma", "lab_l", "lab_a", "
            "sharpness_half", "ab_sq_half", "lab_sq_half", "tone_x", "tone_y", "toned", "colour_err_sq", "truth_a",
            "truth_b", "truth_ab_sq", "corrupted", "restored", "hue_spread", "lab_spread", "tone_spread", "tone_hue",
            "colour_explained", "restored_share", "mse_input_l", "psnr_input_l", "colourfulness_input_l", "auc",
-           "auc_rebalanced")
+           "auc_rebalanced", "between_images")
 # computed from the means of the others over all images (or, the AuCs, from the pixels' counts), not per image
 DERIVED = ("hue_spread", "lab_spread", "tone_spread", "tone_hue", "colour_explained", "restored_share", "auc",
-           "auc_rebalanced")
+           "auc_rebalanced", "between_images")
 CORRUPTED, RESTORED = 0.2, 0.1  # an input pixel this far from its target (any channel) is corrupted; a prediction
 #                                 this close (every channel) restores it
 GRAY_CHROMA = 0.5  # mean chroma below this (a fifth of a just-noticeable Lab difference) is gray: no hue
@@ -217,7 +220,8 @@ def per_image(predictions, targets, inputs=None):
             "colour_err_sq": error, "truth_a": truth[:, 1], "truth_b": truth[:, 2],
             "truth_ab_sq": truth[:, 1] ** 2 + truth[:, 2] ** 2, "corrupted": corrupted, "restored": restored,
             "mse_input_l": mse_input_l, "psnr_input_l": psnr_input_l,
-            "colourfulness_input_l": colourfulness(recoloured), "ab_counts": ab_error_counts(lab, truth_lab)}
+            "colourfulness_input_l": colourfulness(recoloured), "ab_counts": ab_error_counts(lab, truth_lab),
+            "pixels": predictions}
 
 
 def mse_psnr(predictions, targets):
@@ -234,13 +238,15 @@ class MetricSums:
 
     def __init__(self):
         self.sums = dict.fromkeys((key for key in METRICS if key not in DERIVED), 0.0)
-        self.count, self.ab_counts = 0, 0
+        self.count, self.ab_counts, self.pixels, self.squares = 0, 0, 0, 0
 
     def add(self, values):
-        """``values``: :func:`per_image`'s ``{metric: vector}`` for some images."""
+        """``values``: :func:`per_image`'s ``{metric: vector}`` for some images (and their AuC counts and pixels)."""
         for key, vector in values.items():
             if key == "ab_counts":
                 self.ab_counts = self.ab_counts + vector.sum(axis=0)
+            elif key == "pixels":
+                self.pixels, self.squares = self.pixels + vector.sum(axis=0), self.squares + (vector ** 2).sum(axis=0)
             else:
                 self.sums[key] += float(vector.sum())
         self.count += len(values["mse"])
@@ -249,7 +255,8 @@ class MetricSums:
         if not self.count:
             raise ValueError("no images were scored")
         means = {key: total / self.count for key, total in self.sums.items()}
-        return {**means, **spreads(means), **aucs(self.ab_counts)}
+        between = float(np.mean(self.squares / self.count - (self.pixels / self.count) ** 2))
+        return {**means, **spreads(means), **aucs(self.ab_counts), "between_images": between}
 
 
 def as_rgb(images):
