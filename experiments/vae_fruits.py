@@ -42,13 +42,14 @@ from torch.optim import Adam  # noqa: E402
 from torchbearer import Trial  # noqa: E402
 
 from callbacks import KLDivergence, KLMetric, ReconstructionMetric  # noqa: E402
+from torchbearer_colorize.color_space import rgb_to_lab  # noqa: E402
 from torchbearer_colorize.data import builtin  # noqa: E402
 from torchbearer_colorize.data.paintings import ReconstructionDataset  # noqa: E402
 from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.errors import UserError  # noqa: E402
 from torchbearer_colorize.models import VAELatent  # noqa: E402
 from torchbearer_colorize.report import figures  # noqa: E402
-from torchbearer_colorize.report.outputs import write_outputs  # noqa: E402
+from torchbearer_colorize.report.outputs import stored_json, write_outputs  # noqa: E402
 from torchbearer_colorize.report.tables import COLUMNS  # noqa: E402
 from torchbearer_colorize.training.runs import RunSpec, TrainOptions, plan_runs, train  # noqa: E402
 
@@ -106,11 +107,30 @@ def latent_codes(model, dataset, batch_size=256):
     return torch.cat([mu for mu, _ in codes]), torch.cat([logvar for _, logvar in codes]), images
 
 
-def latent_figures(out, name, model, data, caption):
-    """Histograms of mu and logvar; fruits decoded from samples of the fitted latent distribution; test
-    codes with posterior noise added (its size in the title: when logvar is very negative the noise is tiny
-    and the rows look alike), and with noise as wide as mu's spread over the test set; a traversal of each
-    latent dimension. Each is drawn only when its file does not hold it yet (the test set is encoded then)."""
+def latent_numbers(codes, decode):
+    """What the latent figures show, in numbers (stored beside the run as ``latent.json``): the encoder's sd
+    (median of exp(logvar / 2)) against mu's spread over the test set; mu's mean and sd per dimension (N(0, 1)
+    would be 0 and 1); and what each dimension's traversal changes in the decoded fruit's mean L*, a*, b*
+    (from -2.5 to +2.5 sd, the others at their mean)."""
+    mu, logvar, _ = codes()
+    center, spread = mu.mean(0), mu.std(0)
+    changes = []
+    for d in range(len(center)):
+        z = center.repeat(2, 1)
+        z[:, d] = center[d] + TRAVERSAL[[0, -1]] * spread[d]
+        lab = rgb_to_lab(torch.from_numpy(decode(z)).double()).mean(dim=(2, 3))
+        changes.append((lab[1] - lab[0]).tolist())
+    return {"encoder_sd": float((0.5 * logvar).exp().median()), "mu_sd": spread.tolist(), "mu_mean": center.tolist(),
+            "traversal_lab_change": changes}
+
+
+def latent_figures(out, name, model, data, caption, directory):
+    """Histograms of mu and logvar; fruits decoded from samples of the codes' histogram (each dimension drawn
+    from its test codes, as the report sampled); test codes with posterior noise added (its size in the title:
+    when logvar is very negative the noise is tiny and the rows look alike), and with noise as wide as mu's spread
+    over the test set; a traversal of each latent dimension, its columns labelled with their sd. Each is drawn
+    only when its file does not hold it yet (the test set is encoded then). Returns ``latent_numbers``, stored in
+    the run's ``directory``."""
     source = (figures.model_digest(model), data.fingerprint)
     codes = functools.cache(lambda: latent_codes(model, data.test))
     figures.histograms(out / f"{name}_latent_histograms.png",
@@ -123,7 +143,8 @@ def latent_figures(out, name, model, data, caption):
         mu, logvar, images = codes()
         generator = torch.Generator().manual_seed(0)
         center, spread = mu.mean(0), mu.std(0) if len(mu) > 1 else torch.ones_like(mu[0])
-        sampled = center + spread * torch.randn(N_SAMPLES, mu.shape[1], generator=generator)
+        # from the codes' histogram: each dimension of each sample one test code's value, drawn independently
+        sampled = torch.gather(mu, 0, torch.randint(len(mu), (N_SAMPLES, mu.shape[1]), generator=generator))
         pick = torch.as_tensor(np.linspace(0, len(mu) - 1, min(N_SAMPLES, len(mu))).round().astype(int))
         sd = (0.5 * logvar[pick]).exp()
         noisy = mu[pick] + torch.randn(len(pick), mu.shape[1], generator=generator) * sd
@@ -139,8 +160,8 @@ def latent_figures(out, name, model, data, caption):
         sampled = decode(draws().sampled)
         return [("samples", sampled[:N_SAMPLES // 2]), ("samples", sampled[N_SAMPLES // 2:])]
     figures.sample_grid(out / f"{name}_samples_from_latent.png", samples,
-                        f"fruits decoded from z ~ N(mean of mu, sd of mu), the fitted latent distribution\n{caption}",
-                        source)
+                        f"fruits decoded from z drawn from the test codes' histogram, each dimension on its own"
+                        f"\n{caption}", source)
 
     def noisy_codes():
         d = draws()
@@ -164,7 +185,8 @@ def latent_figures(out, name, model, data, caption):
         return rows
     figures.sample_grid(out / f"{name}_traversal.png", traversal,
                         f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}",
-                        source)
+                        source, columns=[f"{x:+g} sd" for x in TRAVERSAL.tolist()])
+    return stored_json(directory / "latent.json", lambda: latent_numbers(codes, decode), lambda stored: True)
 
 
 def specs(args):

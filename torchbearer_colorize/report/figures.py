@@ -216,12 +216,13 @@ def loss_vs_lr(path, points, title, ylabel="final test MSE loss"):
     _save(fig, path, key)
 
 
-def sample_grid(path, rows, title, source):
+def sample_grid(path, rows, title, source, columns=None):
     """``rows`` is a list of ``(label, images)``; images are N x C x H x W floats in [0, 1]. ``source`` says
     what the images come from, to key the figure: for a model's outputs, its :func:`model_digest` and the data's
     fingerprint, not the outputs. ``rows`` and ``title`` may be functions, called only when the figure is drawn
-    (a title computed from the images: ``source`` then holds what it is computed from)."""
-    key = figure_key("sample_grid", None if callable(title) else title, source)
+    (a title computed from the images: ``source`` then holds what it is computed from). ``columns``: a label over
+    each column (a traversal's latent values)."""
+    key = figure_key("sample_grid", None if callable(title) else title, source, columns)
     if drawn(path, key):
         return
     rows, title = (value() if callable(value) else value for value in (rows, title))
@@ -236,6 +237,8 @@ def sample_grid(path, rows, title, source):
             ax.set_yticks([])
             if c == 0:  # wrapped, so long labels do not run into the next row's
                 ax.set_ylabel("\n".join(textwrap.wrap(label, 16, break_long_words=False)) or label, fontsize=8)
+            if r == 0 and columns:
+                ax.set_title(columns[c], fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path, key)

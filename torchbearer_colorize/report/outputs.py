@@ -173,14 +173,14 @@ def write_run_outputs(experiment, result, data, args, references=None, curves=((
     """One run's outputs under ``args.out``: its result JSON (with its colour metrics and the ``references``
     measures, for tasks with a baseline), its loss curves (``curves``: the metrics plotted), its sample grid
     (whose rows the result keeps in memory, for the report's comparison figure) and
-    ``run_figures(out, name, model, data, caption)``, an experiment's own figures of the trained model."""
+    ``run_figures(out, name, model, data, caption, directory)``, an experiment's own figures of the trained model,
+    which may return numbers read from them (a dict, kept in the result as its ``readings``)."""
     out, directory = args.out, run_dir(args.runs_dir, result["settings"])
     model = load_model(directory / "model.pt")
     if data.has_baseline:
         result["metrics"] = run_metrics(directory, model, data)
         result["references"] = {"baseline_label": data.baseline_label, **references}
     name = slug(result["run"])
-    write_json(out / "results" / f"{name}.json", result)
     status = "" if result["status"] == "finished" else f" ({result['status']})"
     caption = (f"{experiment}: {result['run']}{status}; {tables.settings_text([result['settings']])}, seed "
                f"{result['settings']['seed']}\n{data.label}{quick_caption(args)}")
@@ -196,6 +196,8 @@ def write_run_outputs(experiment, result, data, args, references=None, curves=((
     result["figure_source"] = (figures.model_digest(model), data.fingerprint,
                                sample_indices(len(shown), groups=data.test_groups))
     figures.sample_grid(out / f"{name}_samples.png", result["sample_rows"], caption, result["figure_source"])
-    if run_figures:
-        run_figures(out, name, model, data, caption)
+    if run_figures and (readings := run_figures(out, name, model, data, caption, directory)):
+        result["readings"] = readings
+    write_json(out / "results" / f"{name}.json",
+               {k: v for k, v in result.items() if k not in ("sample_rows", "figure_source")})
     return result

@@ -217,7 +217,7 @@ def render_report(summary, *, out, command, seeds, notes, quick=False, date=None
     colorizers = [kept for _, _, kept in checks if kept is not None]
     kept = (f"; with their colour on the input's lightness, {colorizers.count('yes')} of the {len(colorizers)} "
             "colorizers do" if colorizers else "")
-    shown_runs, found, shapes = set(), v.verdicts(summary), v.shapes(summary)
+    shown_runs, found, shapes = set(), v.verdicts(summary), v.shapes(summary) + v.readings(summary)
     finding = v.colour_finding(summary)
     return template("report.md").substitute(
         date=date or datetime.date.today().isoformat(), command=command, checks=CHECKS, fidelity=FIDELITY_LINK,
