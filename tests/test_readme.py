@@ -98,8 +98,8 @@ TRAINS = {
     "unet": lambda s: s["model"] == "unet",
     "denoise": lambda s: s["task"] == "denoise",
     "vae_fruits": lambda s: s["model"] == "vae",
-    "color_classes": lambda s: s["model"] == "small_classes" or (s["task"] == "colorize" and s["model"] == "small"
-                                                                  and s["optimizer"] == "adam" and s["lr"] == 0.001),
+    "color_classes": lambda s: s["task"] == "color-classes" or (s["task"] == "colorize" and s["model"] == "small"
+                                                               and s["optimizer"] == "adam" and s["lr"] == 0.001),
 }
 
 

@@ -565,13 +565,15 @@ def test_the_shape_lines_compute_their_directions():
                                                          "unet": {0: [fake("unet", unet_loss)]},
                                                          "vae_fruits": {0: [vae]}}))]
     found = lines(0.008, 0.0101, 19000.0)
-    assert "lr 0.01 against lr 0.001 (test loss): the report's 16 x, ours level." in found
+    assert ("lr 0.01 against lr 0.001 (test loss): the report's 16 x, ours level: a disagreement (the report's lr 0.01 "
+            "run may be mislabelled: its printed settings repeat lr 0.001's).") in found
     assert any(line.startswith("The U-net's test loss against the small net's: the report's above") and
                "ours below (0.008 vs 0.01)" in line for line in found)
     assert "The beta-VAE's test loss above its train loss: the report's by 9%, ours by 5%." in found
     assert "in 5 of our 5" in found[-1]  # fake train losses are 1.1 x the test losses
     found = lines(0.012, 0.03, 10000.0)
-    assert "ours 3 x." in found[0] and "ours above (0.012 vs 0.01)" in found[1] and "ours by 100%" in found[2]
+    assert found[0].endswith("ours 3 x.") and "ours above (0.012 vs 0.01)" in found[1] and "ours by 100%" in found[2]
+    assert [s.found for s in shapes(collect({"lr_sweep": {0: sweep([0.02, 0.01, 0.03, 0.2])}}))][0] is False
 
 
 def test_a_tiny_share_shows_its_size_not_zero():

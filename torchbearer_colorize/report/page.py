@@ -134,9 +134,9 @@ def caveats(summary, seeds, quick):
     if quick:
         lines.append("**A `--quick` smoke run: a few images and one epoch; the verdicts below mean nothing.**")
     lines.append("**Data**: " + "; ".join(data_lines(summary))
-                 + ". Every test image is one the model never saw in training (for the paintings: other paintings, "
-                 "split by painting). The report's own 2024 paintings are not public, so only trends compare with "
-                 "its numbers.")
+                 + ". Every test image is one the model never saw in training (for the paintings: no test painting "
+                 "is in the training set). The report's own 2024 paintings are not public, so only trends compare "
+                 "with its numbers.")
     lines.append(f"**Seeds**: {', '.join(map(str, seeds))}. " + (
         "One seed: no spread is measured, so no verdict can say 'within noise', and any may flip with another "
         "seed or CPU." if n <= 1 else
@@ -145,6 +145,12 @@ def caveats(summary, seeds, quick):
     if fewer and len(seeds) > 1:
         lines[-1] += f" Trained at the first seed only: {', '.join(fewer)}."
     inception = summary.get("inception", "inception")
+    if n > 1:
+        lines.append("**Words**: *within noise*: two means no further apart than the larger of their standard "
+                     f"deviations over the {n} seeds; *Lab spread*: the standard deviation of L*, a*, b* over all test "
+                     "pixels (0: one flat colour); *tone spread*: how much the images' mean hues differ (0: one tone "
+                     "for every image); *sharpness share*: the predictions' mean lightness gradient as a share of the "
+                     "truth's; the measures and thresholds: [checks.md](checks.md).")
     if inception and inception.not_pretrained:
         lines.append("**Inception encoder NOT pretrained**: no ImageNet weights offline, so a random frozen "
                      "encoder stands in; its verdict is 'not comparable'.")
@@ -194,13 +200,24 @@ def choices_lines(notes):
     return [f"- **{topic}**: {by_topic[topic].code}" for topic in KEY_CHOICES if topic in by_topic]
 
 
+def report_epochs(runs):
+    """", the report's 5 epochs in optimizer steps" where our epochs are the report's counted in optimizer steps on
+    its larger data set (the report's conclusions that say "5 epochs" mean these runs); "" otherwise."""
+    said = {reported(r.experiment, r.run).epochs for r in runs if reported(r.experiment, r.run)} - {None}
+    ours = {r.first["settings"]["epochs"] for r in runs}
+    if len(said) == 1 and len(ours) == 1 and ours != said:
+        return f" (the report's {said.pop()} epochs, counted in optimizer steps on its 4x larger data set)"
+    return ""
+
+
 def section(out, summary, heading, experiment, text, shown_runs, found, shapes):
     """One experiment's section of REPORT.md: what ran; the verdicts (``found``) whose first run is one of its runs,
     with their deciding numbers (all of them: checks.md), and the ``shapes`` lines about it; its figures."""
     runs = summary.of(experiment)
     if not runs:
         return f"{heading}\n\nNot run in this invocation (`--only`).\n\n"
-    ran = f"Ran: {settings_text([r.first['settings'] for r in runs])}; [table]({experiment}/{table_name(runs[0])})."
+    ran = (f"Ran: {settings_text([r.first['settings'] for r in runs])}{report_epochs(runs)}; "
+           f"[table]({experiment}/{table_name(runs[0])}).")
     claims = [f"- {x.claim}: **{x.verdict}**" + (f" ({x.key or x.ours})" if x.key or x.ours else "") for x in found
               if x.runs and x.runs[0][0] == experiment and x.verdict != "not run"]
     claims += [f"- {shape.text}" for shape in shapes if experiment in shape.experiments]
@@ -223,7 +240,7 @@ def render_report(summary, *, out, command, seeds, notes, quick=False, date=None
         date=date or datetime.date.today().isoformat(), command=command, checks=CHECKS, fidelity=FIDELITY_LINK,
         caveats="\n".join(caveats(summary, seeds, quick)),
         found="\n".join(found_line(verdict) for verdict in found),
-        shapes="\n".join(f"- {shape.text}" for shape in shapes if not shape.experiments),
+        shapes="\n".join(f"- {shape.text}" for shape in shapes if not shape.experiments or shape.found),
         beyond=(f"Beyond the report: {beaten} of the {len(checks)} distinct models beat their baseline on per-image "
                 f"test MSE as trained{kept} (the gray copy has every pixel's lightness right: a colorizer that "
                 "redraws it must beat that first).\n\n" if checks else ""),

@@ -570,10 +570,12 @@ def ratio_word(ratio):
 
 @dataclass
 class Shape:
-    """A line on where the shape of the report's numbers and of ours differ or agree, and the experiments it is
-    about (REPORT.md prints it under "What we found" and in their sections)."""
+    """A line on where the pattern of the report's numbers and of ours differ or agree, and the experiments it is
+    about (REPORT.md prints it in their sections; under "What we found" when it is about none, or is a
+    disagreement the reader must not miss: ``found``)."""
     text: str
     experiments: tuple
+    found: bool = False
 
 
 def shapes(summary):
@@ -589,8 +591,11 @@ def shapes(summary):
     small, tenfold = mean(*SMALL), mean("lr_sweep", "lr 0.01")
     if small and tenfold:
         theirs = reported("lr_sweep", "lr 0.01").test_loss / reported(*SMALL).test_loss
-        lines.append(Shape(f"lr 0.01 against lr 0.001 (test loss): the report's {ratio_word(theirs)}, ours "
-                           f"{ratio_word(tenfold / small)}.", ("lr_sweep",)))
+        words = ratio_word(theirs), ratio_word(tenfold / small)
+        same = (words[0] == "level") == (words[1] == "level")
+        lines.append(Shape(f"lr 0.01 against lr 0.001 (test loss): the report's {words[0]}, ours {words[1]}"
+                           + ("." if same else ": a disagreement (the report's lr 0.01 run may be mislabelled: its "
+                              "printed settings repeat lr 0.001's)."), ("lr_sweep",), found=not same))
     sweep = [r for r in summary.of("lr_sweep") if has_measure(r, "sharpness_half")]
     if len(sweep) > 1:
         shares = {r.run: share_of_truth(r, "sharpness_half") for r in sweep}
