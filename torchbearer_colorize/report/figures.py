@@ -75,7 +75,8 @@ def _save(fig, path, key):
     plt.close(fig)
 
 
-PLAIN = ticker.FuncFormatter(lambda value, _: f"{value:.3g}")  # 0.015, 2.1: no "2.125x10^0"
+PLAIN = ticker.FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1000 else f"{value:.3g}")  # 0.015,
+#                                                                          2.1, 20,000: no "2.125x10^0" nor "2e+04"
 
 
 def _plain_log_ticks(axis, values):
@@ -83,8 +84,9 @@ def _plain_log_ticks(axis, values):
     times a power of ten) are labelled too, so a narrow range still has several labelled ticks."""
     axis.set_major_formatter(PLAIN)
     finite = [x for x in values if x > 0 and math.isfinite(x)]
-    if finite and math.log10(max(finite) / min(finite)) < 2:
-        axis.set_minor_locator(ticker.LogLocator(subs=(2, 3, 5)))
+    decades = math.log10(max(finite) / min(finite)) if finite else math.inf
+    if decades < 2:  # within a decade more multiples are labelled, so that the lowest values sit above a label
+        axis.set_minor_locator(ticker.LogLocator(subs=(1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8) if decades < 1 else (2, 3, 5)))
         axis.set_minor_formatter(PLAIN)
     else:
         axis.set_minor_formatter(ticker.NullFormatter())
@@ -113,30 +115,37 @@ STYLES = [dict(marker=m, linestyle=ls, markersize=ms, markerfacecolor=face)
                                   ("D", "-.", 8, "none"), ("v", "-", 6, None), ("x", "--", 8, None))]
 
 
-def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),), report_steps=None):
-    """Train and test curves per epoch of one run: one panel per ``(metric, axis label)``. Given the report's
-    optimizer steps per epoch (``report_steps``), a second axis on top counts the report's epochs: the same
-    number of optimizer steps as ours on its larger data set."""
+def loss_curve(path, result, title, metrics=(("loss", "MSE loss"),), report_steps=None, reference=None):
+    """Train and test curves per epoch of one run: one panel per ``(metric, axis label)``, the title above them
+    all. Given the report's optimizer steps per epoch (``report_steps``), a second axis on top counts the report's
+    epochs: the same number of optimizer steps as ours on its larger data set. ``reference``: ``(label, value)``
+    drawn as a dashed line on the first panel (the gray copy's test MSE)."""
     history = result["history"]
     key = figure_key("loss_curve", history, result["n_train"], result["settings"]["batch_size"], title, metrics,
-                     report_steps)
+                     report_steps, reference)
     if drawn(path, key):
         return
     epochs = [e["epoch"] for e in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     ours = -(-result["n_train"] // result["settings"]["batch_size"])  # steps per epoch, the last batch partial
-    for ax, (metric, label) in zip(axes[0], metrics):
+    for i, (ax, (metric, label)) in enumerate(zip(axes[0], metrics)):
         train, test = [e[f"train_{metric}"] for e in history], [e[f"test_{metric}"] for e in history]
         ax.plot(epochs, train, "o-", label="train (epoch mean)")
         ax.plot(epochs, test, "s-", label="test (after the epoch)")
-        _epoch_axes(ax, title if len(metrics) == 1 else f"{label}\n{title}", label, train + test)
+        drawn_line = reference and i == 0
+        _epoch_axes(ax, title if len(metrics) == 1 else label, label, train + test + ([reference[1]] if drawn_line
+                                                                                      else []))
+        if drawn_line:  # after the axes are set from the curves' epochs
+            ax.axhline(reference[1], color="gray", linestyle="--", label=reference[0])
         if report_steps and report_steps != ours:
             scale = ours / report_steps
             top = ax.secondary_xaxis("top", functions=(lambda x: x * scale, lambda x: x / scale))
             top.set_xlabel(f"the report's epochs, by optimizer steps ({report_steps} an epoch there, {ours} here)",
                            fontsize=8)
             top.tick_params(labelsize=8)
-        ax.legend()
+        ax.legend(fontsize=8)
+    if len(metrics) > 1:  # one title over the panels: a title per panel would run into the next one's
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path, key)
 
@@ -222,7 +231,7 @@ def sample_grid(path, rows, title, source, columns=None):
     fingerprint, not the outputs. ``rows`` and ``title`` may be functions, called only when the figure is drawn
     (a title computed from the images: ``source`` then holds what it is computed from). ``columns``: a label over
     each column (a traversal's latent values)."""
-    key = figure_key("sample_grid", None if callable(title) else title, source, columns)
+    key = figure_key("sample_grid", None if callable(title) else title, source, *([columns] if columns else []))
     if drawn(path, key):
         return
     rows, title = (value() if callable(value) else value for value in (rows, title))

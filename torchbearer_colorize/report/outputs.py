@@ -184,7 +184,10 @@ def write_run_outputs(experiment, result, data, args, references=None, curves=((
     status = "" if result["status"] == "finished" else f" ({result['status']})"
     caption = (f"{experiment}: {result['run']}{status}; {tables.settings_text([result['settings']])}, seed "
                f"{result['settings']['seed']}\n{data.label}{quick_caption(args)}")
-    figures.loss_curve(out / f"{name}_loss.png", result, caption, curves, data.report_steps)
+    gray = references["baseline"]["mse"] if data.task in COLOUR_TASKS and references else None
+    figures.loss_curve(out / f"{name}_loss.png", result, caption, curves, data.report_steps,
+                       (f"{data.baseline_label.replace(' (baseline)', '')}'s test MSE (per image)", gray)
+                       if gray is not None else None)
     if data.display_model is not None:
         model = data.display_model(model).cpu()  # the inception encoder may be on the training device
     shown = data.display if data.display is not None else data.test
