@@ -15,6 +15,7 @@ and the same command resumes.
 import argparse
 import datetime
 import importlib
+import math
 import re
 import sys
 import time
@@ -116,10 +117,10 @@ from torchbearer_colorize.atomic import write_text  # noqa: E402
 from torchbearer_colorize.distributed import is_main  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import PRETRAINED  # noqa: E402
-from torchbearer_colorize.report import fidelity, tables  # noqa: E402
+from torchbearer_colorize.report import fidelity, tables, verdicts  # noqa: E402
 from torchbearer_colorize.report import figures as plots  # noqa: E402
 from torchbearer_colorize.report.page import render_checks, render_report, sync_readme  # noqa: E402
-from torchbearer_colorize.report.summary import NOT_PRETRAINED, collect  # noqa: E402
+from torchbearer_colorize.report.summary import NOT_PRETRAINED, collect, has_measure  # noqa: E402
 
 
 def pretrained_weights_file():
@@ -223,6 +224,21 @@ def lr_figure(summary, out):
                          f"lr sweep: final test loss against the learning rate\n{label}")
 
 
+def tones_figure(summary, out):
+    """lr_sweep/tones.png: the brown verdict's window beside the truth's mean tone and each colorizer's (first seed)."""
+    low, high = verdicts.BROWN_HUE
+    runs = [r for r in summary.distinct(lambda r: r.experiment in verdicts.COLORIZING) if has_measure(r, "tone_hue")
+            and math.isfinite(r.first["metrics"]["tone_hue"])]
+    if not runs:
+        return
+    swatches = [("window's edge", low), ("window's edge", high),
+                ("the truth", runs[0].first["references"]["truth"]["tone_hue"])]
+    swatches += [(r.run, r.first["metrics"]["tone_hue"]) for r in runs]
+    plots.tone_swatches(out / "lr_sweep" / "tones.png", swatches,
+                        f"'brown': a mean tone within {low:g}-{high:g} degrees; each colorizer's mean tone "
+                        f"(seed {runs[0].first['settings']['seed']}), at L* 55, chroma 35")
+
+
 def same_paintings(label, first, other):
     """Refuse a comparison row whose (gray inputs, truths) are not the first row's: the same images, pixel for pixel."""
     if not all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(first, other)):
@@ -271,6 +287,7 @@ def main(argv=None):
     trained = summary.trained_since(started)
     command = "python -m experiments.report " + " ".join(argv if argv is not None else sys.argv[1:])
     lr_figure(summary, args.out)
+    tones_figure(summary, args.out)
     comparison_figure(summary, args.out)
     report = render_report(summary, out=args.out, command=command.strip(), seeds=args.seeds, notes=fidelity.NOTES,
                            quick=args.quick)

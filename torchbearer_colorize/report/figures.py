@@ -19,7 +19,10 @@ import numpy as np  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import torch  # noqa: E402
+
 from ..atomic import atomic_path  # noqa: E402
+from ..color_space import lab_to_rgb  # noqa: E402
 
 # Another CPU's float kernels round a few model outputs differently: a sample grid redrawn there differs from
 # the committed one by a level or two in a handful of pixels. Pictures within this are the same picture.
@@ -249,6 +252,26 @@ def sample_grid(path, rows, title, source, columns=None):
             if r == 0 and columns:
                 ax.set_title(columns[c], fontsize=8)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path, key)
+
+
+def tone_swatches(path, swatches, title):
+    """One square per ``(label, hue in degrees)``, each filled with that hue at a middling lightness and chroma
+    (L* 55, chroma 35): the tones a verdict names, side by side with the edges of its window."""
+    key = figure_key("tone_swatches", swatches, title)
+    if drawn(path, key):
+        return
+    angles = torch.tensor([math.radians(h) for _, h in swatches], dtype=torch.float64)
+    lab = torch.stack([torch.full_like(angles, 55.0), 35 * angles.cos(), 35 * angles.sin()])[None, :, :, None]
+    rgb = lab_to_rgb(lab)[0, :, :, 0].T.numpy()
+    fig, axes = plt.subplots(1, len(swatches), figsize=(1.45 * len(swatches), 1.9), squeeze=False)
+    for ax, (label, hue), colour in zip(axes[0], swatches, rgb):
+        ax.imshow(np.ones((8, 8, 3)) * colour)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title("\n".join(textwrap.wrap(f"{label}: {hue:.0f} deg", 18)), fontsize=8)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     _save(fig, path, key)
 

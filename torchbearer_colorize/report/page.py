@@ -177,6 +177,7 @@ def figure_links(out, experiment, runs, summary, shown_runs):
     if len(runs) > 1:
         link("test_loss.png", "test loss per epoch")
     link("test_loss_vs_lr.png", "final test loss against the learning rate")
+    link("tones.png", "the brown window and each colorizer's mean tone")
     for run in runs:
         key = run_key(run.first)
         if key in shown_runs:  # the same run under another name (Adam = lr 0.001): shown once
