@@ -159,25 +159,113 @@ def test_bad_checkpoints_are_named(tmp_path, capsys, recwarn, make, message):
     assert not (tmp_path / "out" / "p_colorized.png").exists()
 
 
-def test_bad_photos_and_overwriting_are_refused_before_any_work(tmp_path, checkpoint, capsys):
+def test_a_file_that_is_not_an_image_is_skipped_in_one_line_and_the_others_go_on(tmp_path, checkpoint, capsys):
     good, text = photo(tmp_path / "good.png"), tmp_path / "notes.png"
     text.write_text("not an image")
-    cases = [([str(good), str(text)], str(text)), ([str(tmp_path / "gone.jpg")], "gone.jpg")]
-    for photos, named in cases:
-        with pytest.raises(SystemExit) as exit_:
-            main(photos + ["--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
-        assert exit_.value.code == 2 and named in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main([str(text), str(good), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1 and [line for line in err.splitlines() if str(text) in line] == [
+        f"skipped: {text} cannot be read as an image (UnidentifiedImageError); give a jpg, png, bmp, webp or tif file"]
+    assert written(tmp_path / "out") == ["good_colorized.png"]
+    assert "1 colorized" in out and "1 skipped (not images)" in out
+
+
+def test_a_missing_path_and_overwriting_are_refused_before_any_work(tmp_path, checkpoint, capsys):
+    good = photo(tmp_path / "good.png")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(good), str(tmp_path / "gone.jpg"), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2 and "gone.jpg does not exist" in capsys.readouterr().err
     assert not (tmp_path / "out" / "good_colorized.png").exists()  # nothing half-done
     victim, source = photo(tmp_path / "x_colorized.png"), photo(tmp_path / "x.png")
     before = victim.read_bytes()
-    with pytest.raises(SystemExit):  # x.png's output would be x_colorized.png, itself an input
-        main([str(victim), str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
-    assert "would be overwritten" in capsys.readouterr().err and victim.read_bytes() == before
+    for force in ([], ["--force"]):  # x.png's output would be x_colorized.png, itself an input
+        with pytest.raises(SystemExit) as exit_:
+            main([str(victim), str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path), *force])
+        assert exit_.value.code == 2 and "would be overwritten" in capsys.readouterr().err
+        assert victim.read_bytes() == before
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x_colorized.png").hardlink_to(source)  # the same file under another name
     with pytest.raises(SystemExit):
-        main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
-    assert "would be overwritten" in capsys.readouterr().err
+        main([str(source), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out"), "--force"])
+    assert "would be overwritten" in capsys.readouterr().err and source.read_bytes() == victim.read_bytes()
+    with pytest.raises(SystemExit):  # two photos, one output
+        main([str(source), str(photo(tmp_path / "out" / "x.jpg")), "--checkpoint", str(checkpoint),
+              "--out", str(tmp_path / "elsewhere")])
+    assert "would both be written to" in capsys.readouterr().err and not (tmp_path / "elsewhere").exists()
+
+
+def mixed_folder(root):
+    """Three photos in nested folders, a text file, a broken .jpg and a hidden file."""
+    for name in ("top.png", "trip/day1/beach.jpg", "trip/street.bmp"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        photo(root / name, (24, 16))
+    (root / "notes.txt").write_text("not an image")
+    (root / "trip" / "broken.jpg").write_text("not a jpeg")
+    (root / ".thumbnail.png").write_text("hidden: left out")
+    return root
+
+
+OUTPUTS = ["top_colorized.png", "trip/day1/beach_colorized.png", "trip/street_colorized.png"]
+
+
+def written(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_folder_is_searched_recursively_and_keeps_its_sub_folders(tmp_path, checkpoint, capsys):
+    photos = mixed_folder(tmp_path / "photos")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(photos), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1 and written(tmp_path / "out") == OUTPUTS
+    skipped = [line for line in err.splitlines() if line.startswith("skipped: ")]
+    assert skipped == [f"skipped: {photos / 'notes.txt'} is not an image (.txt)",
+                       f"skipped: {photos / 'trip' / 'broken.jpg'} cannot be read as an image "
+                       "(UnidentifiedImageError); give a jpg, png, bmp, webp or tif file"]
+    assert "4/4" in err  # the progress bar (to stderr), over the files with an image extension
+    assert "3 colorized" in out and f"{photos / 'trip' / 'street.bmp'} -> {tmp_path / 'out' / 'trip'}" in out
+    assert Image.open(tmp_path / "out" / "trip" / "day1" / "beach_colorized.png").size == (24, 16)
+
+
+def test_a_folder_of_images_only_exits_0(tmp_path, checkpoint):
+    photos = tmp_path / "photos"
+    (photos / "a").mkdir(parents=True)
+    photo(photos / "a" / "one.png")
+    photo(photos / "two.jpg")
+    main([str(photos), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")])  # no SystemExit: 0
+    assert written(tmp_path / "out") == ["a/one_colorized.png", "two_colorized.png"]
+
+
+def test_a_rerun_keeps_existing_outputs_unless_force(tmp_path, checkpoint, capsys):
+    photos = mixed_folder(tmp_path / "photos")
+    argv = [str(photos), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit):
+        main(argv)
+    marked = tmp_path / "out" / OUTPUTS[0]
+    marked.write_bytes(b"an earlier output")  # a rerun that wrote it again would replace these bytes
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(argv)
+    out = capsys.readouterr().out
+    assert marked.read_bytes() == b"an earlier output" and "0 colorized" in out and "3 kept" in out
+    with pytest.raises(SystemExit):
+        main(argv + ["--force"])
+    assert "3 colorized" in capsys.readouterr().out and Image.open(marked).size == (24, 16)
+
+
+def test_an_out_inside_the_folder_is_left_out_of_the_search_and_one_holding_it_refused(tmp_path, checkpoint, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    photo(photos / "a.png")
+    for _ in range(2):  # the second run does not take the first run's output for an input
+        main([str(photos), "--checkpoint", str(checkpoint), "--out", str(photos / "colorized")])
+    assert written(photos) == ["a.png", "colorized/a_colorized.png"]
+    for out in (photos, tmp_path):
+        with pytest.raises(SystemExit) as exit_:
+            main([str(photos), "--checkpoint", str(checkpoint), "--out", str(out)])
+        assert exit_.value.code == 2 and f"--out {out} holds the folder {photos}" in capsys.readouterr().err
+    assert written(photos) == ["a.png", "colorized/a_colorized.png"]
 
 
 def test_success_is_exit_status_0_as_the_console_script_runs_it(tmp_path):
@@ -209,4 +297,4 @@ def test_usage_names_the_console_script_as_the_readme_does():
     assert usage.startswith("usage: tbc-colorize ")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "tbc-colorize photo.jpg" in readme and "python -m torchbearer_colorize.colorize" in readme
-    assert "tbc-colorize PHOTO" in parser().description  # the module's own usage line agrees
+    assert "tbc-colorize PHOTO_OR_FOLDER" in parser().description  # the module's own usage line agrees

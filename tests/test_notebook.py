@@ -1,5 +1,5 @@
-"""The walkthrough notebook runs top to bottom (QUICK, outputs in a temporary folder) with a Jupyter
-kernel, as on Colab or Kaggle; its .ipynb is what jupytext makes of the reviewable .py source."""
+"""The walkthrough notebook runs top to bottom (QUICK, outputs in a temporary folder, MPLBACKEND=Agg) with a
+Jupyter kernel, as on Colab or Kaggle; its .ipynb is what jupytext makes of the reviewable .py source."""
 import json
 from pathlib import Path
 
@@ -29,10 +29,21 @@ def test_the_notebook_tells_a_new_user_only_true_things():
     assert "train loss {logs['loss']" in source and "logs['running_loss']" not in source
 
 
+def test_the_notebook_opens_on_the_report_over_its_committed_seeds():
+    """As it stands it reuses the committed runs (the test below sets QUICK itself), shows its figures as PNGs
+    whatever matplotlib's backend (report.figures selects Agg), and checks the report's conclusions over
+    experiments.report's seeds, as REPORT.md does."""
+    source = SOURCE.read_text(encoding="utf-8")
+    assert "\nQUICK = False  #" in source and "plt.show()" not in source and "show(fig)" in source
+    assert "SEEDS = report.SEEDS[:1] if QUICK else report.SEEDS" in source
+    assert "collect(results)" in source and "{0: runs}" not in source  # every seed's results, not seed 0's
+
+
 @pytest.mark.slow
 def test_the_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
     nbclient, nbformat = pytest.importorskip("nbclient"), pytest.importorskip("nbformat")
     monkeypatch.setenv("TORCHBEARER_COLORIZE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as headless servers set it: the notebook's figures show all the same
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     parameters = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
     parameters.source += f"\nQUICK = True\nRUNS_DIR = {str(tmp_path / 'runs')!r}\nOUT = {str(tmp_path / 'out')!r}\n"

@@ -145,3 +145,34 @@ def test_the_notebook_says_how_long_retraining_its_experiments_takes():
     parts = [stored_minutes(TRAINS[name]) for name in ("lr_sweep", "unet", "vae_fruits")]
     assert said and close(said.group(1), sum(parts)), (said, parts)
     assert all(close(number, minutes) for number, minutes in zip(said.groups()[1:], parts)), (said.groups(), parts)
+
+
+def test_the_readme_is_one_page():
+    """At most 10,000 characters: the details are in docs/, linked."""
+    length = len(README.read_text(encoding="utf-8"))
+    assert length <= 10_000, f"README.md is {length} characters: move details to docs/ and link them"
+
+
+def test_the_experiments_table_says_the_epochs_that_run():
+    """Each row's epochs are those of the committed runs its command trains (the report's 5 and 10 epochs are
+    20 and 40 here, in optimizer steps), not the report's own count."""
+    readme = README.read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `experiments\.(\w+)` \|.*?(\d+) epochs[^|]*\|$", readme, re.M))
+    assert set(rows) >= set(TRAINS) - {"color_classes"}, rows
+    for module, said in rows.items():
+        settings = [json.loads(path.read_text())["settings"] for path in (ROOT / "runs").glob("*/result.json")]
+        epochs = {s["epochs"] for s in settings if TRAINS[module](s)}
+        assert epochs == {int(said)}, (module, said, epochs)
+
+
+def test_training_on_your_own_paintings_says_its_time_per_100_images_as_measured():
+    """The small colorizer's committed lr 0.001 run, at the seed that trained it fastest, per 100 training images."""
+    section = README.read_text(encoding="utf-8").split("## Train on your own paintings", 1)[1].split("\n## ", 1)[0]
+    said = re.search(r"about (\d+) s per 100 training images.*?(\d+) s for (\d+),", section.replace("\n", " "))
+    results = [json.loads(path.read_text()) for path in (ROOT / "runs").glob("*/result.json")]
+    fastest = min((r for r in results if sweep_run(r["settings"])), key=lambda r: r["seconds"])
+    assert said and int(said.group(3)) == fastest["n_train"] and abs(int(said.group(2)) - fastest["seconds"]) < 1
+    per_100 = fastest["seconds"] / fastest["n_train"] * 100
+    assert abs(int(said.group(1)) - per_100) < 1, (said.groups(), per_100)
+    for part in ("--data-root", "80 / 20", "seed 0", "any depth", "figures/lr_sweep/table.md"):
+        assert part in section, part

@@ -1,7 +1,7 @@
 """Colorize your own photos with a trained colorizer.
 
-    tbc-colorize PHOTO... [--checkpoint runs/<run>/model.pt] [--out DIR]
-    (the same: python -m torchbearer_colorize.colorize PHOTO...)
+    tbc-colorize PHOTO_OR_FOLDER... [--checkpoint runs/<run>/model.pt] [--out DIR] [--force]
+    (the same: python -m torchbearer_colorize.colorize PHOTO_OR_FOLDER...)
 
 Any size, any image mode: colour photos are made gray first (``skimage.color.rgb2gray``, as in
 training). The model sees the photo at 256 x 256; its colour (the Lab ab channels of its prediction)
@@ -9,12 +9,22 @@ is upsampled to the photo's size and put onto the photo's own full-resolution li
 detail of the original is kept. Outputs are ``<stem>_colorized.png`` in ``--out``, written
 atomically; an input is never overwritten.
 
+A folder is searched recursively: its files with an image extension (.jpg, .png, .bmp, .webp, .tif, any case)
+are colorized into the same sub-folders under ``--out``; its other files, and any file that cannot be read as
+an image, are skipped with one line naming them (hidden files and the --out folder are left out). An output
+that exists already is kept (a rerun goes on where the last one stopped) unless --force. Exit status: 0 when
+every photo was colorized or kept, 1 when some files were skipped (the others are done), 2 for a usage
+error (a missing path, a bad checkpoint, two photos with one output, an output onto an input), before any work.
+
 Without ``--checkpoint`` the U-net colorizer that ships with the package is used (trained on the built-in
 paintings, Monet and Van Gogh: muted, sepia-leaning colour). Checkpoints are the ``model.pt`` files every
-experiment saves per run (it prints their paths): the small, deep and U-net colorizers and the colour-classification model. The denoiser, the VAE and
-the inception decoder (whose frozen encoder is not stored) are not colorizers and are refused.
+experiment saves per run (it prints their paths): the small, deep and U-net colorizers and the colour-classification
+model. The denoiser, the VAE and the inception decoder (whose frozen encoder is not stored) are not colorizers and
+are refused.
 """
 import argparse
+import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -23,9 +33,10 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from skimage.color import gray2rgb, lab2rgb, rgb2gray, rgb2lab
 from skimage.transform import resize
+from tqdm import tqdm  # a dependency of torchbearer
 
 from .atomic import atomic_path
-from .data.images import to_rgb
+from .data.images import IMAGE_EXTENSIONS, to_rgb
 from .errors import UserError
 from .models import build_model
 from .pretrained import bundled_info, describe, load_bundled
@@ -111,13 +122,54 @@ def read_photo(path):
                         "webp or tif file") from None
 
 
+def find_inputs(paths, out):
+    """``(photos, others)``: ``photos`` the ``[(input, output)]`` to colorize, ``others`` the files found in folders
+    that are not images by their extension. A file argument is taken whatever its name; a folder is searched
+    recursively (hidden files and ``out`` left out) and its sub-folders are kept under ``out``."""
+    photos, others, out_at = [], [], out.resolve()
+    for path in paths:
+        if path.is_file():
+            photos.append((path, out / f"{path.stem}_colorized.png"))
+            continue
+        if not path.is_dir():
+            raise UserError(f"{path} does not exist: give image files or folders of them")
+        if path.resolve().is_relative_to(out_at):
+            raise UserError(f"--out {out} holds the folder {path}, whose outputs would be taken as inputs next time: "
+                            "choose an --out outside it")
+        for file in sorted(path.rglob("*"), key=lambda p: p.relative_to(path).as_posix()):
+            relative = file.relative_to(path)
+            if (not file.is_file() or any(part.startswith(".") for part in relative.parts)
+                    or file.resolve().is_relative_to(out_at)):
+                continue
+            if file.suffix.lower() in IMAGE_EXTENSIONS:
+                photos.append((file, out / relative.parent / f"{file.stem}_colorized.png"))
+            else:
+                others.append(file)
+    return photos, others
+
+
+def check_outputs(photos, others):
+    """A clear error, before any work, when two photos share an output or an output is an input (links too)."""
+    inputs = {(st.st_dev, st.st_ino) for st in (os.stat(path) for path in [p for p, _ in photos] + others)}
+    first = {}
+    for path, target in photos:
+        if target in first:
+            raise UserError(f"{first[target]} and {path} would both be written to {target}: rename one, or "
+                            "colorize them into different --out folders")
+        first[target] = path
+        if target.exists() and (os.stat(target).st_dev, os.stat(target).st_ino) in inputs:
+            raise UserError(f"{target} is an input photo and would be overwritten: choose another --out")
+
+
 def parser():
     p = argparse.ArgumentParser(prog="tbc-colorize", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image files (colour ones are made gray)")
+    p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO_OR_FOLDER",
+                   help="image files, or folders searched recursively (colour photos are made gray)")
     p.add_argument("--checkpoint", type=Path, default=None,
                    help="a model.pt saved by an experiment (default: the bundled U-net colorizer)")
     p.add_argument("--out", type=Path, default=Path("colorized"), help="output folder (default: colorized/)")
+    p.add_argument("--force", action="store_true", help="rewrite outputs that exist (default: keep them)")
     p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     return p
 
@@ -125,28 +177,38 @@ def parser():
 @user_errors_exit
 def main(argv=None):
     args = parser().parse_args(argv)
-    # everything is checked before any work: no half-finished batch of outputs. Photos are decoded here
-    # and again when colorized, so that only one is held in memory at a time.
-    for path in args.photos:
-        read_photo(path)
-    targets = [args.out / f"{path.stem}_colorized.png" for path in args.photos]
-    for target in targets:
-        if target.exists() and any(target.samefile(path) for path in args.photos):  # links too
-            raise UserError(f"{target} is an input photo and would be overwritten: choose another --out")
-    if len(set(targets)) < len(targets):
-        raise UserError("two photos share a file name stem, so their outputs would collide: colorize them "
-                        "into different --out folders")
+    # everything is checked before any work: which files, where each output goes, that none lands on an input
+    photos, others = find_inputs(args.photos, args.out)
+    check_outputs(photos, others)
     colorizer = load_colorizer(args.checkpoint, resolve_device(args.device))
     print(f"colorizing with {args.checkpoint or describe(bundled_info())}")
     writable_folder("--out", args.out)
-    for path, target in zip(args.photos, targets):
-        photo = read_photo(path)
+    skipped = [f"{path} is not an image ({path.suffix or 'no extension'})" for path in others]
+    for line in skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    done, kept = 0, 0
+    for path, target in tqdm(photos, unit="photo", file=sys.stderr, disable=len(photos) < 2):
+        if target.exists() and not args.force:
+            kept += 1
+            continue
+        try:
+            photo = read_photo(path)
+        except UserError as err:
+            skipped.append(str(err))
+            tqdm.write(f"skipped: {err}", file=sys.stderr)
+            continue
         colorized = Image.fromarray(colorizer(photo))
         if "A" in photo.mode or "transparency" in photo.info:  # the photo's own transparency is kept
             colorized.putalpha(photo.convert("RGBA").getchannel("A"))
         with atomic_path(target) as tmp:
             colorized.save(tmp, format="PNG")
-        print(f"{path} -> {target}")
+        done += 1
+        tqdm.write(f"{path} -> {target}")
+    if len(photos) + len(others) > 1 or kept or skipped:
+        print(f"{done} colorized into {args.out}, {kept} kept (there already; --force rewrites them), "
+              f"{len(skipped)} skipped (not images)")
+    if skipped:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
