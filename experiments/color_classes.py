@@ -181,7 +181,8 @@ def compare(args, color, classes, mse_result, ablation):
         "images, per image, averaged (PSNR in dB, SSIM over the colour channels; colourfulness: Hasler-Suesstrunk, "
         "0-255 RGB, gray = 0); *_input_l: of the prediction's a*b* on the input's lightness (the ablation's rows "
         "decode so already: the same numbers); chroma: Lab's mean sqrt(a*^2 + b*^2); auc, auc_rebalanced: Zhang et "
-        "al.'s AuC of the a*b* error over thresholds 0-150, rebalanced: each true colour counts equally; the gray copy is the input copied to three channels; the ceiling row decodes the "
+        "al.'s AuC of the a*b* error over thresholds 0-150, rebalanced: each true colour counts equally; the gray "
+        "copy is the input copied to three channels; the ceiling row decodes the "
         "true 64 x 64 ab targets as the ablation's predictions are decoded (upsampled, joined with the L of the "
         "gray input, which is not the colour image's L); the ground truth row scores the test images themselves",
         "test_loss / train_loss: each model's own training loss (MSE per pixel in RGB, the squared ab error in Lab "

@@ -264,9 +264,9 @@ def comparison_figure(summary, out):
             rows.append((f"{label}{' (encoder NOT pretrained)' if run.not_pretrained else ''}, "
                          f"{settings['epochs']} ep, seed {settings['seed']}", prediction))
         return rows + [("ground truth", truth[1])]
-    plots.sample_grid(out / "comparison.png", rows, f"the same test images through every colorizer (each trained for the "
-                                                    f"report's optimizer steps, its first seed)\n{found[0][0].first['data']}",
-                      [(label, run.first["figure_source"]) for run, label in found])
+    title = (f"the same test images through every colorizer (each trained for the report's optimizer steps, its "
+             f"first seed)\n{found[0][0].first['data']}")
+    plots.sample_grid(out / "comparison.png", rows, title, [(label, run.first["figure_source"]) for run, label in found])
 
 
 def same_page(path, report):

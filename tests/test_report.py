@@ -160,7 +160,8 @@ def flat(**scores):
 
 def test_one_flat_colour_is_measured_and_named():
     red = {"lab_spread": 0.5, "lab_l": 53.2, "lab_a": 80.1, "lab_b": 67.2}  # pure red everywhere
-    assert flat(**red) == "partly: one flat colour in each seed, as the report says, but not brown/black: seed 0: flat red"
+    assert flat(**red) == ("partly: one flat colour in each seed, as the report says, but not brown/black: seed 0: "
+                           "flat red")
     assert flat(lab_spread=0.5, lab_l=2.0, lab_a=0.5, lab_b=0.5) == "agrees"  # black everywhere
     assert flat(lab_spread=1.0, lab_l=44.0, lab_a=22.0, lab_b=39.0) == "agrees"  # brown everywhere
     assert flat(**dict(red, lab_spread=20.0)) == "disagrees: not one flat colour (Lab spread 57% of the truth's)"
@@ -211,7 +212,8 @@ def test_the_figures_are_read_in_numbers_each_way():
                           {"epoch": 3, "test_loss": 0.03 * (1 + rise), "train_loss": 0.03}]
         return next(s.text for s in readings(collect({"inception": {0: [run]}})))
     assert "(near-identical blurs whatever the input" in inception(0.001, 0.1)
-    assert "is lowest at epoch 2, then rises by 10% to the end while its train loss falls by 25%" in inception(0.001, 0.1)
+    assert ("is lowest at epoch 2, then rises by 10% to the end while its train loss falls by 25%"
+            in inception(0.001, 0.1))
     text = inception(0.03, 0.0)
     assert "they follow the input" in text and "rises" not in text
 

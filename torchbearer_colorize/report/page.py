@@ -20,8 +20,8 @@ from .tables import UNSTABLE_FACTOR, fmt, markdown_table, settings_text
 FIDELITY_LINK = "../docs/fidelity.md"  # from figures/REPORT.md
 CHECKS = "checks.md"
 # The fidelity notes that change how the results read, summarised on the page (the rest are linked).
-KEY_CHOICES = ("paintings data set", "random (not pretrained) encoder", "learning-rate sweep, run 3",
-               "small architecture", "VAE loss", "beta, epochs, batch size of the VAE")
+KEY_CHOICES = ("paintings data set", "training length", "random (not pretrained) encoder", "learning-rate sweep, run 3",
+               "SGD and Adadelta", "small architecture", "VAE loss", "beta, epochs, batch size of the VAE")
 SECTIONS = (  # (heading, experiment, what ran, in words); each is followed by its settings read from the runs
     ("### Learning-rate sweep (question 4)", "lr_sweep", "The small colorizer at four learning rates."),
     ("### Optimizers (question 4)", "optimizers", "SGD and Adadelta beside Adam."),
@@ -32,7 +32,9 @@ SECTIONS = (  # (heading, experiment, what ran, in words); each is followed by i
     ("### Salt-and-pepper denoising (question 5)", "denoise",
      "Noisy colour image (black and white dots) in, clean one out; the small net with 3 input channels."),
     ("### Colour classification (question 2, not built in the report)", "color_classes",
-     "Per-pixel classification over quantized ab colours (Zhang, Isola & Efros 2016) on the small net's blocks."),
+     "Per-pixel classification over quantized ab colours (Zhang, Isola & Efros 2016) on the small net's blocks, with "
+     "the paper's ablation: a*b* regression (L2), classification, rebalanced classification, all three keeping the "
+     "input's lightness, beside the report's RGB MSE net."),
     ("### beta-VAE on fruits (exercise 2)", "vae_fruits", "Latent size 5; the KL term added by a torchbearer callback. "
      "The noisy-codes figure states the size of the noise it adds (from the encoder's logvar)."),
 )
