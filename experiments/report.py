@@ -266,7 +266,8 @@ def comparison_figure(summary, out):
         return rows + [("ground truth", truth[1])]
     title = (f"the same test images through every colorizer (each trained for the report's optimizer steps, its "
              f"first seed)\n{found[0][0].first['data']}")
-    plots.sample_grid(out / "comparison.png", rows, title, [(label, run.first["figure_source"]) for run, label in found])
+    sources = [(label, run.first["figure_source"]) for run, label in found]
+    plots.sample_grid(out / "comparison.png", rows, title, sources)
 
 
 def same_page(path, report):

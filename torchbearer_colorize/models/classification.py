@@ -64,7 +64,8 @@ class ABRegressor(nn.Module):
 
 
 class RGBPredictor(nn.Module):
-    """A trained :class:`ClassColorizer` (or :class:`ABRegressor`) whose forward is ``predict_rgb`` (for sample grids)."""
+    """A trained :class:`ClassColorizer` (or :class:`ABRegressor`) whose forward is ``predict_rgb`` (for sample
+    grids)."""
 
     def __init__(self, model):
         super().__init__()

@@ -71,7 +71,8 @@ def against_baseline(run):
     if cell == "—":
         return "—"
     text = f"{words.get(cell, 'within noise of')} the {baseline_name(run)}"
-    if v.input_l_scored(run) and run.first["settings"].get("task") != "color-classes":  # the ablation decodes so already
+    # the colour-classification ablation decodes onto the input's lightness already: one score
+    if v.input_l_scored(run) and run.first["settings"].get("task") != "color-classes":
         kept = v.baseline_cell(run, "mse_input_l")
         text = f"as trained: {text}; on the input's L: {words.get(kept, 'within noise of')} it"
     return text

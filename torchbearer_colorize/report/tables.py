@@ -149,7 +149,7 @@ def write_table(out_dir, title, rows, notes=(), columns=COLUMNS, name="table"):
 
 
 MEASURES = ("test_loss", "train_loss", "best_test_loss", "test_mse", "test_psnr", "test_ssim", "colourfulness",
-            "test_reconstruction", "test_kl", *COLOUR_CELLS)  # per-seed numbers a multi-seed table gives as mean and `_std`
+            "test_reconstruction", "test_kl", *COLOUR_CELLS)  # per-seed numbers: a multi-seed table's mean and `_std`
 
 
 def combine_seeds(tables):
