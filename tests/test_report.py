@@ -436,6 +436,8 @@ def test_the_readme_block_is_the_pages_conclusions_and_headline():
     assert "](figures/lr_sweep/table.md)" in block and "- lr 1e-3 has the lowest test loss" in block
     conclusions = [line for line in block.splitlines() if line.startswith("- ")]
     assert conclusions and all(line.endswith("**") for line in conclusions)  # the verdicts, their numbers left out
+    header = next(line for line in block.splitlines() if line.startswith("|"))
+    assert header == "| experiment | run | test MSE per image | on the input's L | against its baseline |"
     readme = "intro\n## Results\n<!-- results: copied from figures/REPORT.md -->\nold\n<!-- end of results -->\nmore"
     synced = sync_readme(readme, text)
     assert "old" not in synced and block in synced and synced.endswith("more")

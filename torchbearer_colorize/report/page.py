@@ -299,10 +299,13 @@ def render_checks(summary):
 
 # ---- the README's copy ----------------------------------------------------------------------------
 
+README_COLUMNS = ("experiment", "run", "test MSE per image", "on the input's L", "against its baseline")
+
+
 def readme_block(report):
     """What the README copies from REPORT.md: the conclusion lines of "What we found" without their
-    numbers (claim and verdict) and the headline table, links made relative to the repository root (None
-    when ``report`` has no such sections)."""
+    numbers (claim and verdict), the headline's finding and its table's ``README_COLUMNS``, links made relative
+    to the repository root (None when ``report`` has no such sections)."""
     if "## What we found" not in report or "## Headline" not in report:
         return None
     found = report.split("## What we found", 1)[1].split("\n## ", 1)[0]
@@ -310,8 +313,15 @@ def readme_block(report):
     conclusions = conclusions.split("Beyond its stated conclusions", 1)[0]
     lines = [re.sub(r"(\*\*[^*]+\*\*).*$", r"\1", line) for line in conclusions.splitlines() if line.startswith("- ")]
     headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
-    table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in headline.splitlines() if line.startswith("|")]
-    return "\n".join(lines) + "\n\n" + "\n".join(table) + "\n"
+    finding = [line for line in headline.splitlines() if line.startswith("**")]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in headline.splitlines()
+            if line.startswith("|")]
+    keep = [i for i, name in enumerate(rows[0]) if name in README_COLUMNS] if rows else []
+    table = ["| " + " | ".join(row[i] for i in keep) + " |" for row in rows]
+    table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in table]
+    if len(table) > 1:
+        table[1] = "|" + "---|" * len(keep)
+    return "\n".join(lines) + "\n\n" + "".join(f"{line}\n\n" for line in finding) + "\n".join(table) + "\n"
 
 
 README_START, README_END = "<!-- results: copied from figures/REPORT.md -->", "<!-- end of results -->"
