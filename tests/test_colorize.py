@@ -80,14 +80,17 @@ def test_colours_beyond_lab_are_clipped_without_a_warning():
     assert colorized.shape == (40, 60, 3)
 
 
-def test_the_classification_model_decodes_itself(tmp_path):
-    from torchbearer_colorize.models.classification import ClassColorizer
+@pytest.mark.parametrize("name, kwargs", [("small_classes", {"n_bins": 261}), ("small_ab", {})])
+def test_the_colour_classification_ablation_decodes_itself(tmp_path, name, kwargs):
+    """The classification model and the a*b* regression predict ab at 64 x 64: each decodes onto the input's L."""
+    from torchbearer_colorize.models import build_model
     torch.manual_seed(0)
-    path = tmp_path / "classes.pt"
-    model = ClassColorizer(n_bins=261)
-    save_model(path, RunSpec("c", model="small_classes", model_kwargs={"n_bins": 261}), model)
-    out = load_colorizer(path)(np.full((30, 20, 3), 128, dtype=np.uint8))
-    assert out.shape == (30, 20, 3)
+    path = tmp_path / f"{name}.pt"
+    save_model(path, RunSpec("c", model=name, model_kwargs=kwargs), build_model(name, **kwargs))
+    photo = np.zeros((30, 20, 3), dtype=np.uint8)
+    photo[:, 10:] = 200  # half black, half light: the output keeps the photo's own lightness
+    out = load_colorizer(path)(photo)
+    assert out.shape == (30, 20, 3) and out[:, :10].mean() < 40 and out[:, 10:].mean() > 150
 
 
 def vae_checkpoint(tmp_path):

@@ -19,7 +19,7 @@ error (a missing path, a bad checkpoint, two photos with one output, an output o
 Without ``--checkpoint`` the U-net colorizer that ships with the package is used (trained on the built-in
 paintings, Monet and Van Gogh: muted, sepia-leaning colour). Checkpoints are the ``model.pt`` files every
 experiment saves per run (it prints their paths): the small, deep and U-net colorizers and the colour-classification
-model. The denoiser, the VAE and the inception decoder (whose frozen encoder is not stored) are not colorizers and
+ablation's models. The denoiser, the VAE and the inception decoder (whose frozen encoder is not stored) are not colorizers and
 are refused.
 """
 import argparse
@@ -48,7 +48,7 @@ from .training.store import load_saved, weights
 MODEL_SIZE = 256
 NOT_COLORIZERS = {"vae": "a VAE reconstructs colour images; it does not colorize",
                   "inception_decoder": "the inception decoder's frozen encoder is not stored in its checkpoint; "
-                                       "use a small, deep, unet or small_classes checkpoint"}
+                                       "use a small, deep, unet, small_ab or small_classes checkpoint"}
 
 
 class Colorizer:
