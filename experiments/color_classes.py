@@ -1,20 +1,23 @@
 """Report question 2's classification approach, built: colorization as per-pixel classification over
 quantized ab colours with class rebalancing (Zhang, Isola & Efros 2016, "Colorful Image
-Colorization"), against the MSE regression it was proposed to replace.
+Colorization"), with the paper's ablation (its Table 1) and beside the report's MSE regression.
 
-Lab colour space; ab on a grid of step 10, keeping the 261 bins that sRGB colours reach; the model
-(the small colorizer's encoder, one decoder block and a 1x1 convolution) predicts a distribution
-over the bins at 64 x 64; targets are soft-encoded over the 5 nearest bins (Gaussian, sigma 5);
-the loss is the cross-entropy weighted by ((1 - 0.5) p + 0.5 / Q)^-1 of the target's nearest bin
-(p the training targets' bin distribution, smoothed, sigma 5); colours are decoded by the annealed
-mean (T = 0.38), upsampled to 256 x 256 and joined with the input's lightness. Adam, lr 0.001,
-batch 32, 20 epochs (the report's 5, in steps): the settings of the MSE model it is compared with,
-the lr sweep's "lr 0.001" run (reused when stored). Details: torchbearer_colorize/color_classes.py,
+Lab colour space; ab on a grid of step 10, keeping the 261 bins that sRGB colours reach. Three models on the
+small colorizer's blocks (its encoder, one decoder block and a 1x1 convolution) predict at 64 x 64, and each
+decodes onto the input's lightness (upsampled bilinearly):
+- a*b* regression with an L2 loss (two channels, in Lab units);
+- classification: a distribution over the bins, targets soft-encoded over the 5 nearest bins (Gaussian,
+  sigma 5), the cross-entropy, decoded by the annealed mean (T = 0.38);
+- the same, rebalanced: the cross-entropy weighted by ((1 - 0.5) p + 0.5 / Q)^-1 of the target's nearest bin
+  (p the training targets' bin distribution, smoothed, sigma 5): the paper's model.
+Adam, lr 0.001, batch 32, 20 epochs (the report's 5, in steps): the settings of the MSE model they are compared
+with, the lr sweep's "lr 0.001" run (reused when stored). Details: torchbearer_colorize/color_classes.py,
 docs/fidelity.md.
 
-Writes table.md / table.csv (MSE model, classification model, the gray copy and the ground truth on
-test MSE, PSNR, SSIM and colourfulness), comparison.png (gray / MSE / classification / truth), and
-per run of the classification model the usual loss curve, sample grid and result JSON.
+Writes table.md / table.csv (the MSE model, the three ablation models, the gray copy, the ceiling and the ground
+truth on test MSE, also on the input's lightness, PSNR, SSIM, colourfulness, chroma and Zhang et al.'s AuC, raw
+and rebalanced), comparison.png (gray / MSE / the three / truth), and per run of the ablation the usual loss
+curve, sample grid and result JSON.
 
 Time at the report's settings on 2 CPU cores: about 9 min (two runs of 20 epochs); about 5 min when the lr
 sweep's "lr 0.001" run is stored (runs/ holds it) and reused.
