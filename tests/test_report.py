@@ -327,6 +327,21 @@ def test_the_machines_line_counts_each_stored_run_once_and_its_settings_over_the
     assert ". 23 stored runs of 12 settings (one run per setting and seed), " in text
 
 
+def test_bf16_runs_are_said_in_the_report_and_checks_and_fp32_ones_stay_as_they_were():
+    fp32 = collect({"lr_sweep": {0: sweep([0.02, 0.01, 0.03, 0.2])}})
+    runs = sweep([0.02, 0.01, 0.03, 0.2])
+    for run in runs:
+        run["settings"]["autocast"] = "bf16"
+    bf16 = collect({"lr_sweep": {0: runs}})
+    for summary, said in ((fp32, False), (bf16, True)):
+        text = render_report(summary, out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
+        ran = next(line for line in text.splitlines() if "Ran: " in line)
+        assert ran.split("Ran: ")[1].startswith("Adam, lr 0.001, 5 epochs, batch 32" +
+                                                (", bf16;" if said else ";")), ran
+        assert ("**bf16**: 4 of the 4 runs trained with `--bf16`" in text) is said
+        assert ("| cpu bf16 |" in render_checks(summary)) is said and ("bf16" in text) is said
+
+
 def test_the_readme_block_is_the_pages_conclusions_and_headline():
     text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
     block = readme_block(text)
