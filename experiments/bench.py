@@ -6,7 +6,9 @@
 
 One section per choice: (1) every model trains through its experiment's torchbearer Trial, not a hand-written
 loop; (2) weights are stored channels_last, ``--compile`` is opt-in; (3) batches are loaded in the main process
-and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached.
+and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached; (5) the report
+regenerates from the stored runs in seconds; (6) --bf16 against fp32 for every model, where the device runs bf16
+natively (skipped, and said so, elsewhere).
 ``measure`` writes the numbers, ``render`` only formats them.
 
 Time on 2 CPU cores: about 11 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
