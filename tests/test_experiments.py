@@ -297,7 +297,8 @@ def test_bf16_on_the_cpu_is_its_own_run_and_says_so(dirs, monkeypatch, capsys):
     drawn, save = [], figures._save
 
     def record(fig, path, key):
-        drawn.append(" ".join([fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]))
+        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+        drawn.append(" ".join(titles))
         save(fig, path, key)
     monkeypatch.setattr(figures, "_save", record)
     [result] = lr_sweep.main(cli(dirs, "--quick", *SMALL, "--lrs", "0.001", "--bf16", "--device", "cpu"))

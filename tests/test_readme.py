@@ -115,7 +115,8 @@ def stored_minutes(trains, leave_out=lambda s: False, autocast=None):
     for path in (ROOT / "runs").glob("*/result.json"):
         result = json.loads(path.read_text())
         settings = result["settings"]
-        if trains(settings) and not leave_out(settings) and settings.get("autocast") == autocast:  # a run's data key holds the seed of a random encoder
+        if trains(settings) and not leave_out(settings) and settings.get("autocast") == autocast:
+            # a run's data key holds the seed of a random encoder
             run = json.dumps({k: v for k, v in settings.items() if k not in ("seed", "data")}, sort_keys=True)
             fastest[run] = min(fastest.get(run, math.inf), result["seconds"])
     return sum(fastest.values()) / 60
