@@ -6,7 +6,9 @@
 
 One section per choice: (1) every model trains through its experiment's torchbearer Trial, not a hand-written
 loop; (2) weights are stored channels_last, ``--compile`` is opt-in; (3) batches are loaded in the main process
-and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached.
+and images decoded once into a uint8 cache; (4) the frozen inception encoder's features are cached; (5) the report
+regenerates from the stored runs in seconds; (6) --bf16 against fp32 for every model, where the device runs bf16
+natively (skipped, and said so, elsewhere).
 ``measure`` writes the numbers, ``render`` only formats them.
 
 Time on 2 CPU cores: about 11 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
@@ -66,6 +68,7 @@ from torchbearer_colorize.data.tasks import TaskData  # noqa: E402
 from torchbearer_colorize.models import load_encoder  # noqa: E402
 from torchbearer_colorize.models.inception import FEATURES  # noqa: E402
 from torchbearer_colorize.report.tables import markdown_table  # noqa: E402
+from torchbearer_colorize.training.prepare import bf16_refusal  # noqa: E402
 from torchbearer_colorize.training.runs import TrainOptions, machine, make_trial, resolve_device  # noqa: E402
 
 from . import deep, denoise, inception, lr_sweep, report, unet, vae_fruits  # noqa: E402
@@ -73,6 +76,8 @@ from . import deep, denoise, inception, lr_sweep, report, unet, vae_fruits  # no
 # batch: the report's; steps: batches per timed round; rounds: per runner, after a warm-up round
 DEFAULT = dict(quick=False, batch=32, steps=4, rounds=16, compile=True, jpegs=64, jpeg_size=(1024, 768))
 QUICK = dict(DEFAULT, quick=True, batch=4, steps=2, rounds=2, compile=False, jpegs=8, jpeg_size=(320, 240))
+BF16_TARGET = 1.5  # --bf16's training images/s over fp32's, every model, on a CPU with native bf16 (issue 40)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def clock(device):
@@ -152,7 +157,9 @@ def interleave(runners, rounds):
 
 def models(cfg, device, paintings, fruits, workdir, log):
     """Every report model, Trial vs hand loop interleaved (the ratio: each Trial round over the hand loop's round
-    next to it in time); the small colorizer also with NCHW weights and --compile (bf16 on CUDA)."""
+    next to it in time), and its Trial at --bf16 in the same rounds where the device runs bf16 natively (``cfg.bf16``;
+    the ratio: each bf16 round over the fp32 Trial's next to it); the small colorizer also with NCHW weights and
+    --compile."""
     color = ColorizationDataset(paintings)
     features = FeatureDataset(torch.rand(len(color), FEATURES), color)  # pooled inception features are >= 0
     small = next(s for s in lr_sweep.specs(SimpleNamespace(lrs=lr_sweep.LEARNING_RATES)) if s.lr == 1e-3)
@@ -165,26 +172,33 @@ def models(cfg, device, paintings, fruits, workdir, log):
     rows, variants = [], []
     for i, (label, module, spec, train) in enumerate(cases):
         spec, data = replace(spec, batch_size=cfg.batch), TaskData(train, train, label="bench", fingerprint=label)
-        log(f"[bench] {label}: Trial vs hand-written loop, {cfg.rounds} rounds of {cfg.steps} batches of {cfg.batch}")
+        log(f"[bench] {label}: Trial vs hand-written loop{' and --bf16' if cfg.bf16 else ''}, {cfg.rounds} rounds of "
+            f"{cfg.steps} batches of {cfg.batch}")
         runners = {"trial": trial_runner(module, spec, data, workdir / f"trial-{i}", cfg, device),
                    "hand": hand_runner(module, spec, data, workdir / f"hand-{i}", cfg, device)}
-        extra = {}
+        extra = {"bf16": dict(bf16=True)} if cfg.bf16 else {}
         if label == "small":
             extra["NCHW (channels_last=False)"] = dict(channels_last=False)
             if cfg.compile:
                 extra["--compile"] = dict(compile=True)
-            if device.type == "cuda":
-                extra["--bf16 (autocast)"] = dict(bf16=True)
         for j, (name, options) in enumerate(extra.items()):
-            runners[name] = trial_runner(module, spec, data, workdir / f"variant-{j}", cfg, device, **options)
+            runners[name] = trial_runner(module, spec, data, workdir / f"variant-{i}-{j}", cfg, device, **options)
         rates = interleave(runners, cfg.rounds)
-        ratios = [t / h for t, h in zip(rates["trial"], rates["hand"])]
         rows.append(dict(model=label, trial=statistics.median(rates["trial"]), hand=statistics.median(rates["hand"]),
-                         ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios)))
+                         **ratios(rates["trial"], rates["hand"])))
+        if cfg.bf16:
+            rows[-1]["bf16"] = dict(rate=statistics.median(rates["bf16"]), **ratios(rates["bf16"], rates["trial"]))
         if label == "small":
             variants = [("defaults (channels_last, eager)", rows[0]["trial"])]
-            variants += [(name, statistics.median(rates[name])) for name in extra]
+            variants += [(name, statistics.median(rates[name])) for name in extra if name != "bf16"]
     return rows, variants
+
+
+def ratios(rates, others):
+    """The median, least and greatest of the round-by-round ratios of ``rates`` over ``others`` (images/s of two
+    runners, their rounds next to each other in time)."""
+    each = [a / b for a, b in zip(rates, others)]
+    return dict(ratio=statistics.median(each), ratio_min=min(each), ratio_max=max(each))
 
 
 def data_path(cfg, device, paintings, workdir):
@@ -231,9 +245,6 @@ def feature_cache(cfg, device, paintings, decoder_rate):
                 train=len(split["train"]), test=len(split["test"]))
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 def regenerate(cfg, workdir, log):
     """Seconds that ``experiments.report`` takes to regenerate figures/ from a copy of the committed run store and
     figures with a fresh image cache (a new clone's first run: only figures whose key changed are drawn), nothing
@@ -259,6 +270,8 @@ def measure(args, log=print):
     cfg = SimpleNamespace(**(QUICK if args.quick else DEFAULT))
     cfg.compile = cfg.compile and not args.no_compile
     device, started = resolve_device(args.device), time.perf_counter()
+    bf16_skipped = bf16_refusal(device)  # an emulated bf16 is slower than fp32: nothing to measure
+    cfg.bf16 = bf16_skipped is None
     with tempfile.TemporaryDirectory(prefix="tbc-bench-") as tmp:
         workdir, n = Path(tmp), cfg.batch * cfg.steps
         if cfg.quick:
@@ -282,7 +295,19 @@ def measure(args, log=print):
                         f"threads, Python {platform.python_version()}, device {device}{gpu}",
                 mode="--quick (a smoke test; its numbers mean little)" if cfg.quick else "default",
                 rounds=cfg.rounds, steps=cfg.steps, batch=cfg.batch, data_label=label,
-                models=rows, variants=variants, data=data, inception=features, regenerate=regenerated)
+                models=rows, variants=variants, data=data, inception=features, regenerate=regenerated,
+                **({"bf16_skipped": bf16_skipped} if bf16_skipped else {}))
+
+
+def bf16_speedup(numbers=None):
+    """``--bf16``'s training speed over fp32's as the benchmark measured it (``numbers``: BENCHMARKS.json's, by
+    default the committed file): the median over the models of their median round ratio; None when it was not
+    measured (no native bf16, or a measurement older than section 6). The one number to state bf16 times from."""
+    if numbers is None:
+        path = ROOT / "BENCHMARKS.json"
+        numbers = json.loads(path.read_text()) if path.is_file() else {}
+    measured = [row["bf16"]["ratio"] for row in numbers.get("models", ()) if "bf16" in row]
+    return statistics.median(measured) if measured else None
 
 
 def num(value, digits=3):
@@ -312,7 +337,15 @@ def render(r):
     if regen:
         summary.append((5, f"seconds to regenerate the report from stored runs ({regen['scope']})", "< 60",
                         num(regen["seconds"]), regen["seconds"] < 60 and not regen["trained"]))
-    summary = [(*row[:4], "yes" if row[4] else "**no**") for row in summary]
+    bf16 = [x for x in rows if "bf16" in x]
+    if bf16:
+        slowest = min(bf16, key=lambda row: row["bf16"]["ratio"])
+        summary.append((6, "training images/s, --bf16 autocast / fp32, the Trial (worst model)", f">= {BF16_TARGET}",
+                        f"{num(slowest['bf16']['ratio'])} ({slowest['model']})",
+                        slowest["bf16"]["ratio"] >= BF16_TARGET))
+    elif r.get("bf16_skipped"):
+        summary.append((6, "training images/s, --bf16 autocast / fp32", f">= {BF16_TARGET}", "skipped", None))
+    summary = [(*row[:4], "skipped" if row[4] is None else "yes" if row[4] else "**no**") for row in summary]
     return "\n\n".join([
         "# Benchmarks",
         f"Measured by `{r['command']}` on {r['date']} in {r['seconds']:.0f} s: {r['machine']}. Mode: {r['mode']}; "
@@ -350,7 +383,26 @@ def render(r):
            f"`python -m experiments.report` on a copy of the committed run store, a fresh image cache, "
            f"`--no-pretrained` ({regen['scope']}): {regen['runs']} runs reused, {regen['trained']} trained, "
            f"{num(regen['seconds'])} s."] if regen else []),
+        *bf16_section(r),
     ]) + "\n"
+
+
+def bf16_section(r):
+    """Section 6 of BENCHMARKS.md: fp32 against --bf16 for every model, or why it was skipped; nothing for a
+    measurement older than the section."""
+    rows = [x for x in r["models"] if "bf16" in x]
+    heading = "## 6. --bf16 (bf16 autocast) vs fp32"
+    if not rows:
+        return [heading, f"Skipped: {r['bf16_skipped']}."] if r.get("bf16_skipped") else []
+    return [heading,
+            "Each model's Trial at --bf16 (its forward under bf16 autocast; loss, KL and metrics in fp32), in section "
+            "1's rounds: a ratio is the median over the rounds of the bf16 round's images/s over the fp32 Trial's next "
+            f"to it in time. Target: at least {BF16_TARGET} for every model. Median over the models: "
+            f"{num(bf16_speedup(r))}.",
+            markdown_table(("model", "fp32 img/s", "bf16 img/s", "ratio (rounds min-max)"),
+                           [(x["model"], num(x["trial"]), num(x["bf16"]["rate"]),
+                             f"{num(x['bf16']['ratio'])} ({num(x['bf16']['ratio_min'])}-{num(x['bf16']['ratio_max'])})")
+                            for x in rows]).strip()]
 
 
 @user_errors_exit

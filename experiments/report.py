@@ -23,8 +23,8 @@ from pathlib import Path
 
 from torchbearer_colorize.data.cache import default_cache_dir
 from torchbearer_colorize.errors import UserError
-from torchbearer_colorize.training.cli import (default_runs_dir, device, devices, non_negative_int, note_old_spelling,
-                                              user_errors_exit, writable_folder)
+from torchbearer_colorize.training.cli import (BF16_HELP, check_bf16, default_runs_dir, device, devices,
+                                              non_negative_int, note_old_spelling, user_errors_exit, writable_folder)
 
 # (name, which data root it takes), in the order they run
 EXPERIMENTS = (
@@ -75,6 +75,7 @@ def parser():
     p.add_argument("--spread-over", "--devices", type=devices, default=None, metavar="DEVICES",
                    help="spread each experiment's runs over these devices (e.g. cuda:0,cuda:1), one worker each "
                         "(formerly --devices)")
+    p.add_argument("--bf16", action="store_true", help=f"every experiment with --bf16: {BF16_HELP}")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for REPORT.md and one folder per experiment (default: figures/)")
     p.add_argument("--runs-dir", type=Path, default=None,
@@ -102,6 +103,7 @@ def arguments(argv=None):
     for option, root in (("--paintings-root", args.paintings_root), ("--fruits-root", args.fruits_root)):
         if root is not None and not root.is_dir():
             raise UserError(f"{option} {root} is not a folder")
+    check_bf16(args)
     for option, folder in (("--out", args.out), ("--runs-dir", args.runs_dir)):
         writable_folder(option, folder)
     return args
@@ -145,7 +147,8 @@ def experiment_argv(name, root_kind, args, seed, out, random_encoder):
     argv += ["--spread-over", ",".join(args.spread_over)] if args.spread_over else []
     argv += ["--data-root", str(root)] if root is not None else []
     argv += ["--tensorboard", str(args.tensorboard)] if args.tensorboard else []
-    argv += [flag for flag, on in (("--quick", args.quick), ("--force", args.force), ("--strict", args.strict)) if on]
+    argv += [flag for flag, on in (("--quick", args.quick), ("--force", args.force), ("--strict", args.strict),
+                                   ("--bf16", args.bf16)) if on]
     if name == "inception" and random_encoder:
         argv.append("--no-pretrained")
     return argv

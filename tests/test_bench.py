@@ -7,9 +7,11 @@ import re
 import pytest
 
 from experiments import bench
+from torchbearer_colorize.training import prepare
 
 SECTIONS = ("## Summary", "## 1. Training images/s", "## 2. The small colorizer's weights", "## 3. The data path",
-            "## 4. The inception experiment")
+            "## 4. The inception experiment", "## 6. --bf16 (bf16 autocast) vs fp32")
+MODELS = ("small", "deep", "U-net", "denoise", "inception decoder", "beta-VAE")
 
 
 def positive_finite(value):
@@ -20,9 +22,10 @@ def positive_finite(value):
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "BENCH.md"
     # --quick at a quarter of its work: batches of 2, one a round (2 rounds still rotate the runners' order),
-    # 4 JPEGs; every section is still measured and rendered
+    # 4 JPEGs; every section is still measured and rendered (bf16 too: an emulated one computes the same, slower)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bench, "QUICK", dict(bench.QUICK, batch=2, steps=1, jpegs=4))
+        patch.setattr(prepare, "native_bf16", lambda: True)
         results, text = bench.main(["--quick", "--out", str(out)])
     return results, text, out
 
@@ -33,7 +36,7 @@ def test_quick_bench_writes_every_section_and_renders_again_from_its_json(quick)
     assert out.read_text() == text and bench.render(json.loads(out.with_suffix(".json").read_text())) == text
     for section in SECTIONS:
         assert section in text, section
-    for model in ("small", "deep", "U-net", "denoise", "inception decoder", "beta-VAE"):
+    for model in MODELS:
         assert f"| {model}" in text
     assert "--quick" in text
     out.write_text("")
@@ -47,6 +50,10 @@ def test_quick_bench_numbers_are_finite_and_positive(quick):
     for row in results["models"]:
         for key in ("trial", "hand", "ratio", "ratio_min", "ratio_max"):
             assert positive_finite(row[key]), (row["model"], key, row[key])
+        for key in ("rate", "ratio", "ratio_min", "ratio_max"):  # every model at --bf16, beside its fp32 Trial
+            assert positive_finite(row["bf16"][key]), (row["model"], key, row["bf16"])
+    assert "bf16_skipped" not in results and positive_finite(bench.bf16_speedup(results))
+    assert "| 6 | training images/s, --bf16 autocast / fp32, the Trial (worst model) | >= 1.5 |" in text
     assert [name for name, _ in results["variants"]] == ["defaults (channels_last, eager)",
                                                           "NCHW (channels_last=False)"]  # --quick: no --compile
     assert all(positive_finite(rate) for _, rate in results["variants"] + results["data"]["workers"])
@@ -58,6 +65,30 @@ def test_quick_bench_numbers_are_finite_and_positive(quick):
         if line.startswith("|") and not line.startswith("|---"):
             for cell in line.strip("|").split("|"):
                 assert not re.search(r"\b(nan|inf)\b", cell, re.IGNORECASE), line
+
+
+def committed():
+    return json.loads((bench.ROOT / "BENCHMARKS.json").read_text())
+
+
+def test_the_bf16_section_is_met_at_1_5_for_every_model_and_says_when_it_was_skipped():
+    """Section 6 as rendered from made-up numbers (the committed measurement's, each model given a bf16 ratio)."""
+    numbers = committed()
+    for row, ratio in zip(numbers["models"], (2.0, 1.8, 2.2, 1.9, 2.1, 1.49)):
+        row["bf16"] = dict(rate=row["trial"] * ratio, ratio=ratio, ratio_min=ratio - 0.1, ratio_max=ratio + 0.1)
+    text = bench.render(numbers)
+    assert "| 6 | training images/s, --bf16 autocast / fp32, the Trial (worst model) | >= 1.5 | 1.49 (beta-VAE) | " \
+           "**no** |" in text
+    assert "Median over the models: 1.95." in text and bench.bf16_speedup(numbers) == pytest.approx(1.95)
+    section = text.split("## 6. --bf16 (bf16 autocast) vs fp32", 1)[1]
+    assert all(f"| {model}" in section for model in MODELS) and "| 2.00 (1.90-2.10) |" in section
+    numbers["models"][-1]["bf16"].update(ratio=1.5)
+    assert "| >= 1.5 | 1.50 (beta-VAE) | yes |" in bench.render(numbers)
+    skipped = dict(committed(), bf16_skipped="--bf16 needs a GPU or a CPU with native bf16")
+    text = bench.render(skipped)
+    assert "| 6 | training images/s, --bf16 autocast / fp32 | >= 1.5 | skipped | skipped |" in text
+    assert "## 6. --bf16 (bf16 autocast) vs fp32\n\nSkipped: --bf16 needs a GPU or a CPU with native bf16." in text
+    assert bench.bf16_speedup(skipped) is None
 
 
 def test_the_committed_benchmarks_are_rendered_from_the_committed_numbers():

@@ -271,6 +271,25 @@ def test_an_out_inside_the_folder_is_left_out_of_the_search_and_one_holding_it_r
     assert written(photos) == ["a.png", "colorized/a_colorized.png"]
 
 
+def test_bf16_is_asked_for_and_refused_without_native_bf16(tmp_path, checkpoint, monkeypatch, capsys):
+    """--bf16 runs the model under bf16 autocast (colours within a few levels of fp32's, not equal); without it the
+    output is fp32's; on a CPU without native bf16 it is refused in one line, exit 2, before any output."""
+    from torchbearer_colorize.training import prepare
+    source, args = photo(tmp_path / "p.png"), ["--checkpoint", str(checkpoint), "--device", "cpu"]
+    monkeypatch.setattr(prepare, "native_bf16", lambda: False)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(source), *args, "--out", str(tmp_path / "refused"), "--bf16"])
+    assert exit_.value.code == 2 and "native bf16" in capsys.readouterr().err and not (tmp_path / "refused").exists()
+    monkeypatch.setattr(prepare, "native_bf16", lambda: True)  # an emulated bf16 computes the same, slower
+    main([str(source), *args, "--out", str(tmp_path / "bf16"), "--bf16"])
+    assert "bf16 autocast" in capsys.readouterr().out
+    main([str(source), *args, "--out", str(tmp_path / "fp32")])
+    bf16, fp32 = (np.asarray(Image.open(tmp_path / kind / "p_colorized.png"), dtype=int) for kind in ("bf16", "fp32"))
+    expected = load_colorizer(checkpoint)(Image.open(source))
+    assert np.array_equal(fp32, expected)  # the default: fp32, as before
+    assert not np.array_equal(bf16, fp32) and np.abs(bf16 - fp32).mean() < 2
+
+
 def test_success_is_exit_status_0_as_the_console_script_runs_it(tmp_path):
     """The console-script wrapper is ``sys.exit(main())``: main must return None (a list exits 1, printed)."""
     source = photo(tmp_path / "p.png")

@@ -292,3 +292,28 @@ def test_a_task_without_a_baseline_label_gets_no_metric_columns_nor_reference_ro
     [written] = write_outputs("lr_sweep", "t", [result], data, args)
     [row] = read_table(tmp_path / "out")
     assert "metrics" not in written and "test_psnr" not in row and row["run"] == "r"
+
+
+def test_bf16_on_the_cpu_is_its_own_run_and_says_so(dirs, monkeypatch, capsys):
+    """--bf16 --quick on the CPU (its native-bf16 test answered yes: an emulated one computes the same, only slower)
+    trains a run whose settings carry the autocast, whose table, figures and REPORT-style titles say bf16; the fp32
+    run of the same settings is another run, trained, not the bf16 one reused (nor the reverse)."""
+    from torchbearer_colorize.training import prepare
+    monkeypatch.setattr(prepare, "native_bf16", lambda: True)
+    drawn, save = [], figures._save
+
+    def record(fig, path, key):
+        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+        drawn.append(" ".join(titles))
+        save(fig, path, key)
+    monkeypatch.setattr(figures, "_save", record)
+    [result] = lr_sweep.main(cli(dirs, "--quick", *SMALL, "--lrs", "0.001", "--bf16", "--device", "cpu"))
+    assert result["settings"]["autocast"] == "bf16" and math.isfinite(result["test_loss"])
+    assert (dirs["out"] / "table.md").read_text().splitlines()[0].endswith("(Adam, lr 0.001, 1 epoch, batch 2, bf16)")
+    assert drawn and all("batch 2, bf16" in titles for titles in drawn), drawn
+    assert "bf16 autocast" in capsys.readouterr().out
+    [fp32] = lr_sweep.main(cli(dirs, "--quick", *SMALL, "--lrs", "0.001", "--device", "cpu"))
+    assert "[lr 0.001] training" in capsys.readouterr().out and "autocast" not in fp32["settings"]
+    assert len(list(dirs["runs"].glob("*/result.json"))) == 2
+    again = lr_sweep.main(cli(dirs, "--quick", *SMALL, "--lrs", "0.001", "--bf16", "--device", "cpu"))
+    assert "reusing" in capsys.readouterr().out and again[0]["test_loss"] == result["test_loss"]

@@ -1,6 +1,7 @@
 """The seam where more than one process, --compile and --bf16 enter (``training.prepare.prepare``): on one process
-it only stores the weights channels_last; --compile really runs the compiled module; bf16 is CUDA only and part of
-a run's identity."""
+it only stores the weights channels_last; --compile really runs the compiled module; bf16 runs on a GPU or a CPU
+with native bf16 (refused elsewhere, in one line), only the model's forward in bf16, and is part of a run's
+identity."""
 import math
 
 import numpy as np
@@ -11,7 +12,10 @@ import torchbearer
 from experiments import vae_fruits
 from torchbearer_colorize.data.paintings import ReconstructionDataset
 from torchbearer_colorize.data.tasks import TaskData
-from torchbearer_colorize.training.prepare import StateAsOutput, TrialModel, prepare
+from torchbearer_colorize.errors import UserError
+from torchbearer_colorize.training import prepare as prepare_module
+from torchbearer_colorize.training.cli import parse_options
+from torchbearer_colorize.training.prepare import StateAsOutput, TrialModel, bf16_refusal, native_bf16, prepare
 from torchbearer_colorize.training.runs import Run, RunSpec, TrainOptions, make_trial, run_settings
 
 
@@ -75,13 +79,55 @@ def test_compile_is_not_in_the_run_identity_and_bf16_is_only_when_on():
     assert "compile" not in run_settings(spec, data, 0) and "compiled" not in run_settings(spec, data, 0)
 
 
-def test_bf16_is_refused_on_the_cpu(tmp_path):
+def test_native_bf16_is_torchs_own_test():
+    assert native_bf16() is bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def test_bf16_is_refused_on_a_cpu_without_native_bf16_before_anything_is_written(tmp_path, monkeypatch):
     from torchbearer_colorize.training.runs import train
-    if torch.cuda.is_available():
-        pytest.skip("CUDA present")
-    with pytest.raises(ValueError, match="CUDA"):
+    monkeypatch.setattr(prepare_module, "native_bf16", lambda: False)
+    with pytest.raises(UserError, match="--bf16 needs a GPU or a CPU with native bf16.*emulate"):
         train(RunSpec("a"), TaskData(None, None, label="x", fingerprint="x"), vae_fruits.trial,
-              TrainOptions(runs_dir=tmp_path, bf16=True, device="cpu"))
+              TrainOptions(runs_dir=tmp_path / "runs", bf16=True, device="cpu"))
+    common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
+    for device in ("cpu", "auto") if not torch.cuda.is_available() else ("cpu",):
+        with pytest.raises(UserError, match="native bf16"):
+            parse_options("lr_sweep", "", argv=["--bf16", "--device", device, *common])
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+    monkeypatch.setattr(prepare_module, "native_bf16", lambda: True)
+    assert parse_options("lr_sweep", "", argv=["--bf16", "--device", "cpu", *common]).bf16
+    assert bf16_refusal("cpu") is None
+
+
+def test_bf16_on_cuda_without_a_gpu_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert "no CUDA device is available" in bf16_refusal("cuda")
+    with pytest.raises(SystemExit) as exit_:  # the --device option itself says so first, exit 2
+        parse_options("lr_sweep", "", argv=["--bf16", "--device", "cuda"])
+    assert exit_.value.code == 2 and "no CUDA device" in capsys.readouterr().err
+
+
+class Recorder(torch.nn.Module):
+    """A convolution that records the dtype it computed in, and fills ``state`` as the VAE does."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.seen = torch.nn.Conv2d(1, 2, 3), []
+
+    def forward(self, x, state):
+        y = self.conv(x)
+        self.seen.append(y.dtype)
+        state["code"] = y.mean()
+        return y
+
+
+def test_under_bf16_on_the_cpu_only_the_forward_is_bf16(monkeypatch):
+    """The model computes in bf16; what it returns, and what it puts in torchbearer's state (the VAE's codes, which
+    the KL term reads), reaches the loss, the KL callback and the metrics in fp32."""
+    model, state = Recorder(), {}
+    y = TrialModel(model, autocast_device="cpu")(torch.rand(2, 1, 8, 8), state=state)
+    assert model.seen == [torch.bfloat16] and y.dtype == torch.float32 and state["code"].dtype == torch.float32
+    assert next(model.parameters()).dtype == torch.float32  # the weights stay fp32 (what a checkpoint stores)
 
 
 def test_trial_model_state_dict_round_trip():
@@ -94,13 +140,7 @@ def test_trial_model_state_dict_round_trip():
     assert [p is q for p, q in zip(wrapped.parameters(), inner.parameters())] == [True, True]
 
 
-def test_compile_and_bf16_options(tmp_path):
-    from torchbearer_colorize.errors import UserError
-    from torchbearer_colorize.training.cli import parse_options
+def test_compile_option(tmp_path):
     common = ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
     args = parse_options("lr_sweep", "", argv=["--compile", *common])
     assert args.compile and not args.bf16
-    if not torch.cuda.is_available():
-        with pytest.raises(UserError, match="CUDA only"):
-            parse_options("lr_sweep", "", argv=["--bf16", "--device", "cpu", *common])
-

@@ -107,14 +107,16 @@ def sweep_run(s):
     return s["task"] == "colorize" and s["model"] == "small" and s["optimizer"] == "adam" and s["lr"] == 0.001
 
 
-def stored_minutes(trains, leave_out=lambda s: False):
+def stored_minutes(trains, leave_out=lambda s: False, autocast=None):
     """Minutes of training of the committed runs that ``trains`` picks (by their settings), each at the seed that
-    trained it fastest (the seeds' other runs shared the cores with other jobs)."""
+    trained it fastest (the seeds' other runs shared the cores with other jobs); fp32 runs only, or with
+    ``autocast="bf16"`` the ``--bf16`` ones (the times --help states for each)."""
     fastest = {}
     for path in (ROOT / "runs").glob("*/result.json"):
         result = json.loads(path.read_text())
         settings = result["settings"]
-        if trains(settings) and not leave_out(settings):  # a run's data key holds the seed of a random encoder
+        if trains(settings) and not leave_out(settings) and settings.get("autocast") == autocast:
+            # a run's data key holds the seed of a random encoder
             run = json.dumps({k: v for k, v in settings.items() if k not in ("seed", "data")}, sort_keys=True)
             fastest[run] = min(fastest.get(run, math.inf), result["seconds"])
     return sum(fastest.values()) / 60

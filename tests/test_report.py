@@ -430,6 +430,37 @@ def test_the_machines_line_counts_each_stored_run_once_and_its_settings_over_the
     assert ". 23 stored runs of 12 settings (one run per setting and seed), " in text
 
 
+def test_bf16_runs_are_said_in_the_report_and_checks_and_fp32_ones_stay_as_they_were():
+    fp32 = collect({"lr_sweep": {0: sweep([0.02, 0.01, 0.03, 0.2])}})
+    runs = sweep([0.02, 0.01, 0.03, 0.2])
+    for run in runs:
+        run["settings"]["autocast"] = "bf16"
+    bf16 = collect({"lr_sweep": {0: runs}})
+    for summary, said in ((fp32, False), (bf16, True)):
+        text = render_report(summary, out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
+        ran = next(line for line in text.splitlines() if "Ran: " in line)
+        assert ran.split("Ran: ")[1].startswith("Adam, lr 0.001, 5 epochs, batch 32" +
+                                                (", bf16;" if said else ";")), ran
+        assert ("**bf16**: 4 of the 4 runs trained with `--bf16`" in text) is said
+        assert ("| cpu bf16 |" in render_checks(summary)) is said and ("bf16" in text) is said
+
+
+def test_the_report_passes_bf16_to_each_experiment_and_refuses_it_without_native_bf16(tmp_path, monkeypatch, capsys):
+    from torchbearer_colorize.training import prepare
+    argv = ["--bf16", "--device", "cpu", "--out", str(tmp_path / "out"), "--runs-dir", str(tmp_path / "runs")]
+    monkeypatch.setattr(prepare, "native_bf16", lambda: False)
+    with pytest.raises(SystemExit) as exit_:
+        report_command.arguments(argv)
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and "--bf16 needs a GPU or a CPU with native bf16" in line
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    monkeypatch.setattr(prepare, "native_bf16", lambda: True)
+    args = report_command.arguments(argv)
+    assert "--bf16" in report_command.experiment_argv("lr_sweep", "paintings", args, 0, tmp_path, False)
+    assert "--bf16" not in report_command.experiment_argv("lr_sweep", "paintings", report_command.arguments(argv[1:]),
+                                                          0, tmp_path, False)
+
+
 def test_the_readme_block_is_the_pages_conclusions_and_headline():
     text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
     block = readme_block(text)

@@ -24,6 +24,8 @@ def test_settings_text_states_what_ran():
     assert tables.settings_text(runs) == "Adam, lr 0.0001/0.001, 32 epochs, batch 32"
     one = [{"optimizer": "sgd", "lr": 1e-3, "epochs": 1, "batch_size": 8, "beta": 4.0}]
     assert tables.settings_text(one) == "SGD, lr 0.001, 1 epoch, batch 8, beta 4"
+    assert tables.settings_text([{**one[0], "autocast": "bf16"}]) == "SGD, lr 0.001, 1 epoch, batch 8, beta 4, bf16"
+    assert tables.settings_text([runs[0], {**runs[1], "autocast": "bf16"}]).endswith("batch 32, fp32/bf16")
 
 
 def table_csv(rows):

@@ -157,6 +157,10 @@ def caveats(summary, seeds, quick):
     if inception and inception.not_pretrained:
         lines.append("**Inception encoder NOT pretrained**: no ImageNet weights offline, so a random frozen "
                      "encoder stands in; its verdict is 'not comparable'.")
+    bf16 = len({run_key(r) for run in summary.runs.values() for r in run.results if r["settings"].get("autocast")})
+    if bf16:
+        lines.append(f"**bf16**: {bf16} of the {summary.n_runs} runs trained with `--bf16` (bf16 autocast): their "
+                     "numbers differ from fp32's (the committed report is fp32); their sections say bf16.")
     runs, settings = f"{summary.n_runs} stored runs", len(summary.distinct())
     if settings < summary.n_runs:
         runs += f" of {settings} settings (one run per setting and seed)"
@@ -268,7 +272,8 @@ def settings_table(summary):
         peak = run.stat("peak_rss_mb")
         rows.append([experiment, name, s["model"], s["optimizer"], fmt(s["lr"]), s["epochs"], s["batch_size"],
                      ",".join(str(r["settings"]["seed"]) for r in run.results),
-                     "/".join(sorted({r["device"] for r in run.results})), run.stat("seconds"),
+                     "/".join(sorted({r["device"] + (" bf16" if r["settings"].get("autocast") else "")
+                                      for r in run.results})), run.stat("seconds"),
                      peak if peak is not None else "not recorded", f"{run.unstable()}/{len(run.results)}"])
     return markdown_table(header, rows)
 

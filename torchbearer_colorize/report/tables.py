@@ -30,13 +30,17 @@ def stability(history):
 
 def settings_text(settings):
     """What ran, read from runs' settings: "Adam, lr 0.001, 10 epochs, batch 32" (values that differ
-    between the runs joined by "/"), so a title never states settings other than the ones used."""
+    between the runs joined by "/"), so a title never states settings other than the ones used; "bf16" (or
+    "fp32/bf16") last where a run trained with ``--bf16``."""
     def values(key, show=str):
         return "/".join(dict.fromkeys(show(s[key]) for s in settings if s.get(key) is not None))
     epochs = values("epochs")
     parts = [values("optimizer", lambda name: OPTIMIZER_NAMES.get(name, name)), f"lr {values('lr', fmt)}",
              f"{epochs} epoch{'' if epochs == '1' else 's'}", f"batch {values('batch_size')}"]
-    return ", ".join(parts + ([f"beta {values('beta', fmt)}"] if values("beta") else []))
+    parts += [f"beta {values('beta', fmt)}"] if values("beta") else []
+    if values("autocast"):  # fp32 runs' titles stay what they always were
+        parts.append("/".join(dict.fromkeys(s.get("autocast", "fp32") for s in settings)))
+    return ", ".join(parts)
 
 
 def row(result, reported=None):

@@ -80,6 +80,11 @@ def devices(text):
 PAINTINGS_HELP = "folder tree of paintings (any of jpg/png/bmp/webp/tif); default: the built-in paintings (Monet, Van Gogh)"
 
 
+BF16_HELP = ("bf16 autocast of the model's forward (loss and metrics stay fp32), on a GPU or a CPU with native bf16 "
+             "(AVX512-BF16, AMX; refused elsewhere); changes the numbers, so it is part of a run's identity "
+             "(docs/speed.md)")
+
+
 def experiment_parser(name, description, data_help=PAINTINGS_HELP, add_options=None):
     """The shared parser, plus an experiment's own options (``--lr``, ``--lrs``, ...) added by ``add_options(parser)``."""
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description,
@@ -115,8 +120,7 @@ def experiment_parser(name, description, data_help=PAINTINGS_HELP, add_options=N
     parser.add_argument("--compile", action="store_true",
                         help="run the model through torch.compile (same fp32 operations, fused; the first steps "
                              "compile, tens of seconds); not part of a run's identity")
-    parser.add_argument("--bf16", action="store_true",
-                        help="bf16 autocast, CUDA only (changes the numbers, so it is part of a run's identity)")
+    parser.add_argument("--bf16", action="store_true", help=BF16_HELP)
     parser.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
                         help="also log every run trained to DIR/<run folder> with torchbearer's TensorBoard "
                              "callbacks (see docs/options.md, TensorBoard); not part of a run's identity")
@@ -159,15 +163,13 @@ def join_process_group(args):
 
 def fill_defaults(args):
     """Apply ``--quick`` and default paths, and check up front that the output folders are writable and that
-    ``--bf16`` has a GPU."""
-    import torch
+    ``--bf16`` has a GPU or a CPU with native bf16."""
     if args.quick:  # explicit --limit, --epochs, --batch-size still win
         args.limit = args.limit or QUICK_IMAGES
         args.epochs = args.epochs or QUICK_EPOCHS
         args.batch_size = args.batch_size or QUICK_BATCH
     args.cache_dir = args.cache_dir or default_cache_dir()
-    if args.bf16 and not (args.device.startswith("cuda") or (args.device == "auto" and torch.cuda.is_available())):
-        raise UserError(f"--bf16 is offered on CUDA only; --device {args.device} runs on the CPU here")
+    check_bf16(args)
     if args.out is None:
         args.out = default_runs_dir(args.runs_dir) / "quick" / args.experiment if args.quick else \
             Path("figures") / args.experiment
@@ -178,6 +180,18 @@ def fill_defaults(args):
         if folder is not None:
             writable_folder(option, folder)
     return args
+
+
+def check_bf16(args):
+    """A one-line error, before anything is written, when ``args.bf16`` asks for bf16 autocast where it cannot
+    run: ``--device`` (auto: CUDA when present) without a GPU, or a CPU without native bf16."""
+    if args.bf16:
+        import torch
+
+        from .prepare import bf16_refusal
+        device = args.device if args.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu"
+        if problem := bf16_refusal(device):
+            raise UserError(problem)
 
 
 def default_runs_dir(runs_dir, quick=False):

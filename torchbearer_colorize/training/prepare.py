@@ -23,6 +23,25 @@ def prepare(trial, device, *, channels_last=True, compile=False, bf16=False):
     return trial.to(device)
 
 
+def native_bf16():
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), by oneDNN's own test; elsewhere bf16 is
+    emulated, slower than fp32."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def bf16_refusal(device):
+    """Why ``--bf16`` (bf16 autocast) cannot run on ``device``, in one line; None when it can: on a GPU, or on a
+    CPU with native bf16 (:func:`native_bf16`)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return None if torch.cuda.is_available() else (f"--bf16 --device {device}: no CUDA device is available "
+                                                       "here; use --device cpu on a CPU with native bf16, or no --bf16")
+    if not native_bf16():
+        return (f"--bf16 needs a GPU or a CPU with native bf16 (AVX512-BF16 or AMX); this CPU "
+                f"({torch.backends.cpu.get_cpu_capability()}) would emulate it, slower than fp32: leave --bf16 out")
+    return None
+
+
 class TrialModel(nn.Module):
     """``model`` run through ``torch.compile``, bf16 autocast and/or a ``wrap`` (DDP), as a Trial needs it.
 

@@ -43,7 +43,7 @@ from ..data.tasks import small_splits_warning
 from ..errors import UserError
 from ..models import MODELS
 from . import devices
-from .prepare import prepare
+from .prepare import bf16_refusal, prepare
 from .store import save_model, stored_result
 from .tensorboard import RunTensorBoard
 
@@ -105,9 +105,9 @@ class EpochShuffleSampler(Sampler):
 def run_settings(spec, data, seed, autocast=False):
     """The settings that identify a run; two runs with equal settings are the same run.
 
-    ``autocast`` (bf16 on CUDA) changes the arithmetic, so it enters the settings, but only when on:
-    the identity of fp32 runs stays what it always was. ``torch.compile`` does not enter them: it
-    runs the same fp32 operations (only fused, so results may differ in the last bits, as with
+    ``autocast`` (``--bf16``, on a GPU or a CPU with native bf16) changes the arithmetic, so it enters the
+    settings, but only when on: the identity of fp32 runs stays what it always was. ``torch.compile`` does not
+    enter them: it runs the same fp32 operations (only fused, so results may differ in the last bits, as with
     ``channels_last``), and its checkpoints are interchangeable with eager ones."""
     return {
         "task": data.task, "model": spec.model, "model_kwargs": spec.model_kwargs,
@@ -192,8 +192,8 @@ def train(spec, data, trial, options=TrainOptions()):
     alone decides (reuse, resume) and writes, the others return once its files are complete.
     """
     device = resolve_device(options.device)
-    if options.bf16 and device.type != "cuda":
-        raise ValueError(f"bf16 autocast is offered on CUDA only, not on {device}")
+    if options.bf16 and (problem := bf16_refusal(device)):
+        raise UserError(problem)
     main = distributed.is_main()
     log, verbose = (options.log, options.verbose) if main else ((lambda *_: None), 0)
     settings = run_settings(spec, data, options.seed, autocast=options.bf16)
