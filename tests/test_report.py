@@ -192,6 +192,8 @@ def test_still_falling_is_a_fitted_fall_over_the_last_quarter_against_the_noise(
     sgd["history"] = curve(*(0.055 * 0.99995 ** i for i in range(12)))
     found = by_claim(collect({"lr_sweep": {0: runs}, "optimizers": {0: [sgd]}}))
     assert found[SLOW_CLAIM] == "partly: slowly: yes; still falling in no seed of 1"
+    assert "fitted fall 0.83%, noise 1.7%" in next(v.ours for v in verdicts(collect({"lr_sweep": {0: runs}}))
+                                                   if v.claim == SLOW_CLAIM)
     assert found[SGD_CLAIM].startswith("partly: it still falls, by 0.005% an epoch: at that rate about ")
     assert int(found[SGD_CLAIM].split("about ")[1].split(" ")[0].replace(",", "")) > 10_000
     sgd["history"] = curve(0.1, 0.09, 0.1, 0.09, 0.1)  # up and down: not falling
@@ -204,18 +206,20 @@ def test_still_falling_is_a_fitted_fall_over_the_last_quarter_against_the_noise(
 
 
 def test_the_figures_are_read_in_numbers_each_way():
-    def inception(between, rise):
-        run = with_images(fake("inception", 0.03), between_images=between)
+    def inception(between, rise, sharpness=1.0):
+        run = with_images(fake("inception", 0.03), between_images=between, sharpness_half=sharpness)
         run["references"]["truth"] = dict(TRUTH, between_images=0.05)
         run["history"] = [{"epoch": 1, "test_loss": 0.05, "train_loss": 0.06},
                           {"epoch": 2, "test_loss": 0.03, "train_loss": 0.04},
                           {"epoch": 3, "test_loss": 0.03 * (1 + rise), "train_loss": 0.03}]
         return next(s.text for s in readings(collect({"inception": {0: [run]}})))
-    assert "(near-identical blurs whatever the input" in inception(0.001, 0.1)
+    assert "are blurs (half-resolution sharpness 12% of the truth's)" in inception(0.001, 0.1)
+    assert "they change with the input (under 10%" in inception(0.03, 0.0, sharpness=6.0)  # sharp ones
+    assert "of the truth's variance: near-identical whatever the input" in inception(0.001, 0.1)
     assert ("is lowest at epoch 2, then rises by 10% to the end while its train loss falls by 25%"
             in inception(0.001, 0.1))
     text = inception(0.03, 0.0)
-    assert "they follow the input" in text and "rises" not in text
+    assert "they change with the input, in overall lightness and coarse layout at most" in text and "rises" not in text
 
     def vae(mu_mean, mu_sd):
         run = with_images(fake("beta-VAE", 20000.0), between_images=0.01)

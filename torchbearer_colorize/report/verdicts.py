@@ -356,7 +356,7 @@ def trend_text(result):
     fall, noise = trend(result["history"])
     state = "still falling" if falling(result["history"]) else "flat"
     return (f"seed {result['settings']['seed']}: {state} (last {max(3, round(TREND_SHARE * len(result['history'])))} "
-            f"epochs: fitted fall {fall:.1%}, noise {noise:.1%})")
+            f"epochs: fitted fall {100 * fall:.2g}%, noise {100 * noise:.2g}%)")
 
 
 def learns_slowly(summary):
@@ -388,8 +388,10 @@ def learns_slowly(summary):
         verdict = "disagrees"
     else:
         halves = [f"slowly: {'yes' if slow else 'no'}"]
-        halves.append("still falling in " + (", ".join(f"seed {seed}" for seed, s in zip(seeds, still) if s)
-                                             or "no seed") + f" of {len(seeds)}")
+        falling_seeds = [str(seed) for seed, s in zip(seeds, still) if s]
+        halves.append("still falling in " + (f"seed{'s' if len(falling_seeds) > 1 else ''} "
+                                             f"{' and '.join(falling_seeds)}" if falling_seeds else "no seed")
+                      + f" of {len(seeds)}")
         verdict = "partly: " + "; ".join(halves)
     return Verdict(claim, "stated in words (the learning curve)", ours, verdict, measure,
                    (("lr_sweep", "lr 0.0001"), SMALL), ours)
@@ -639,6 +641,7 @@ NEAR_SAME = 0.1  # "near-identical whatever the input": predictions varying from
 #                   the truth's variance (between_images)
 NORMAL_TOL = 0.2  # latent codes "like N(0, 1)": every dimension's mean within 0.2 of 0 and sd within 0.2 of 1
 RISE = 0.01  # a test loss "rising" after its best epoch: ending at least 1 % above its best
+BLUR_SHARE = 0.25  # "blurs": half-resolution sharpness below a quarter of the truth's
 
 
 def between_share(run):
@@ -656,12 +659,15 @@ def after_best(result):
 
 
 def inception_reading(run):
-    share = between_share(run)
+    share, sharp = between_share(run), share_of_truth(run, "sharpness_half")
+    blur = "blurs" if versus(sharp, BLUR_SHARE) == "below" else "pictures"
     same = versus(share, NEAR_SAME)
-    text = (f"Its pictures vary from image to image by {percent(share, None)} of the truth's variance ("
-            + ("near-identical blurs whatever the input" if same == "below" else
-               "they follow the input" if same == "above" else "within noise of the 10 % that says 'near-identical'")
-            + "; the sample grid and every seed's show it).")
+    text = (f"Its predictions are {blur} (half-resolution sharpness {percent(sharp)} of the truth's) that vary from "
+            f"image to image by {percent(share, None)} of the truth's variance: "
+            + ("near-identical whatever the input" if same == "below" else
+               "they change with the input, in overall lightness and coarse layout at most" if blur == "blurs"
+               else "they change with the input" if same == "above" else "about the edge of near-identical")
+            + f" (under {NEAR_SAME:.0%}: near-identical).")
     turns = [after_best(r) for r in run.results]
     if all(rise >= RISE for _, rise, _ in turns):
         text += (" Its test loss is lowest at epoch " + "/".join(str(e) for e, _, _ in turns) + ", then rises by "
