@@ -110,18 +110,17 @@ def latent_codes(model, dataset, batch_size=256):
 def latent_numbers(codes, decode):
     """What the latent figures show, in numbers (stored beside the run as ``latent.json``): the encoder's sd
     (median of exp(logvar / 2)) against mu's spread over the test set; mu's mean and sd per dimension (N(0, 1)
-    would be 0 and 1); and what each dimension's traversal changes in the decoded fruit's mean L*, a*, b*
-    (from -2.5 to +2.5 sd, the others at their mean)."""
+    would be 0 and 1); and the decoded fruit's mean L*, a*, b* at each end of each dimension's traversal (-2.5 and
+    +2.5 sd, the others at their mean)."""
     mu, logvar, _ = codes()
     center, spread = mu.mean(0), mu.std(0)
-    changes = []
+    ends = []
     for d in range(len(center)):
         z = center.repeat(2, 1)
         z[:, d] = center[d] + TRAVERSAL[[0, -1]] * spread[d]
-        lab = rgb_to_lab(torch.from_numpy(decode(z)).double()).mean(dim=(2, 3))
-        changes.append((lab[1] - lab[0]).tolist())
+        ends.append(rgb_to_lab(torch.from_numpy(decode(z)).double()).mean(dim=(2, 3)).tolist())
     return {"encoder_sd": float((0.5 * logvar).exp().median()), "mu_sd": spread.tolist(), "mu_mean": center.tolist(),
-            "traversal_lab_change": changes}
+            "traversal_lab": ends}
 
 
 def latent_figures(out, name, model, data, caption, directory):
@@ -186,7 +185,8 @@ def latent_figures(out, name, model, data, caption, directory):
     figures.sample_grid(out / f"{name}_traversal.png", traversal,
                         f"each latent dimension swept from -2.5 to +2.5 sd, the others at their mean\n{caption}",
                         source, columns=[f"{x:+g} sd" for x in TRAVERSAL.tolist()])
-    return stored_json(directory / "latent.json", lambda: latent_numbers(codes, decode), lambda stored: True)
+    return stored_json(directory / "latent.json", lambda: latent_numbers(codes, decode),
+                       lambda stored: "traversal_lab" in stored)
 
 
 def specs(args):

@@ -8,7 +8,7 @@ from experiments import report as report_command
 from torchbearer_colorize.report.reported import REPORTED
 from torchbearer_colorize.report.page import readme_block, render_checks, render_report, sync_readme
 from torchbearer_colorize.report.summary import NOT_PRETRAINED, Stat, collect, percent, relation
-from torchbearer_colorize.report.verdicts import colour_finding, readings, shapes, verdicts
+from torchbearer_colorize.report.verdicts import colour_finding, readings, shapes, tone_name, verdicts
 
 # ---- the verdict rules, on made-up results (no training) -----------------------------------------
 
@@ -135,7 +135,7 @@ def test_brown_cast_is_judged_seed_by_seed():
     assert seeds(10.0, 12.0, 20.0).verdict == "agrees"
     found = seeds(10.0, 42.0, 20.0)  # seed 1 as varied as the truth: the others' agreement does not hide it
     assert found.verdict == "partly: in 2 of 3 seeds"
-    assert ("seed 1: tone spread 70% of the truth's, mean tone 42 degrees (not one tone, brown, in the brown window)"
+    assert ("seed 1: tone spread 70% of the truth's, mean tone 42 degrees (not one tone, red, in the brown window)"
             in found.ours)
     assert "lr 0.0001: seed 0: tone spread 17% of the truth's, mean tone 42 degrees (one tone" in found.ours
 
@@ -224,11 +224,16 @@ def test_the_figures_are_read_in_numbers_each_way():
     def vae(mu_mean, mu_sd):
         run = with_images(fake("beta-VAE", 20000.0), between_images=0.01)
         run["readings"] = {"encoder_sd": 0.02, "mu_mean": mu_mean, "mu_sd": mu_sd,
-                           "traversal_lab_change": [[25.0, 1.0, -3.0], [2.0, -12.0, 4.0]]}
+                           "traversal_lab": [[[40.0, 30.0, 35.0], [65.0, 3.0, 4.0]],  # red-brown -> pale gray
+                                             [[50.0, 5.0, 40.0], [30.0, -5.0, -30.0]],  # yellow -> dark blue
+                                             [[50.0, 10.0, 10.0], [52.0, 11.0, 9.0]]]}
         return next(s.text for s in readings(collect({"vae_fruits": {0: [run]}})))
     text = vae([0.3, -0.1], [0.6, 0.7])
     assert "noise q(z|x) adds is 32 x smaller" in text and "are not N(0, 1)" in text
-    assert "z[0] lighter (L* +25); z[1] greener (a* -12)" in text
+    assert "z[0] lighter (L* 40 -> 65), greyer (chroma 46 -> 5)" in text
+    assert "z[1] darker (L* 50 -> 30), greyer (chroma 40 -> 30), orange -> blue (83 -> -99 degrees)" in text
+    assert [tone_name(h) for h in (40, 75, 106, 140, -60, -3)] == ["red", "orange", "yellow", "green", "blue", "pink"]
+    assert "z[2] little (mean colour within 5 Lab units)" in text
     assert "are N(0, 1)" in vae([0.1, -0.1], [0.9, 1.1])
 
 

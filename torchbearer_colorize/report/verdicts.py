@@ -204,10 +204,15 @@ def tone_text(result):
             f"degrees ({one}, {tone_name(tone_hue)}, {window} the brown window{board})")
 
 
-def tone_name(hue_degrees, chroma=40.0, lightness=55.0):
-    """The named colour nearest to a tone: its hue at a middling lightness and chroma."""
-    angle = math.radians(hue_degrees)
-    return colour_name([lightness, chroma * math.cos(angle), chroma * math.sin(angle)])
+HUES = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink")  # the named colours that name a hue
+
+
+def tone_name(hue_degrees):
+    """The hue family of a Lab hue angle: the one of HUES whose own hue angle is nearest (circularly)."""
+    def hue_of(name):
+        lab = rgb_to_lab(torch.tensor(NAMED_COLOURS[name], dtype=torch.float64)[None, :, None])[0, :, 0]
+        return math.degrees(math.atan2(lab[2], lab[1]))
+    return min(HUES, key=lambda name: abs((hue_of(name) - hue_degrees + 180) % 360 - 180))
 
 
 def brown_cast(summary):
@@ -708,8 +713,8 @@ def vae_reading(run):
                      f"dimension mean {', '.join(f'{m:+.2f}' for m in first['mu_mean'])}, sd "
                      f"{', '.join(f'{s:.2f}' for s in first['mu_sd'])}; so the samples are drawn from the codes' "
                      "histogram, each dimension on its own, as the report did.")
-        lines.append("Each traversal dimension, -2.5 to +2.5 sd: " + "; ".join(
-            f"z[{d}] {traversal_word(change)}" for d, change in enumerate(first["traversal_lab_change"])) + ".")
+        lines.append("Each traversal dimension, -2.5 to +2.5 sd, in the decoded fruit's mean colour: " + "; ".join(
+            f"z[{d}] {traversal_words(*ends)}" for d, ends in enumerate(first["traversal_lab"])) + ".")
     if trend(run.first.get("history") or []) is not None:
         still = [falling(r["history"]) for r in run.results]
         lines.append(f"At epoch {len(run.first['history'])} its test loss is still falling in {sum(still)} of "
@@ -717,12 +722,24 @@ def vae_reading(run):
     return " ".join(lines)
 
 
-def traversal_word(change):
-    """The largest of a traversal's changes in mean L*, a*, b*, in words: "lighter (L* +25)"."""
-    words = (("lighter", "darker", "L*"), ("redder", "greener", "a*"), ("yellower", "bluer", "b*"))
-    channel = max(range(3), key=lambda c: abs(change[c]))
-    up, down, name = words[channel]
-    return f"{up if change[channel] > 0 else down} ({name} {change[channel]:+.0f})"
+TRAVERSAL_STEP = 5.0  # a change in mean L* or chroma (Lab units) a traversal is said to make; hue: 4 x that, in degrees
+
+
+def traversal_words(start, end):
+    """What a traversal changes between the decoded fruit's mean Lab colours at its two ends, in words: lightness,
+    chroma and (between two colours of some chroma) the named hue: "lighter (L* 40 -> 62), greyer (chroma 45 -> 8)"."""
+    (l0, a0, b0), (l1, a1, b1) = start, end
+    c0, c1 = math.hypot(a0, b0), math.hypot(a1, b1)
+    words = []
+    if abs(l1 - l0) >= TRAVERSAL_STEP:
+        words.append(f"{'lighter' if l1 > l0 else 'darker'} (L* {l0:.0f} -> {l1:.0f})")
+    if abs(c1 - c0) >= TRAVERSAL_STEP:
+        words.append(f"{'more colourful' if c1 > c0 else 'greyer'} (chroma {c0:.0f} -> {c1:.0f})")
+    h0, h1 = (math.degrees(math.atan2(b, a)) for a, b in ((a0, b0), (a1, b1)))
+    turn = abs((h1 - h0 + 180) % 360 - 180)
+    if min(c0, c1) >= 2 * TRAVERSAL_STEP and turn >= 4 * TRAVERSAL_STEP:
+        words.append(f"{tone_name(h0)} -> {tone_name(h1)} ({h0:.0f} -> {h1:.0f} degrees)")
+    return ", ".join(words) or "little (mean colour within 5 Lab units)"
 
 
 def readings(summary):
