@@ -215,7 +215,8 @@ GENERATED = "Generated "  # REPORT.md's line that names the date and the command
 # The comparison figure's rows: (experiment, run), in the report's order; the gray input and the truth
 # come from the first one's sample rows.
 COMPARED = (("lr_sweep", "lr 0.001", "small"), ("deep", "deep", "deep"), ("inception", "inception", "inception"),
-            ("unet", "unet", "U-net"), ("color_classes", "classification (annealed mean)", "classification"))
+            ("unet", "unet", "U-net"), ("color_classes", "ab regression (L2)", "ab regression (L2)"),
+            ("color_classes", "classification (annealed mean)", "classification (rebalanced)"))
 
 
 def lr_figure(summary, out):

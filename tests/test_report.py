@@ -470,6 +470,21 @@ def test_the_report_passes_bf16_to_each_experiment_and_refuses_it_without_native
                                                           0, tmp_path, False)
 
 
+def test_the_headline_cell_names_each_score_it_beats_the_baseline_on():
+    from torchbearer_colorize.report.page import against_baseline
+
+    def cell(task, mse, mse_input_l=None, baseline="gray copy (baseline)"):
+        scores = {"mse": mse} if mse_input_l is None else {"mse": mse, "mse_input_l": mse_input_l}
+        run = with_images(fake("r", 0.01, task=task), **scores)
+        run["references"]["baseline"] = dict(TRUTH, mse=0.0132, mse_input_l=0.0132)
+        run["references"]["baseline_label"] = baseline
+        return against_baseline(collect({"e": {0: [run]}}).get("e", "r"))
+    assert cell("colorize", 0.0174, 0.0106) == "no / yes"  # redraws the lightness: loses; its colour wins
+    assert cell("colorize", 0.012, 0.0140) == "yes / no"
+    assert cell("color-classes", 0.0102, 0.0102) == "yes"  # keeps the lightness already: one score
+    assert cell("denoise", 0.009, baseline="noisy input (baseline)") == "yes (noisy input)"
+
+
 def test_the_readme_block_is_the_pages_conclusions_and_headline():
     text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
     block = readme_block(text)
@@ -477,7 +492,8 @@ def test_the_readme_block_is_the_pages_conclusions_and_headline():
     conclusions = [line for line in block.splitlines() if line.startswith("- ")]
     assert conclusions and all(line.endswith("**") for line in conclusions)  # the verdicts, their numbers left out
     header = next(line for line in block.splitlines() if line.startswith("|"))
-    assert header == "| experiment | run | test MSE per image | on the input's L | against its baseline |"
+    assert header == ("| experiment | run | test MSE per image | on the input's L | beats the gray copy: as trained / on "
+                      "the input's L |")
     readme = "intro\n## Results\n<!-- results: copied from figures/REPORT.md -->\nold\n<!-- end of results -->\nmore"
     synced = sync_readme(readme, text)
     assert "old" not in synced and block in synced and synced.endswith("more")
