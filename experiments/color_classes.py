@@ -19,8 +19,9 @@ truth on test MSE, also on the input's lightness, PSNR, SSIM, colourfulness, chr
 and rebalanced), comparison.png (gray / MSE / the three / truth), and per run of the ablation the usual loss
 curve, sample grid and result JSON.
 
-Time at the report's settings on 2 CPU cores: about 9 min (two runs of 20 epochs); about 5 min when the lr
-sweep's "lr 0.001" run is stored (runs/ holds it) and reused.
+Time at the report's settings on 2 CPU cores: about 17 min (four runs of 20 epochs; the classifications' 261
+outputs a pixel make them the slow ones); about 13 min when the lr sweep's "lr 0.001" run is stored (runs/ holds
+it) and reused.
 """
 from pathlib import Path
 

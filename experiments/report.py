@@ -7,8 +7,8 @@ Finished runs are reused from the run store, so a rerun after an interruption tr
 missing (--force retrains everything). --seeds 0,1,2 repeats every run per seed; tables then show
 mean ± std and verdicts say when a difference is within one std.
 
-Time at the report's settings on 2 CPU cores: about 47 min for one seed (11 distinct runs, colour classification
-aside; the learning-rate sweep alone about 15 min; each committed run at the seed that trained it fastest); --quick,
+Time at the report's settings on 2 CPU cores: about 61 min for one seed (14 distinct runs; the learning-rate sweep
+alone about 15 min; each committed run at the seed that trained it fastest); --quick,
 a smoke test on a few images, a few minutes. Each experiment's first line says where its outputs go; Ctrl-C stops,
 and the same command resumes.
 """

@@ -258,4 +258,4 @@ show_verdicts({"vae_fruits": vae_runs}, ("scale check", "the beta-VAE"))
 # ## Further
 # `python -m experiments.report` runs every table of the report (optimizers, the deeper net, the frozen
 # inception encoder, denoising, colour classification too) and writes `figures/REPORT.md` with every
-# conclusion checked; `tbc-colorize photo.jpg` colorizes your own photos with the bundled U-net.
+# conclusion checked; `tbc-colorize photo.jpg` colorizes your own photos with the bundled colorizer.

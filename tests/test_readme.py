@@ -178,3 +178,10 @@ def test_training_on_your_own_paintings_says_its_time_per_100_images_as_measured
     assert abs(int(said.group(1)) - per_100) < 1, (said.groups(), per_100)
     for part in ("--data-root", "80 / 20", "seed 0", "any depth", "figures/lr_sweep/table.md"):
         assert part in section, part
+
+
+def test_the_bundled_colorizer_is_the_one_the_committed_page_finds_best():
+    """figures/REPORT.md computes which colorizer's colour alone scores best and says whether tbc-colorize bundles
+    it: the bundled model must be that one (export the page's choice when another run wins)."""
+    report = (ROOT / "figures" / "REPORT.md").read_text(encoding="utf-8")
+    assert "`tbc-colorize` bundles its seed-0 model." in report

@@ -470,6 +470,21 @@ def test_the_report_passes_bf16_to_each_experiment_and_refuses_it_without_native
                                                           0, tmp_path, False)
 
 
+def test_the_best_colour_alone_is_the_lowest_mse_on_the_input_lightness_ties_broken_by_the_auc():
+    from torchbearer_colorize.report.verdicts import best_colorizer
+
+    def colorizer(experiment, name, mse_input_l, auc, seed):
+        return with_images(fake(name, 0.01, seed, task="colorize"), mse_input_l=mse_input_l, auc=auc)
+
+    def best(a, b):  # (mse_input_l per seed, auc) of two colorizers over two seeds
+        return best_colorizer(collect({"deep": {s: [colorizer("deep", "deep", a[0][s], a[1], s)] for s in (0, 1)},
+                                       "unet": {s: [colorizer("unet", "unet", b[0][s], b[1], s)] for s in (0, 1)}}))
+    run, line = best(((0.0103, 0.0104), 0.86), ((0.0110, 0.0111), 0.87))
+    assert run.run == "deep" and line.endswith("0.01035 ± 7.1e-05, the lowest).")  # lower MSE beyond noise
+    run, line = best(((0.0103, 0.0105), 0.86), ((0.0104, 0.0104), 0.87))  # within noise: the higher AuC
+    assert run.run == "unet" and "within noise of it: deep" in line and "the highest AuC, 0.87" in line
+
+
 def test_the_headline_cell_names_each_score_it_beats_the_baseline_on():
     from torchbearer_colorize.report.page import against_baseline
 
@@ -488,9 +503,12 @@ def test_the_headline_cell_names_each_score_it_beats_the_baseline_on():
 def test_the_readme_block_is_the_pages_conclusions_and_headline():
     text = render_report(full_summary(), out=Path("/nonexistent"), command="c", seeds=(0,), notes=())
     block = readme_block(text)
-    assert "](figures/lr_sweep/table.md)" in block and "- lr 1e-3 has the lowest test loss" in block
-    conclusions = [line for line in block.splitlines() if line.startswith("- ")]
-    assert conclusions and all(line.endswith("**") for line in conclusions)  # the verdicts, their numbers left out
+    assert "](figures/lr_sweep/table.md)" in block
+    tally = re.match(r"The report's (\d+) conclusions against our runs: (.+) \(\[each", block)
+    counts = dict((word, int(n)) for n, word in re.findall(r"(\d+) ([a-z ]+?)(?:,|$)", tally.group(2)))
+    found = [v.verdict.split(":")[0].split(";")[0].split(" (")[0] for v in verdicts(full_summary())]
+    assert sum(counts.values()) == int(tally.group(1)) == len(found)
+    assert counts == {word: found.count(word) for word in found}
     header = next(line for line in block.splitlines() if line.startswith("|"))
     assert header == ("| experiment | run | test MSE per image | on the input's L | beats the gray copy: as trained / on "
                       "the input's L |")

@@ -16,8 +16,9 @@ that exists already is kept (a rerun goes on where the last one stopped) unless 
 every photo was colorized or kept, 1 when some files were skipped (the others are done), 2 for a usage
 error (a missing path, a bad checkpoint, two photos with one output, an output onto an input), before any work.
 
-Without ``--checkpoint`` the U-net colorizer that ships with the package is used (trained on the built-in
-paintings, Monet and Van Gogh: muted, sepia-leaning colour). Checkpoints are the ``model.pt`` files every
+Without ``--checkpoint`` the colorizer that ships with the package is used: the a*b* regression of the colour
+classification's ablation, whose colour alone scored best on the built-in test paintings (trained on them, Monet
+and Van Gogh: muted, olive-sepia colour). Checkpoints are the ``model.pt`` files every
 experiment saves per run (it prints their paths): the small, deep and U-net colorizers and the colour-classification
 ablation's models. The denoiser, the VAE and the inception decoder (whose frozen encoder is not stored) are not colorizers and
 are refused.
@@ -33,7 +34,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from skimage.color import gray2rgb, lab2rgb, rgb2gray, rgb2lab
 from skimage.transform import resize
-from tqdm import tqdm  # a dependency of torchbearer
+from tqdm import tqdm
 
 from .atomic import atomic_path
 from .data.images import IMAGE_EXTENSIONS, to_rgb
@@ -81,7 +82,7 @@ class Colorizer:
 
 
 def load_colorizer(path=None, device="cpu", bf16=False):
-    """The :class:`Colorizer` stored in an experiment's ``model.pt`` (None: the bundled U-net colorizer,
+    """The :class:`Colorizer` stored in an experiment's ``model.pt`` (None: the bundled colorizer,
     :mod:`..pretrained`); a clear error for anything else."""
     if path is None:
         return Colorizer(load_bundled()[0], device, bf16)
@@ -169,7 +170,7 @@ def parser():
     p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO_OR_FOLDER",
                    help="image files, or folders searched recursively (colour photos are made gray)")
     p.add_argument("--checkpoint", type=Path, default=None,
-                   help="a model.pt saved by an experiment (default: the bundled U-net colorizer)")
+                   help="a model.pt saved by an experiment (default: the bundled colorizer)")
     p.add_argument("--out", type=Path, default=Path("colorized"), help="output folder (default: colorized/)")
     p.add_argument("--force", action="store_true", help="rewrite outputs that exist (default: keep them)")
     p.add_argument("--device", type=device_arg, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")

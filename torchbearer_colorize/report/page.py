@@ -11,6 +11,7 @@ import re
 from importlib.resources import files
 from string import Template
 
+from ..pretrained import bundled_info
 from . import verdicts as v
 from .figures import slug
 from .reported import reported
@@ -248,6 +249,11 @@ def render_report(summary, *, out, command, seeds, notes, quick=False, date=None
             "colorizers do" if colorizers else "")
     shown_runs, found, shapes = set(), v.verdicts(summary), v.shapes(summary) + v.readings(summary)
     finding = v.colour_finding(summary)
+    if (best := v.best_colorizer(summary)) is not None:
+        bundled = bundled_info()["settings"]
+        same = {k: bundled[k] for k in ("model", "task")} == {k: best[0].first["settings"][k] for k in ("model", "task")}
+        finding = (finding or "") + (f" {best[1]} `tbc-colorize` bundles " + ("its seed-" + str(bundled["seed"])
+                                     + " model." if same else f"another: a {bundled['model']!r} model."))
     return template("report.md").substitute(
         date=date or datetime.date.today().isoformat(), command=command, checks=CHECKS, fidelity=FIDELITY_LINK,
         caveats="\n".join(caveats(summary, seeds, quick)),
@@ -312,15 +318,20 @@ README_COLUMNS = ("experiment", "run", "test MSE per image", "on the input's L",
 
 
 def readme_block(report):
-    """What the README copies from REPORT.md: the conclusion lines of "What we found" without their
-    numbers (claim and verdict), the headline's finding and its table's ``README_COLUMNS``, links made relative
-    to the repository root (None when ``report`` has no such sections)."""
+    """What the README copies from REPORT.md: how the report's conclusions fared (a count by verdict, linked), the
+    headline's finding and its table's ``README_COLUMNS``, links made relative to the repository root (None when
+    ``report`` has no such sections)."""
     if "## What we found" not in report or "## Headline" not in report:
         return None
     found = report.split("## What we found", 1)[1].split("\n## ", 1)[0]
     conclusions = found.split("The report's conclusions, against ours", 1)[-1]
     conclusions = conclusions.split("Beyond its stated conclusions", 1)[0]
-    lines = [re.sub(r"(\*\*[^*]+\*\*).*$", r"\1", line) for line in conclusions.splitlines() if line.startswith("- ")]
+    verdicts = [re.search(r"\*\*([^*:(;]+)", line).group(1).strip() for line in conclusions.splitlines()
+                if line.startswith("- ") and "**" in line]
+    counts = ", ".join(f"{n} {word}" for word, n in sorted(
+        {w: verdicts.count(w) for w in verdicts}.items(), key=lambda item: -item[1]))
+    tally = (f"The report's {len(verdicts)} conclusions against our runs: {counts} "
+             "([each, with its numbers](figures/REPORT.md#what-we-found)).")
     headline = report.split("## Headline", 1)[1].split("\n## ", 1)[0]
     finding = [line for line in headline.splitlines() if line.startswith("**")]
     rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in headline.splitlines()
@@ -330,7 +341,7 @@ def readme_block(report):
     table = [re.sub(r"\]\((?!https?:)", "](figures/", line) for line in table]
     if len(table) > 1:
         table[1] = "|" + "---|" * len(keep)
-    return "\n".join(lines) + "\n\n" + "".join(f"{line}\n\n" for line in finding) + "\n".join(table) + "\n"
+    return tally + "\n\n" + "".join(f"{line}\n\n" for line in finding) + "\n".join(table) + "\n"
 
 
 README_START, README_END = "<!-- results: copied from figures/REPORT.md -->", "<!-- end of results -->"

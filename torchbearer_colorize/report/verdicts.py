@@ -755,6 +755,25 @@ def readings(summary):
     return found
 
 
+def best_colorizer(summary):
+    """The colorizer whose colour alone scores best: the lowest per-image MSE on the input's lightness (what
+    ``tbc-colorize`` outputs), those within noise of it ranked by the raw AuC. ``(run, line)``, or None when no
+    colorizer was scored so."""
+    runs = summary.distinct(lambda r: input_l_scored(r) and r.results[0]["status"] == "finished")
+    if not runs:
+        return None
+    lowest = min(runs, key=lambda r: r.stat("metrics.mse_input_l").mean)
+    tied = [r for r in runs if relation(r.stat("metrics.mse_input_l"), lowest.stat("metrics.mse_input_l")) !=
+            "above"]
+    best = max(tied, key=lambda r: r.stat("metrics.auc").mean)
+    others = [r for r in tied if r is not best]
+    line = (f"The best colour alone: {best.run} (per-image MSE on the input's lightness "
+            f"{best.stat('metrics.mse_input_l')}"
+            + ("; within noise of it: " + ", ".join(f"{r.run} {r.stat('metrics.mse_input_l')}" for r in others)
+               + f"; of these the highest AuC, {best.stat('metrics.auc')}" if others else ", the lowest") + ").")
+    return best, line
+
+
 def unstable_note(summary, keys):
     """"; unstable: RUN in k/n seeds" for the runs among ``keys`` that blew up in some seed ("" if none)."""
     notes = []
