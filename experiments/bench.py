@@ -11,7 +11,7 @@ regenerates from the stored runs in seconds; (6) --bf16 against fp32 for every m
 natively (skipped, and said so, elsewhere).
 ``measure`` writes the numbers, ``render`` only formats them.
 
-Time on 2 CPU cores: about 11 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
+Time on 2 CPU cores: about 14 min (the last measurement, BENCHMARKS.json's "seconds"); --quick about a minute.
 """
 import argparse
 import contextlib
