@@ -150,6 +150,11 @@ def test_the_brown_rule_names_whichever_colorizer_it_finds_brown():
         "partly: one tone for every image, but at 106 degrees, outside the brown window; by the same rule, "
         "classification (annealed mean) (89 degrees, tone spread 17% of the truth's) does paint everything one "
         "brownish tone")
+    two = dict(results, color_classes={0: results["color_classes"][0], 1: [with_images(fake(
+        "classification (annealed mean)", 2.0, 1, task="color-classes"), tone_spread=10.0, tone_hue=91.0)]})
+    assert by_claim(collect(two))[BROWN_CLAIM].endswith(  # seed 1 just outside the window: said, not hidden
+        "classification (annealed mean) (89/91 degrees, tone spread 17%/17% of the truth's, in 1 of its 2 seeds) "
+        "does paint everything one brownish tone")
     results["color_classes"][0][0]["metrics"]["tone_hue"] = 95.0  # just outside: none named
     assert by_claim(collect(results))[BROWN_CLAIM].endswith("outside the brown window")
 
@@ -404,7 +409,7 @@ def test_the_page_is_short_links_its_tables_and_does_not_copy_the_fidelity_table
     from torchbearer_colorize.report.fidelity import NOTES
     summary = full_summary()
     text = render_report(summary, out=tmp_path, command="python -m experiments.report", seeds=(0,), notes=NOTES)
-    assert len(text) <= 15_000, len(text)
+    assert len(text) <= 25_000  # every verdict with its deciding numbers, and each figure read in numbers, len(text)
     for experiment in report_command.NAMES:
         assert f"({experiment}/table.md)" in text
     assert "(checks.md)" in text and "(../docs/fidelity.md)" in text
@@ -541,7 +546,7 @@ def test_report_quick_end_to_end_over_two_seeds_then_reuses_everything(tmp_path,
     text = (tmp_path / "out" / "REPORT.md").read_text()
     for section in SECTIONS:
         assert section in text, section
-    assert len(text) <= 15_000
+    assert len(text) <= 25_000  # every verdict with its deciding numbers, and each figure read in numbers
     assert len(re.findall(r"^- .+: \*\*.+\*\*", text, flags=re.M)) >= 15  # one line per conclusion
     checks = (tmp_path / "out" / "checks.md").read_text()
     assert len(re.findall(r"^\| .+ \| \*\*(.+)\*\* \|$", checks, flags=re.M)) >= 15 + 7

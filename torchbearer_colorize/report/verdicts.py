@@ -243,10 +243,14 @@ def brown_cast(summary):
     others = [r for r in summary.of("lr_sweep") if r.run != SMALL[1] and has_measure(r, "tone_spread")]
     sweep = "; ".join(f"{other.run}: " + ", ".join(tone_text(r) for r in other.results) for other in others)
     brown = [r for r in summary.distinct(lambda r: r.experiment in COLORIZING and has_measure(r, "tone_spread"))
-             if all(one_tone(result)[2] for result in r.results)]
+             if r.experiment != "lr_sweep" and any(one_tone(result)[2] for result in r.results)]  # the sweep: below
+
+    def seeds_of(r):
+        k = sum(one_tone(x)[2] for x in r.results)
+        return "" if k == len(r.results) else f", in {k} of its {len(r.results)} seeds"
     by_rule = ("; by the same rule, " + ", ".join(
         f"{r.run} ({'/'.join(f'{one_tone(x)[1]:.0f}' for x in r.results)} degrees, tone spread "
-        f"{'/'.join(f'{one_tone(x)[0]:.0%}' for x in r.results)} of the truth's)" for r in brown)
+        f"{'/'.join(f'{one_tone(x)[0]:.0%}' for x in r.results)} of the truth's{seeds_of(r)})" for r in brown)
         + f" {'does' if len(brown) == 1 else 'do'} paint everything one brownish tone") if brown else ""
     if verdict != "agrees":
         verdict += by_rule
@@ -759,12 +763,13 @@ def best_colorizer(summary):
     """The colorizer whose colour alone scores best: the lowest per-image MSE on the input's lightness (what
     ``tbc-colorize`` outputs), those within noise of it ranked by the raw AuC. ``(run, line)``, or None when no
     colorizer was scored so."""
-    runs = summary.distinct(lambda r: input_l_scored(r) and r.results[0]["status"] == "finished")
+    runs = summary.distinct(lambda r: input_l_scored(r) and r.results[0]["status"] == "finished"
+                            and math.isfinite(r.stat("metrics.mse_input_l").mean))
     if not runs:
         return None
     lowest = min(runs, key=lambda r: r.stat("metrics.mse_input_l").mean)
-    tied = [r for r in runs if relation(r.stat("metrics.mse_input_l"), lowest.stat("metrics.mse_input_l")) !=
-            "above"]
+    tied = [lowest] + [r for r in runs if r is not lowest and relation(
+        r.stat("metrics.mse_input_l"), lowest.stat("metrics.mse_input_l")) != "above"]
     best = max(tied, key=lambda r: r.stat("metrics.auc").mean)
     others = [r for r in tied if r is not best]
     line = (f"The best colour alone: {best.run} (per-image MSE on the input's lightness "
