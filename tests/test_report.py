@@ -552,12 +552,12 @@ def test_report_quick_end_to_end_over_two_seeds_then_reuses_everything(tmp_path,
     assert len(re.findall(r"^\| .+ \| \*\*(.+)\*\* \|$", checks, flags=re.M)) >= 15 + 7
     assert "not comparable: our encoder is random, not ImageNet-pretrained" in text
     assert (tmp_path / "out" / "comparison.png").exists() and (tmp_path / "out" / "lr_sweep" / "test_loss_vs_lr.png").exists()
-    # every grid shows the same test paintings: the gray inputs and truths of each colorizer's and the denoiser's
-    # sample rows are the lr sweep's, pixel for pixel (the denoiser's truths; its inputs are noisy)
-    _, gray, truth = (rows for _, rows in summary.get("lr_sweep", "lr 0.001").first["sample_rows"]())
+    # every grid shows the same test paintings: the truths of each colorizer's and the denoiser's sample rows are
+    # the lr sweep's, pixel for pixel
+    _, _, truth = (rows for _, rows in summary.get("lr_sweep", "lr 0.001").first["sample_rows"]())
     for experiment, run, _ in report_command.COMPARED + (("denoise", "denoise", ""),):
-        _, shown, target = (rows for _, rows in summary.get(experiment, run).first["sample_rows"]())
-        assert (target == truth).all() and (experiment == "denoise" or (shown == gray).all()), experiment
+        _, _, target = (rows for _, rows in summary.get(experiment, run).first["sample_rows"]())
+        assert target.shape == truth.shape and (target == truth).all(), experiment
     assert not (tmp_path / "out" / "deep" / "test_loss.png").exists()  # one run: no single-line overlay
     for experiment in report_command.NAMES:
         assert (tmp_path / "out" / experiment / "table.md").exists()
