@@ -5,6 +5,7 @@ Every verdict is computed on the quantity the claim is about (losses, or measure
 :mod:`.metrics`). With several seeds a difference within one standard deviation is "within noise"; with one
 seed the spread is unknown and every verdict says so.
 """
+import functools
 import math
 from dataclasses import dataclass
 
@@ -207,11 +208,15 @@ def tone_text(result):
 HUES = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink")  # the named colours that name a hue
 
 
+@functools.cache
+def hue_of(name):
+    """The Lab hue angle (degrees) of one of NAMED_COLOURS."""
+    lab = rgb_to_lab(torch.tensor(NAMED_COLOURS[name], dtype=torch.float64)[None, :, None])[0, :, 0]
+    return math.degrees(math.atan2(lab[2], lab[1]))
+
+
 def tone_name(hue_degrees):
     """The hue family of a Lab hue angle: the one of HUES whose own hue angle is nearest (circularly)."""
-    def hue_of(name):
-        lab = rgb_to_lab(torch.tensor(NAMED_COLOURS[name], dtype=torch.float64)[None, :, None])[0, :, 0]
-        return math.degrees(math.atan2(lab[2], lab[1]))
     return min(HUES, key=lambda name: abs((hue_of(name) - hue_degrees + 180) % 360 - 180))
 
 
@@ -332,12 +337,22 @@ def barely_learn(summary):
                    + " of the truth's Lab spread")
 
 
+def trend_window(epochs):
+    """How many of a run's last epochs "still falling" is read on: the last TREND_SHARE of them, at least 3."""
+    return max(3, round(TREND_SHARE * epochs))
+
+
+def fall_per_epoch(history):
+    """The mean fall of one seed's test loss per epoch over its trend window, as a share (:func:`trend`)."""
+    return trend(history)[0] / (trend_window(len(history)) - 1)
+
+
 def trend(history):
     """``(fall, noise)`` of one seed's test loss over the last ``TREND_SHARE`` of its epochs (at least 3): the fall
     of the least-squares line over that window as a share of the window's mean loss, and the residuals' standard
     deviation around the line as a share of it (the epoch-to-epoch noise). None with fewer than 3 epochs."""
     losses = [h["test_loss"] for h in history]
-    window = losses[-max(3, round(TREND_SHARE * len(losses))):]
+    window = losses[-trend_window(len(losses)):]
     if len(losses) < 3 or not all(map(math.isfinite, window)):
         return None
     x = np.arange(len(window), dtype=np.float64)
@@ -364,8 +379,7 @@ def fall_epoch(history, share=FALL_SHARE):
 def trend_text(result):
     fall, noise = trend(result["history"])
     state = "still falling" if falling(result["history"]) else "flat"
-    return (f"seed {result['settings']['seed']}: {state} (last {max(3, round(TREND_SHARE * len(result['history'])))} "
-            f"epochs: fitted fall {100 * fall:.2g}%, noise {100 * noise:.2g}%)")
+    return (f"seed {result['settings']['seed']}: {state} (last {trend_window(len(result['history']))} epochs: fitted fall {100 * fall:.2g}%, noise {100 * noise:.2g}%)")
 
 
 def learns_slowly(summary):
@@ -409,9 +423,7 @@ def learns_slowly(summary):
 def epochs_to_reach(result, target):
     """At the mean fall per epoch of the last quarter of one seed's epochs, how many more epochs until its test loss
     reaches ``target`` (0 when it is there; None when it does not fall)."""
-    fall, _ = trend(result["history"])
-    window = max(3, round(TREND_SHARE * len(result["history"])))
-    per_epoch = fall / (window - 1)
+    per_epoch = fall_per_epoch(result["history"])
     loss = result["history"][-1]["test_loss"]
     if loss <= target:
         return 0
@@ -434,7 +446,7 @@ def sgd_would_learn(summary):
     target = adam.stat("test_loss").mean
     needed = [epochs_to_reach(r, target) for r in run.results]
     ran = len(run.first["history"])
-    per_epoch = Stat([trend(r["history"])[0] / (max(3, round(TREND_SHARE * ran)) - 1) for r in run.results])
+    per_epoch = Stat([fall_per_epoch(r["history"]) for r in run.results])
     lower = [sum(b["test_loss"] < a["test_loss"] for a, b in zip(r["history"], r["history"][1:])) for r in run.results]
     ours = (f"{'/'.join(map(str, lower))} of its {ran - 1} epochs after the first lowered its test loss; over the last "
             f"quarter it fell by {percent(per_epoch, None)} an epoch; at that rate Adam's test loss ({fmt(target)}) "
