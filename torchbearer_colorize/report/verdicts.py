@@ -46,7 +46,8 @@ NAMED_COLOURS = {"black": (0, 0, 0), "white": (1, 1, 1), "gray": (.5, .5, .5), "
 REPORT_FLAT_COLOURS = ("brown", "black")  # the report's "one brown/black colour everywhere"
 ONE_SEED = "one seed: any difference counts"
 SHARPNESS = "sharpness (half resolution, share of the truth's)"
-CHECKER_SHARPNESS = 1.0  # L* units a pixel at full resolution: a flat colour this sharp (and not at half) is a checkerboard
+# L* units a pixel at full resolution: a flat colour this sharp (and not at half resolution) is a checkerboard
+CHECKER_SHARPNESS = 1.0
 COLORIZING = ("lr_sweep", "optimizers", "deep", "inception", "unet", "color_classes")  # the experiments that colorize
 
 
@@ -379,7 +380,8 @@ def fall_epoch(history, share=FALL_SHARE):
 def trend_text(result):
     fall, noise = trend(result["history"])
     state = "still falling" if falling(result["history"]) else "flat"
-    return (f"seed {result['settings']['seed']}: {state} (last {trend_window(len(result['history']))} epochs: fitted fall {100 * fall:.2g}%, noise {100 * noise:.2g}%)")
+    return (f"seed {result['settings']['seed']}: {state} (last {trend_window(len(result['history']))} epochs: "
+            f"fitted fall {100 * fall:.2g}%, noise {100 * noise:.2g}%)")
 
 
 def learns_slowly(summary):
